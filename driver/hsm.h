@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cryptech_hsm internal interfaces.
+ *
+ * Where things are:
+ *   board.c    board lifetime (struct device refcount), registry, teardown
+ *   ldisc.c    the tty side: line discipline, SLIP, attach by tty_kopen
+ *   rpc.c      request/reply pairing by client handle, timeouts, errno map
+ *   session.c  one open file = one board session
+ *   chardev.c  /dev/hsmN file operations and ioctls (the ABI)
+ *   netlink.c  generic netlink family: attach, detach, list, events
+ *   protocol.h wire constants; slip.c, xdr.c codecs (also built on the host)
+ *
+ * Lifetime: a board is freed by the release of its struct device. References
+ * are held by the line discipline (from open to close), by every open file,
+ * by netlink while it reports a board, and by queued work. Teardown
+ * (hsm_board_kill()) can start from a tty hangup, a detach or a failed
+ * handshake, and runs once: it marks the board dead under @lock, fails every
+ * request in flight with -ENODEV, stops transmission, removes /dev/hsmN and
+ * unlists the board. Everything else checks the state under @lock first.
+ */
+#ifndef CRYPTECH_HSM_H
+#define CRYPTECH_HSM_H
+
+#include <linux/atomic.h>
+#include <linux/cdev.h>
+#include <linux/completion.h>
+#include <linux/device.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/spinlock.h>
+#include <linux/tty.h>
+#include <linux/workqueue.h>
+#include <linux/cryptech_hsm.h>
+
+#include "protocol.h"
+#include "slip.h"
+
+#define HSM_DRV_NAME		"cryptech_hsm"
+#define HSM_MAX_BOARDS		64
+
+/* Module parameters (main.c). */
+extern int hsm_ldisc_num;
+extern unsigned int hsm_handshake_timeout_ms;
+extern unsigned int hsm_op_timeout_ms;
+
+extern struct workqueue_struct *hsm_wq;
+
+enum hsm_board_state {
+	HSM_BOARD_PROBING = CRYPTECH_HSM_STATE_PROBING,
+	HSM_BOARD_READY = CRYPTECH_HSM_STATE_READY,
+	HSM_BOARD_GONE = CRYPTECH_HSM_STATE_GONE,
+};
+
+struct hsm_stats {
+	atomic64_t requests;
+	atomic64_t errors;
+	atomic64_t timeouts;
+	atomic64_t proto_errors;
+	atomic64_t bytes_in;
+	atomic64_t bytes_out;
+	atomic_t in_flight;
+	atomic_t sessions;
+};
+
+/**
+ * struct hsm_board - one attached CrypTech board
+ * @dev:	lifetime owner; its release frees the board
+ * @cdev:	/dev/hsmN, added once the handshake succeeded
+ * @index:	N of /dev/hsmN; reserved in the registry until release
+ * @lock:	protects @state, @tty, @calls, @tx_queue, @next_client and the
+ *		fields of every struct hsm_call on those lists. A spinlock
+ *		taken with interrupts off: tty write wakeups may come from
+ *		interrupt context. Never held across a sleep.
+ * @state:	enum hsm_board_state; only ever moves forward
+ * @killed:	hsm_board_kill() has run or is running
+ * @tty:	the line; valid while @state is not GONE
+ * @calls:	requests awaiting a reply, at most one per client handle,
+ *		including abandoned ones (quarantined handles)
+ * @tx_queue:	requests whose frame is not yet fully written
+ * @next_client: client handle counter (protocol §2.8 items 2, 3)
+ * @tx_work:	writes @tx_queue to the tty; the only writer of the line
+ * @rx:		SLIP receive state; used only from the ldisc receive path,
+ *		which the tty layer serialises
+ * @rx_buf:	decoded frame buffer for @rx
+ * @state_mutex: serialises publishing /dev/hsmN (probe) against removing it
+ *		(teardown); protects @published
+ * @published:	cdev and device were added
+ * @probe_work:	GET_VERSION handshake after the line discipline opened
+ * @probed:	completed when the handshake finished, either way
+ * @probe_err:	result of the handshake, valid once @probed completed
+ * @owned_tty:	the tty if the driver opened it itself (netlink attach);
+ *		whoever takes it with xchg() closes it, exactly once
+ * @release_work: closes @owned_tty after a hangup, outside the tty's locks
+ * @protocol_version: from the handshake
+ * @tty_name:	copy of the tty's name, kept after the tty is gone
+ * @stats:	counters reported over netlink
+ */
+struct hsm_board {
+	struct device dev;
+	struct cdev cdev;
+	int index;
+
+	spinlock_t lock;	/* the board's state lock; rules above */
+	enum hsm_board_state state;
+	bool killed;
+	struct tty_struct *tty;
+	struct list_head calls;
+	struct list_head tx_queue;
+	u32 next_client;
+	struct work_struct tx_work;
+
+	struct slip_decoder rx;
+	u8 *rx_buf;
+
+	struct mutex state_mutex;	/* publish vs. teardown */
+	bool published;
+	struct work_struct probe_work;
+	struct completion probed;
+	int probe_err;
+
+	struct tty_struct *owned_tty;
+	struct work_struct release_work;
+
+	u32 protocol_version;
+	char tty_name[64];
+	struct hsm_stats stats;
+};
+
+/* board.c */
+struct hsm_board *hsm_board_create(struct tty_struct *tty);
+void hsm_board_kill(struct hsm_board *b);
+void hsm_board_put(struct hsm_board *b);
+struct hsm_board *hsm_board_get_by_index(u32 index);
+struct hsm_board *hsm_board_get_next(unsigned long *index);
+u32 hsm_board_alloc_client(struct hsm_board *b);
+int hsm_board_publish(struct hsm_board *b);
+int hsm_boards_init(void);
+void hsm_boards_exit(void);
+
+/* ldisc.c */
+int hsm_ldisc_register(void);
+void hsm_ldisc_unregister(void);
+void hsm_line_kick_tx(struct hsm_board *b);
+struct hsm_board *hsm_attach_tty(const char *path,
+				 struct netlink_ext_ack *extack);
+int hsm_detach(struct hsm_board *b);
+void hsm_release_owned_tty(struct hsm_board *b);
+
+/* rpc.c */
+
+/**
+ * struct hsm_call - one request and, once it arrived, its reply
+ * @ref:	held by the caller and by each board list the call is on
+ * @node:	entry in board->calls while awaiting the reply
+ * @tx_node:	entry in board->tx_queue while its frame is being written
+ * @client:	client handle, bytes 4-7 of request and reply
+ * @opcode:	function number, checked against the reply's
+ * @frame:	the SLIP-encoded request
+ * @frame_len:	bytes in @frame
+ * @tx_off:	bytes of @frame already written
+ * @reply:	the decoded reply (kmalloc'd), NULL until it arrived
+ * @reply_len:	bytes in @reply
+ * @result:	0 once a reply arrived, else a negative errno
+ * @finished:	@result is final
+ * @abandoned:	the caller gave up (timeout, signal); the handle is in
+ *		quarantine until the reply arrives or the board goes away
+ * @done:	completed when @finished is set
+ */
+struct hsm_call {
+	struct kref ref;
+	struct list_head node;
+	struct list_head tx_node;
+	u32 client;
+	u32 opcode;
+	u8 *frame;
+	size_t frame_len;
+	size_t tx_off;
+	u8 *reply;
+	size_t reply_len;
+	int result;
+	bool finished;
+	bool abandoned;
+	struct completion done;
+};
+
+/**
+ * struct hsm_reply - a board reply handed to the caller
+ * @status:	board status word (hal_error_t)
+ * @data:	results after the 12-byte header (valid if @status is 0)
+ * @len:	bytes at @data
+ * @call:	owner of the buffer; release with hsm_reply_free()
+ */
+struct hsm_reply {
+	u32 status;
+	const u8 *data;
+	size_t len;
+	struct hsm_call *call;
+};
+
+enum hsm_wait {
+	HSM_WAIT_KILLABLE,
+	HSM_WAIT_UNKILLABLE,	/* clean-up that must reach the board */
+};
+
+int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
+	    unsigned int timeout_ms, enum hsm_wait wait, struct hsm_reply *reply);
+void hsm_reply_free(struct hsm_reply *reply);
+void hsm_rpc_receive(struct hsm_board *b, const u8 *frame, size_t len);
+void hsm_rpc_fail_all(struct hsm_board *b);
+bool hsm_rpc_tx_locked(struct hsm_board *b, struct tty_struct *tty);
+void hsm_rpc_set_client(u8 *req, u32 client);
+int hsm_status_to_errno(u32 status);
+
+/* session.c */
+struct hsm_session {
+	struct hsm_board *board;
+	u32 client;
+	/* Serialises this session's requests: one in flight per handle. */
+	struct mutex lock;
+	bool used;
+};
+
+struct hsm_session *hsm_session_open(struct hsm_board *b);
+void hsm_session_close(struct hsm_session *s);
+int hsm_session_random(struct hsm_session *s, u8 *buf, u32 len,
+		       u32 *board_status);
+
+/* chardev.c */
+int hsm_chardev_init(void);
+void hsm_chardev_exit(void);
+int hsm_chardev_add(struct hsm_board *b);
+void hsm_chardev_del(struct hsm_board *b);
+
+/* netlink.c */
+int hsm_netlink_init(void);
+void hsm_netlink_exit(void);
+void hsm_netlink_event(struct hsm_board *b, enum cryptech_hsm_event event);
+
+#endif /* CRYPTECH_HSM_H */

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the command implementations share: global options and helpers. */
+#ifndef HSMCTL_CLI_H
+#define HSMCTL_CLI_H
+
+#include <stdint.h>
+
+struct cli {
+	int json;		/* --json */
+	const char *device;	/* -d/--device, or NULL */
+};
+
+/* A command's own long option (no argument), e.g. { "raw" }. */
+struct cmd_opt {
+	const char *name;
+};
+
+/*
+ * Parse a command's arguments: the global options (--json, -d DEV, -h) are
+ * accepted after the command too; @extra (NULL-terminated, may be NULL)
+ * lists the command's own options, reported back through @flags as bits
+ * in list order. Positional arguments are returned in @pos (at most @max).
+ * Returns -1 to go on, or an exit code (0 after printing help).
+ */
+int cli_parse(struct cli *c, const char *cmd, int argc, char **argv,
+	      const struct cmd_opt *extra, unsigned *flags,
+	      char **pos, int max, int *npos);
+
+/*
+ * The board a netlink command works on: @arg (positional) or -d, which
+ * must agree if both are given, else the only attached board. Returns -1
+ * with *@index set, or an exit code after reporting the problem.
+ */
+int cli_board_index(const struct cli *c, const char *arg, const char *what,
+		    uint32_t *index);
+
+/* Print a command's usage (or the overview when @cmd is NULL). */
+void cli_usage(const char *cmd, int to_stderr);
+
+int cmd_attach(struct cli *c, int argc, char **argv);
+int cmd_detach(struct cli *c, int argc, char **argv);
+int cmd_list(struct cli *c, int argc, char **argv);
+int cmd_info(struct cli *c, int argc, char **argv);
+int cmd_random(struct cli *c, int argc, char **argv);
+
+#endif /* HSMCTL_CLI_H */

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The hsmctl binary without a kernel module: usage errors, help, exit
+ * codes and messages for missing boards and for a file that is not an HSM.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+
+#include "kselftest_harness.h"
+
+#include "exitcodes.h"
+
+struct run {
+	int status;		/* exit code, or -1 if it did not exit */
+	char out[65536];
+	char err[8192];
+};
+
+/* Set in the child only: FAKE_HSM mode for the preloaded ioctl shim. */
+static const char *fake_mode;
+
+static void drain(int fd, char *buf, size_t cap, size_t *len, int *open)
+{
+	ssize_t n = read(fd, buf + *len, cap - 1 - *len);
+
+	if (n <= 0) {
+		*open = 0;
+		return;
+	}
+	*len += (size_t)n;
+	buf[*len] = '\0';
+	if (*len == cap - 1)
+		*open = 0;	/* more than any test expects: stop */
+}
+
+/* Run hsmctl with a NULL-terminated argument list. */
+static void hsmctl(struct run *r, ...)
+{
+	char *argv[32];
+	int out[2], err[2], st, oo = 1, eo = 1, n = 1;
+	size_t ol = 0, el = 0;
+	va_list ap;
+	pid_t pid;
+
+	argv[0] = "hsmctl";
+	va_start(ap, r);
+	while (n < 31 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	if (pipe(out) || pipe(err))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		if (fake_mode) {
+			setenv("LD_PRELOAD", HSMCTL_SHIM, 1);
+			setenv("FAKE_HSM", fake_mode, 1);
+			/* a sanitized hsmctl tolerates the shim going first */
+			setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
+		}
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		close(out[0]);
+		close(err[0]);
+		execv(HSMCTL_BIN, argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	while (oo || eo) {
+		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (oo && (p[0].revents & (POLLIN | POLLHUP)))
+			drain(out[0], r->out, sizeof(r->out), &ol, &oo);
+		if (eo && (p[1].revents & (POLLIN | POLLHUP)))
+			drain(err[0], r->err, sizeof(r->err), &el, &eo);
+		if (!oo)
+			p[0].fd = -1;
+		if (!eo)
+			p[1].fd = -1;
+	}
+	close(out[0]);
+	close(err[0]);
+	if (waitpid(pid, &st, 0) == pid && WIFEXITED(st))
+		r->status = WEXITSTATUS(st);
+}
+
+static int module_loaded(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int id = -1;
+
+	if (sk && genl_connect(sk) == 0)
+		id = genl_ctrl_resolve(sk, "cryptech_hsm");
+	nl_socket_free(sk);
+	return id >= 0;
+}
+
+#define EXPECT_USAGE(r, needle) do {					\
+	EXPECT_EQ(HSMCTL_EXIT_USAGE, (r).status) TH_LOG("%s", (r).err); \
+	EXPECT_NE(NULL, strstr((r).err, needle)) TH_LOG("%s", (r).err);	\
+	EXPECT_STREQ("", (r).out);					\
+} while (0)
+
+TEST(help_and_version)
+{
+	struct run r;
+
+	hsmctl(&r, "--help", NULL);
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "usage: hsmctl"));
+	EXPECT_NE(NULL, strstr(r.out, "random"));
+	EXPECT_STREQ("", r.err);
+
+	hsmctl(&r, "help", "attach", NULL);
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "hsmctl [--json] [-d DEV] attach TTY"));
+
+	hsmctl(&r, "random", "-h", NULL);
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "--raw"));
+
+	hsmctl(&r, "list", "--help", NULL);
+	EXPECT_EQ(0, r.status);
+
+	hsmctl(&r, "--version", NULL);
+	EXPECT_EQ(0, r.status);
+	EXPECT_EQ(0, strncmp(r.out, "hsmctl ", 7));
+}
+
+TEST(usage_errors)
+{
+	struct run r;
+
+	hsmctl(&r, NULL);
+	EXPECT_EQ(HSMCTL_EXIT_USAGE, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "usage: hsmctl"));
+
+	hsmctl(&r, "frobnicate", NULL);
+	EXPECT_USAGE(r, "hsmctl: unknown command 'frobnicate'");
+	hsmctl(&r, "help", "frobnicate", NULL);
+	EXPECT_USAGE(r, "unknown command 'frobnicate'");
+	hsmctl(&r, "--bogus", "list", NULL);
+	EXPECT_USAGE(r, "unknown option '--bogus'");
+	hsmctl(&r, "-x", "list", NULL);
+	EXPECT_USAGE(r, "unknown option '-x'");
+	hsmctl(&r, "list", "--bogus", NULL);
+	EXPECT_USAGE(r, "list: unknown option '--bogus'");
+	hsmctl(&r, "-d", NULL);
+	EXPECT_USAGE(r, "option '-d' needs an argument");
+	hsmctl(&r, "info", "--device", NULL);
+	EXPECT_USAGE(r, "info: option '--device' needs an argument");
+	hsmctl(&r, "list", "extra", NULL);
+	EXPECT_USAGE(r, "list: unexpected argument 'extra'");
+	hsmctl(&r, "-d", "hsm0", "list", NULL);
+	EXPECT_USAGE(r, "list: -d makes no sense");
+
+	hsmctl(&r, "attach", NULL);
+	EXPECT_USAGE(r, "attach: which tty?");
+	hsmctl(&r, "attach", "a", "b", NULL);
+	EXPECT_USAGE(r, "attach: unexpected argument 'b'");
+	hsmctl(&r, "-d", "0", "attach", "ttyUSB0", NULL);
+	EXPECT_USAGE(r, "attach: -d makes no sense");
+
+	hsmctl(&r, "info", "board", NULL);
+	EXPECT_USAGE(r, "not a board name: 'board'");
+	hsmctl(&r, "-d", "/dev/null", "info", NULL);
+	EXPECT_USAGE(r, "not a board name: '/dev/null'");
+	hsmctl(&r, "-d", "hsm1", "detach", "hsm2", NULL);
+	EXPECT_USAGE(r, "detach: board named twice");
+	hsmctl(&r, "info", "-d", "hsm1", "-d", "hsm2", NULL);
+	EXPECT_USAGE(r, "info: -d given twice");
+}
+
+TEST(random_usage_errors)
+{
+	static const char *const bad_n[] = {
+		"0", "-1", "abc", "12x", "1048577", "99999999999999999999999",
+		"", " 5",
+	};
+	struct run r;
+	size_t i;
+
+	hsmctl(&r, "random", NULL);
+	EXPECT_USAGE(r, "random: how many bytes?");
+	for (i = 0; i < sizeof(bad_n) / sizeof(bad_n[0]); i++) {
+		hsmctl(&r, "random", "--", bad_n[i], NULL);
+		EXPECT_USAGE(r, "random: N must be a number from 1 to 1048576");
+	}
+	hsmctl(&r, "random", "8", "--raw", "--hex", NULL);
+	EXPECT_USAGE(r, "--raw and --hex exclude each other");
+	hsmctl(&r, "--json", "random", "8", "--raw", NULL);
+	EXPECT_USAGE(r, "--raw and --json exclude each other");
+	hsmctl(&r, "random", "8", "hsm1", "-d", "hsm2", NULL);
+	EXPECT_USAGE(r, "random: board named twice");
+	hsmctl(&r, "random", "8", "hsm1", "extra", NULL);
+	EXPECT_USAGE(r, "random: unexpected argument 'extra'");
+	hsmctl(&r, "-d", "board", "random", "8", NULL);
+	EXPECT_USAGE(r, "not a board name: 'board'");
+}
+
+TEST(random_on_missing_device)
+{
+	struct run r;
+
+	hsmctl(&r, "-d", "/dev/hsm2147483647", "random", "8", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_NO_DEVICE, r.status);
+	EXPECT_STREQ("hsmctl: cannot open /dev/hsm2147483647: No such file or directory\n",
+		     r.err);
+	EXPECT_STREQ("", r.out);
+}
+
+TEST(random_on_non_hsm)
+{
+	struct run r;
+
+	hsmctl(&r, "random", "8", "/dev/null", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_FAILED, r.status);
+	EXPECT_STREQ("hsmctl: reading random bytes from /dev/null: Inappropriate ioctl for device (not a cryptech_hsm device?)\n",
+		     r.err);
+	EXPECT_STREQ("", r.out);
+}
+
+TEST(without_module)
+{
+	static const char *const cmds[][3] = {
+		{ "list", NULL }, { "info", NULL }, { "detach", NULL },
+		{ "random", "8", NULL }, { "attach", "ttyUSB0", NULL },
+		{ "info", "hsm0", NULL },
+	};
+	struct run r;
+	size_t i;
+
+	if (module_loaded()) {
+		/* Listing must then work, even with no board attached. */
+		hsmctl(&r, "list", NULL);
+		EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+		return;
+	}
+	hsmctl(&r, "list", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_NO_DEVICE, r.status);
+	EXPECT_STREQ("hsmctl: cannot list boards: the cryptech_hsm kernel module is not loaded (generic netlink family \"cryptech_hsm\" not found; try: modprobe cryptech_hsm)\n",
+		     r.err);
+	EXPECT_STREQ("", r.out);
+
+	hsmctl(&r, "--json", "list", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_NO_DEVICE, r.status);
+	EXPECT_STREQ("", r.out);
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		hsmctl(&r, cmds[i][0], cmds[i][1], NULL);
+		EXPECT_EQ(HSMCTL_EXIT_NO_DEVICE, r.status) TH_LOG("%s", cmds[i][0]);
+		EXPECT_NE(NULL, strstr(r.err, "cryptech_hsm kernel module is not loaded"))
+			TH_LOG("%s: %s", cmds[i][0], r.err);
+		EXPECT_EQ(0, strncmp(r.err, "hsmctl: ", 8));
+	}
+}
+
+/* The success path and board errors, with the ioctls answered by the shim. */
+TEST(random_with_fake_board)
+{
+	struct run r;
+	size_t i;
+
+	fake_mode = "ok";
+	hsmctl(&r, "random", "4", "-d", "/dev/null", NULL);
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_STREQ("61626364\n", r.out);
+	EXPECT_STREQ("", r.err);
+
+	hsmctl(&r, "random", "3", "--hex", "/dev/null", NULL);
+	EXPECT_STREQ("616263\n", r.out);
+
+	hsmctl(&r, "--json", "random", "3", "/dev/null", NULL);
+	EXPECT_EQ(0, r.status);
+	EXPECT_STREQ("{\"bytes\":3,\"hex\":\"616263\"}\n", r.out);
+
+	hsmctl(&r, "random", "5", "--raw", "/dev/null", NULL);
+	EXPECT_EQ(0, r.status);
+	EXPECT_STREQ("abcde", r.out);
+
+	/* More than one request's worth: the pattern runs on unbroken. */
+	hsmctl(&r, "random", "20000", "--raw", "/dev/null", NULL);
+	EXPECT_EQ(0, r.status);
+	ASSERT_EQ(20000u, strlen(r.out));
+	for (i = 0; i < 20000; i++)
+		if (r.out[i] != (char)('a' + i % 26))
+			break;
+	EXPECT_EQ(20000u, i);
+
+	fake_mode = "csprng";
+	hsmctl(&r, "random", "4", "/dev/null", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_BOARD, r.status);
+	EXPECT_STREQ("hsmctl: reading random bytes from /dev/null: board error CSPRNG_BROKEN: random generator output failed checks (HAL_ERROR_CSPRNG_BROKEN)\n",
+		     r.err);
+	EXPECT_STREQ("", r.out);
+
+	fake_mode = "timeout";
+	hsmctl(&r, "random", "4", "/dev/null", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_TIMEOUT, r.status);
+	EXPECT_STREQ("hsmctl: reading random bytes from /dev/null: Connection timed out\n",
+		     r.err);
+
+	fake_mode = "eacces";
+	hsmctl(&r, "random", "4", "/dev/null", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_PERMISSION, r.status);
+
+	fake_mode = "enodev";
+	hsmctl(&r, "random", "4", "/dev/null", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_NO_DEVICE, r.status);
+	fake_mode = NULL;
+}
+
+TEST(exit_code_mapping)
+{
+	EXPECT_EQ(HSMCTL_EXIT_OK, hsmctl_exit_code(0, 0));
+	EXPECT_EQ(HSMCTL_EXIT_BOARD, hsmctl_exit_code(-EACCES, 24));
+	EXPECT_EQ(HSMCTL_EXIT_BOARD, hsmctl_exit_code(-EIO, 57));
+	EXPECT_EQ(HSMCTL_EXIT_TIMEOUT, hsmctl_exit_code(-ETIMEDOUT, 0));
+	EXPECT_EQ(HSMCTL_EXIT_PERMISSION, hsmctl_exit_code(-EPERM, 0));
+	EXPECT_EQ(HSMCTL_EXIT_PERMISSION, hsmctl_exit_code(-EACCES, 0));
+	EXPECT_EQ(HSMCTL_EXIT_NO_DEVICE, hsmctl_exit_code(-ENOENT, 0));
+	EXPECT_EQ(HSMCTL_EXIT_NO_DEVICE, hsmctl_exit_code(-ENODEV, 0));
+	EXPECT_EQ(HSMCTL_EXIT_NO_DEVICE, hsmctl_exit_code(-ENXIO, 0));
+	EXPECT_EQ(HSMCTL_EXIT_FAILED, hsmctl_exit_code(-EBUSY, 0));
+	EXPECT_EQ(HSMCTL_EXIT_FAILED, hsmctl_exit_code(-EPROTO, 0));
+}
+
+TEST_HARNESS_MAIN

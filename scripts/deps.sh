@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install every Debian package the build, the tests and the demo need.
+# Idempotent: installs only what is missing. As root it runs apt-get; otherwise
+# it prints the exact command and fails, so nothing half-works later.
+set -eu
+
+PKGS="build-essential pkg-config libssl-dev openssl libnl-3-dev libnl-genl-3-dev
+linux-headers-amd64 linux-image-amd64 linux-source-6.1 qemu-system-x86
+busybox-static sparse kmod cpio xz-utils python3 valgrind"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing Debian packages:$missing" >&2
+	echo "deps: run: sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,28 @@
+#!/bin/sh
+# checkpatch --strict and sparse over the kernel code (driver/, uapi/).
+# checkpatch comes from Debian's linux-source-6.1 tarball, extracted by
+# `make kselftest-headers` into build/ksrc.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+cp="build/ksrc/scripts/checkpatch.pl"
+[ -x "$cp" ] || { echo "lint: $cp missing: run 'make kselftest-headers'" >&2; exit 1; }
+command -v sparse >/dev/null || { echo "lint: sparse missing: run 'make deps'" >&2; exit 1; }
+
+fail=0
+files=$(ls driver/*.c driver/*.h uapi/linux/*.h)
+# --no-tree: we are not in a kernel tree; file mode: whole files, not patches.
+if ! "$cp" --no-tree --strict --terse --show-types -f $files \
+	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG; then
+	fail=1
+fi
+KVER=$(scripts/kver.sh)
+out=$(make -s -C "/lib/modules/$KVER/build" M="$top" C=2 \
+	CONFIG_DEBUG_INFO_BTF_MODULES= modules 2>&1 | grep -E 'warning|error' | grep -v 'tty_ldisc.h' || true)
+if [ -n "$out" ]; then
+	echo "$out"
+	echo "lint: sparse reported problems" >&2
+	fail=1
+fi
+[ $fail -eq 0 ] && echo "lint: checkpatch --strict and sparse clean"
+exit $fail

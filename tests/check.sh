@@ -1,0 +1,79 @@
+#!/bin/bash
+# The whole test suite: host tests first, then the VM tests (one VM boot per
+# group). Every suite prints TAP; this script passes it through and ends with
+# the line "N passed, N failed". A skipped test counts as failed (a test that
+# cannot run must say why, not pass), and so does a suite that exits non-zero
+# without reporting a failure, or that runs no test at all.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+mode=all
+case "${1:-}" in
+--host-only) mode=host ;;
+--vm-only) mode=vm ;;
+"") ;;
+*) echo "usage: $0 [--host-only|--vm-only]" >&2; exit 2 ;;
+esac
+
+logdir="$top/build/check"
+mkdir -p "$logdir"
+passed=0
+failed=0
+failed_suites=()
+
+# run_suite NAME CMD...: run, show output, count top-level TAP results.
+run_suite() {
+	local name=$1 log="$logdir/$1.log" rc p f s
+	shift
+	echo "# ===== suite: $name"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	# Guest output carries the VM runner's "[vm] " prefix.
+	p=$(grep -Ec '^(\[vm\] )?ok [0-9]+' "$log" | head -1)
+	s=$(grep -Ec '^(\[vm\] )?ok [0-9]+.*# *SKIP' "$log" | head -1)
+	f=$(grep -Ec '^(\[vm\] )?not ok [0-9]+' "$log" | head -1)
+	p=$((p - s))
+	f=$((f + s))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name: exited with status $rc without a failing test (see $log)"
+		f=1
+	fi
+	if [ $((p + f)) -eq 0 ]; then
+		echo "not ok - $name: ran no test (see $log)"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" -eq 0 ] || failed_suites+=("$name")
+	echo "# ===== suite: $name: $p passed, $f failed"
+}
+
+if [ "$mode" != vm ]; then
+	run_suite codec tests/host/codec_test
+	run_suite emulator make -s -C emulator check
+	run_suite libhsm make -s -C libhsm check
+	run_suite hsmctl make -s -C hsmctl check
+	run_suite vm-runner tests/vm/selftest
+fi
+
+if [ "$mode" != host ]; then
+	# Group 1: the emulator as the board; everything a healthy board allows.
+	run_suite vm-main tests/vm/run --boards 2 --timeout 900 -- \
+		tests/kernel/run-group main
+	# Group 2: misbehaving boards, one kind per boot.
+	run_suite vm-silent-board tests/vm/run --timeout 300 \
+		--board-cmd "python3 $top/tests/boards/silent_board.py --socket {socket}" -- \
+		tests/kernel/run-group silent
+	for mode_ in oversize garbage wrong-handle stall; do
+		run_suite "vm-faulty-board-$mode_" tests/vm/run --timeout 300 \
+			--board-cmd "python3 $top/tests/boards/faulty_board.py --socket {socket} --mode $mode_" -- \
+			tests/kernel/run-group "faulty-$mode_"
+	done
+fi
+
+if [ ${#failed_suites[@]} -gt 0 ]; then
+	echo "# failed suites: ${failed_suites[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Attach to a tty whose far end never answers (tests/boards/silent_board.py):
+ * the handshake times out with a clear error and the tty is released.
+ */
+#include <pthread.h>
+
+#include "kselftest_harness.h"
+#include "hsm_test.h"
+
+static int sysfs_uint(const char *path, unsigned int *v)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%u", v) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+TEST(silent_board_attach_times_out)
+{
+	char msg[512];
+	unsigned int timeout_ms;
+	long t0, took;
+	int err;
+
+	ASSERT_EQ(0, sysfs_uint("/sys/module/cryptech_hsm/parameters/handshake_timeout_ms",
+				&timeout_ms));
+	t0 = hsm_test_now_ms();
+	err = hsm_attach(hsm_test_tty(0), NULL, msg, sizeof(msg));
+	took = hsm_test_now_ms() - t0;
+	ASSERT_EQ(-ETIMEDOUT, err);
+	ASSERT_NE(NULL, strstr(msg, "GET_VERSION")) {
+		TH_LOG("message: %s", msg);
+	}
+	ASSERT_GE(took, timeout_ms);
+	ASSERT_LT(took, 3 * timeout_ms + 2000);
+	ASSERT_EQ(0, hsm_test_board_count());
+	ASSERT_FALSE(hsm_path_exists("/dev/hsm0"));
+
+	/* The tty was released: a second try fails the same way, not EBUSY. */
+	ASSERT_EQ(-ETIMEDOUT, hsm_attach(hsm_test_tty(0), NULL, msg, sizeof(msg)));
+
+	/* The CLI says why, with the documented timeout exit code. */
+	ASSERT_NE(0, hsm_test_run("hsmctl/hsmctl attach /dev/ttyUSB0 2>&1",
+				  msg, sizeof(msg)));
+	ASSERT_NE(NULL, strstr(msg, "GET_VERSION")) {
+		TH_LOG("hsmctl said: %s", msg);
+	}
+}
+
+TEST_HARNESS_MAIN

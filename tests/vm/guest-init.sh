@@ -1,0 +1,135 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the VM test runner's initramfs. tests/vm/run puts this file, a
+# static busybox and the virtio/9p modules into build/vm/initramfs-*.cpio and
+# rebuilds that whenever this file, the kernel or busybox change.
+#
+# Runs as PID 1 under busybox ash. The kernel command line carries
+# cryptech_run=DIR (the runner's per-run directory on the host, holding
+# "params" and "job") and cryptech_nonce=HEX (a per-run secret that
+# authenticates the marker lines the runner parses on the console). Output
+# contract with the runner, one marker per line (see tests/vm/run):
+#   @@CRYPTECH-VM-ERROR <nonce> <text>@@          setup failed, test not run
+#   @@CRYPTECH-VM-INSMOD-FAILED <nonce> <text>@@  the module did not load
+#   @@CRYPTECH-VM-DMESG-BEGIN <nonce>@@ ... @@CRYPTECH-VM-DMESG-END <nonce>@@
+#   @@CRYPTECH-VM-TAINT <nonce> <before-module> <after-test>@@
+#   @@CRYPTECH-VM-EXIT <nonce> <status>@@         always last
+export PATH=/bin
+nonce=$cryptech_nonce
+rundir=$cryptech_run
+unset cryptech_nonce cryptech_run
+status=
+taint0=-
+
+# Virtio PCI and 9p are modules in Debian's kernel; this order satisfies
+# their dependencies.
+MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
+virtio_pci netfs fscache 9pnet 9pnet_virtio 9p"
+
+mark() {
+	printf '\n@@CRYPTECH-VM-%s %s%s@@\n' "$1" "$nonce" "${2:+ $2}"
+}
+
+finish() {
+	if [ -r /proc/sys/kernel/tainted ]; then
+		mark DMESG-BEGIN
+		dmesg
+		mark DMESG-END
+		mark TAINT "$taint0 $(cat /proc/sys/kernel/tainted)"
+	fi
+	mark EXIT "${status:-125}"
+	poweroff -f
+	# not reached; never let PID 1 exit (that would panic the kernel)
+	while :; do sleep 1000; done
+}
+
+fail() {
+	echo "vm-init: $*"
+	mark ERROR "$*"
+	finish
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+for m in $MODULES; do
+	insmod "/modules/$m.ko" || fail "insmod $m failed"
+done
+
+# The host root, read-only, stays visible at /host; /mnt is the test's root.
+mkdir -p /host /mnt
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 \
+	hostroot /host || fail "cannot mount the host root (9p)"
+[ -r "/host$rundir/params" ] || fail "no $rundir/params on the host root"
+. "/host$rundir/params"     # sets TREE, MODULE, BOARDS, USB_WAIT
+mount --bind /host /mnt || fail "cannot bind-mount the host root on /mnt"
+
+mount -t proc proc /mnt/proc
+mount -t sysfs sysfs /mnt/sys
+mount -t debugfs debugfs /mnt/sys/kernel/debug 2>/dev/null
+mount -t devtmpfs devtmpfs /mnt/dev
+mkdir -p /mnt/dev/pts /mnt/dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /mnt/dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /mnt/dev/shm
+ln -sf /proc/self/fd /mnt/dev/fd
+ln -sf /proc/self/fd/0 /mnt/dev/stdin
+ln -sf /proc/self/fd/1 /mnt/dev/stdout
+ln -sf /proc/self/fd/2 /mnt/dev/stderr
+for d in tmp var/tmp; do
+	mount -t tmpfs -o mode=1777 tmpfs "/mnt/$d" || fail "cannot mount tmpfs on /$d"
+done
+mount -t tmpfs -o mode=755 tmpfs /mnt/run || fail "cannot mount tmpfs on /run"
+mount -t tmpfs -o mode=700 tmpfs /mnt/root || fail "cannot mount tmpfs on /root"
+mkdir -p /mnt/run/lock /mnt/run/cryptech-vm
+chmod 1777 /mnt/run/lock
+
+# A tree (or anything else the test needs) below a directory that the tmpfs
+# mounts hide is bound back from the host view.
+for d in /tmp /var/tmp /run /root; do
+	case "$TREE" in
+	"$d"/*)
+		mkdir -p "/mnt$TREE" &&
+		mount --bind "/host$TREE" "/mnt$TREE" ||
+		fail "cannot bind $TREE into the guest"
+		;;
+	esac
+done
+
+cp "/host$rundir/job" /mnt/run/cryptech-vm/job.sh || fail "cannot copy the job"
+
+read -r taint0 < /proc/sys/kernel/tainted
+
+if [ -n "$MODULE" ]; then
+	ko="/run/cryptech-vm/${MODULE##*/}"
+	cp "/host$MODULE" "/mnt$ko" || fail "cannot copy $MODULE"
+	if ! out=$(chroot /mnt /sbin/insmod "$ko" 2>&1); then
+		echo "$out"
+		mark INSMOD-FAILED "insmod $MODULE: $(echo "$out" | tr '\n' ' ')"
+		status=1
+		finish
+	fi
+fi
+
+if [ "$BOARDS" -gt 0 ]; then
+	chroot /mnt /sbin/modprobe -a xhci_pci ftdi_sio ||
+		fail "modprobe xhci_pci ftdi_sio failed"
+	deadline=$(( $(date +%s) + USB_WAIT ))
+	while :; do
+		missing=
+		i=0
+		while [ "$i" -lt "$BOARDS" ]; do
+			[ -e "/mnt/dev/ttyUSB$i" ] || missing="$missing ttyUSB$i"
+			i=$((i + 1))
+		done
+		[ -z "$missing" ] && break
+		[ "$(date +%s)" -ge "$deadline" ] &&
+			fail "no$missing after ${USB_WAIT}s"
+		sleep 0.05
+	done
+fi
+
+chroot /mnt /usr/bin/env -i /bin/sh /run/cryptech-vm/job.sh </dev/null
+status=$?
+finish
