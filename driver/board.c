@@ -84,6 +84,7 @@ struct hsm_board *hsm_board_create(struct tty_struct *tty)
 	b->tty = tty;
 	INIT_LIST_HEAD(&b->calls);
 	INIT_LIST_HEAD(&b->tx_queue);
+	init_waitqueue_head(&b->wq);
 	/* Seeded from the clock as the upstream daemon does (§2.8 item 3). */
 	b->next_client = (u32)ktime_get_real_seconds() << 4;
 	INIT_WORK(&b->tx_work, hsm_board_tx);

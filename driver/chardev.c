@@ -13,6 +13,7 @@
 #include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -20,10 +21,6 @@
 
 static dev_t hsm_devt;
 static struct class *hsm_class;
-
-static_assert(sizeof(struct cryptech_hsm_random) >= CRYPTECH_HSM_RANDOM_SIZE_VER0);
-static_assert(sizeof(struct cryptech_hsm_board_info) >=
-	      CRYPTECH_HSM_BOARD_INFO_SIZE_VER0);
 
 static bool hsm_board_alive(struct hsm_board *b)
 {
@@ -52,101 +49,183 @@ static int hsm_release(struct inode *inode, struct file *file)
 }
 
 /*
- * Read a size-first struct: at least @min bytes, bytes beyond @ksize must
- * be zero. Returns the user's size so the reply can be copied back to it.
+ * Each command's argument sizes: the smallest accepted (its first published
+ * version) and the kernel's.
  */
-static int hsm_copy_in(void *karg, size_t ksize, size_t min,
-		       void __user *uarg, u32 *usize)
-{
-	int err;
+struct hsm_ioctl_desc {
+	u32 min_size;
+	u32 size;
+};
 
-	if (get_user(*usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (*usize < min)
-		return -EINVAL;
-	err = copy_struct_from_user(karg, ksize, uarg, *usize);
-	if (err)
-		return err;
-	/* What comes back is never more than what the caller has room for. */
-	*usize = min_t(u32, *usize, ksize);
-	return 0;
-}
+#define HSM_IOCTL(cmd, type)						\
+	[_IOC_NR(cmd)] = { .min_size = cmd##_SIZE, .size = sizeof(type) }
 
-static int hsm_copy_out(void __user *uarg, const void *karg, u32 usize)
-{
-	return copy_to_user(uarg, karg, usize) ? -EFAULT : 0;
-}
+#define CRYPTECH_HSM_IOC_RANDOM_SIZE	CRYPTECH_HSM_RANDOM_SIZE_VER0
+#define CRYPTECH_HSM_IOC_BOARD_INFO_SIZE CRYPTECH_HSM_BOARD_INFO_SIZE_VER0
+#define CRYPTECH_HSM_IOC_LOGIN_SIZE	CRYPTECH_HSM_PIN_SIZE_VER0
+#define CRYPTECH_HSM_IOC_LOGOUT_SIZE	CRYPTECH_HSM_STATUS_SIZE_VER0
+#define CRYPTECH_HSM_IOC_SET_PIN_SIZE	CRYPTECH_HSM_PIN_SIZE_VER0
+#define CRYPTECH_HSM_IOC_LOGIN_STATUS_SIZE CRYPTECH_HSM_LOGIN_STATUS_SIZE_VER0
+#define CRYPTECH_HSM_IOC_GENERATE_SIZE	CRYPTECH_HSM_GENERATE_SIZE_VER0
+#define CRYPTECH_HSM_IOC_LOAD_SIZE	CRYPTECH_HSM_LOAD_SIZE_VER0
+#define CRYPTECH_HSM_IOC_OPEN_SIZE	CRYPTECH_HSM_OPEN_SIZE_VER0
+#define CRYPTECH_HSM_IOC_CLOSE_SIZE	CRYPTECH_HSM_KEY_SIZE_VER0
+#define CRYPTECH_HSM_IOC_DELETE_SIZE	CRYPTECH_HSM_KEY_SIZE_VER0
+#define CRYPTECH_HSM_IOC_KEY_INFO_SIZE	CRYPTECH_HSM_KEY_INFO_SIZE_VER0
+#define CRYPTECH_HSM_IOC_PUBLIC_KEY_SIZE CRYPTECH_HSM_PUBLIC_KEY_SIZE_VER0
+#define CRYPTECH_HSM_IOC_SIGN_SIZE	CRYPTECH_HSM_SIGN_SIZE_VER0
+#define CRYPTECH_HSM_IOC_VERIFY_SIZE	CRYPTECH_HSM_SIGN_SIZE_VER0
+#define CRYPTECH_HSM_IOC_MATCH_SIZE	CRYPTECH_HSM_MATCH_SIZE_VER0
+#define CRYPTECH_HSM_IOC_SET_ATTRS_SIZE	CRYPTECH_HSM_SET_ATTRS_SIZE_VER0
+#define CRYPTECH_HSM_IOC_GET_ATTRS_SIZE	CRYPTECH_HSM_GET_ATTRS_SIZE_VER0
+#define CRYPTECH_HSM_IOC_EXPORT_SIZE	CRYPTECH_HSM_EXPORT_SIZE_VER0
+#define CRYPTECH_HSM_IOC_IMPORT_SIZE	CRYPTECH_HSM_IMPORT_SIZE_VER0
 
-static long hsm_ioc_random(struct hsm_session *s, void __user *uarg)
+static int hsm_ioc_random(struct hsm_session *s, struct cryptech_hsm_random *a)
 {
-	struct cryptech_hsm_random a;
-	u32 usize;
 	u8 *buf;
 	int err;
 
-	err = hsm_copy_in(&a, sizeof(a), CRYPTECH_HSM_RANDOM_SIZE_VER0, uarg, &usize);
-	if (err)
-		return err;
-	if (a.reserved)
+	if (a->reserved || a->len == 0 || a->len > CRYPTECH_HSM_RANDOM_MAX)
 		return -EINVAL;
-	if (a.len == 0 || a.len > CRYPTECH_HSM_RANDOM_MAX)
-		return -EINVAL;
-
-	buf = kmalloc(a.len, GFP_KERNEL);
+	buf = kmalloc(a->len, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	err = hsm_session_random(s, buf, a.len, &a.board_status);
-	if (!err && copy_to_user(u64_to_user_ptr(a.buf), buf, a.len))
+	err = hsm_session_random(s, buf, a->len, &a->board_status);
+	if (!err && copy_to_user(u64_to_user_ptr(a->buf), buf, a->len))
 		err = -EFAULT;
 	kfree_sensitive(buf);
-	if (err && !a.board_status)
-		return err;
-	if (err)
-		a.len = 0;
-	/* Board errors still report the status to the caller. */
-	if (hsm_copy_out(uarg, &a, usize))
-		return -EFAULT;
 	return err;
 }
 
-static long hsm_ioc_board_info(struct hsm_session *s, void __user *uarg)
+static int hsm_ioc_board_info(struct hsm_session *s,
+			      struct cryptech_hsm_board_info *a)
 {
-	struct cryptech_hsm_board_info a;
 	struct hsm_board *b = s->board;
-	u32 usize;
-	int err;
 
-	err = hsm_copy_in(&a, sizeof(a), CRYPTECH_HSM_BOARD_INFO_SIZE_VER0, uarg, &usize);
-	if (err)
-		return err;
-	if (!hsm_board_alive(b))
-		return -ENODEV;
-
-	a.board_status = HAL_OK;
-	a.index = b->index;
-	a.protocol_version = b->protocol_version;
-	strscpy(a.tty_name, b->tty_name, sizeof(a.tty_name));
-	return hsm_copy_out(uarg, &a, usize);
+	a->index = b->index;
+	a->protocol_version = b->protocol_version;
+	strscpy(a->tty_name, b->tty_name, sizeof(a->tty_name));
+	return 0;
 }
+
+static const struct hsm_ioctl_desc hsm_ioctls[] = {
+	HSM_IOCTL(CRYPTECH_HSM_IOC_RANDOM, struct cryptech_hsm_random),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_BOARD_INFO, struct cryptech_hsm_board_info),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_LOGIN, struct cryptech_hsm_pin),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_LOGOUT, struct cryptech_hsm_status),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_SET_PIN, struct cryptech_hsm_pin),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_LOGIN_STATUS, struct cryptech_hsm_login_status),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_GENERATE, struct cryptech_hsm_generate),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_LOAD, struct cryptech_hsm_load),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_OPEN, struct cryptech_hsm_open),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_CLOSE, struct cryptech_hsm_key),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_DELETE, struct cryptech_hsm_key),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_KEY_INFO, struct cryptech_hsm_key_info),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_PUBLIC_KEY, struct cryptech_hsm_public_key),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_SIGN, struct cryptech_hsm_sign),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_VERIFY, struct cryptech_hsm_sign),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_MATCH, struct cryptech_hsm_match),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_SET_ATTRS, struct cryptech_hsm_set_attrs),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_GET_ATTRS, struct cryptech_hsm_get_attrs),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_EXPORT, struct cryptech_hsm_export),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_IMPORT, struct cryptech_hsm_import),
+};
+
+/* Run command @nr on its argument, already in kernel memory. */
+static int hsm_ioctl_call(struct hsm_session *s, unsigned int nr, void *a)
+{
+	switch (nr) {
+	case _IOC_NR(CRYPTECH_HSM_IOC_RANDOM):
+		return hsm_ioc_random(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_BOARD_INFO):
+		return hsm_ioc_board_info(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_LOGIN):
+		return hsm_session_login(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_LOGOUT):
+		return hsm_session_logout(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_SET_PIN):
+		return hsm_session_set_pin(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_LOGIN_STATUS):
+		return hsm_session_login_status(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_GENERATE):
+		return hsm_key_generate(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_LOAD):
+		return hsm_key_load(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_OPEN):
+		return hsm_key_open(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_CLOSE):
+		return hsm_key_close(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_DELETE):
+		return hsm_key_delete(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_KEY_INFO):
+		return hsm_key_info(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_PUBLIC_KEY):
+		return hsm_key_public(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_SIGN):
+		return hsm_key_sign(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_VERIFY):
+		return hsm_key_verify(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_MATCH):
+		return hsm_key_match(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_SET_ATTRS):
+		return hsm_key_set_attrs(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_GET_ATTRS):
+		return hsm_key_get_attrs(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_EXPORT):
+		return hsm_key_export(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_IMPORT):
+		return hsm_key_import(s, a);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* Large enough for every argument struct the driver knows. */
+#define HSM_IOCTL_ARG_MAX	128
 
 static long hsm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct hsm_session *s = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	const struct hsm_ioctl_desc *d;
+	u64 karg[HSM_IOCTL_ARG_MAX / sizeof(u64)];
+	unsigned int nr;
+	u32 usize;
+	int err;
 
-	if (_IOC_TYPE(cmd) != CRYPTECH_HSM_IOC_MAGIC)
+	if (_IOC_TYPE(cmd) != CRYPTECH_HSM_IOC_MAGIC ||
+	    _IOC_NR(cmd) >= ARRAY_SIZE(hsm_ioctls))
+		return -ENOTTY;
+	nr = array_index_nospec(_IOC_NR(cmd), ARRAY_SIZE(hsm_ioctls));
+	d = &hsm_ioctls[nr];
+	if (!d->size)
+		return -ENOTTY;
+	if (WARN_ON_ONCE(d->size > sizeof(karg)))
 		return -ENOTTY;
 	if (!hsm_board_alive(s->board))
 		return -ENODEV;
 
-	switch (_IOC_NR(cmd)) {
-	case _IOC_NR(CRYPTECH_HSM_IOC_RANDOM):
-		return hsm_ioc_random(s, uarg);
-	case _IOC_NR(CRYPTECH_HSM_IOC_BOARD_INFO):
-		return hsm_ioc_board_info(s, uarg);
-	default:
-		return -ENOTTY;
-	}
+	/*
+	 * Size-first structs: at least the first version's size; bytes past
+	 * what the kernel knows must be zero (copy_struct_from_user() says
+	 * E2BIG otherwise); what is copied back never exceeds either size.
+	 */
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < d->min_size)
+		return -EINVAL;
+	err = copy_struct_from_user(karg, d->size, uarg, usize);
+	if (err)
+		return err;
+	((struct cryptech_hsm_status *)karg)->board_status = HAL_OK;
+
+	err = hsm_ioctl_call(s, nr, karg);
+
+	/* Outputs, and the board's status, reach the caller on errors too. */
+	if (copy_to_user(uarg, karg, min(usize, d->size)))
+		return -EFAULT;
+	return err;
 }
 
 static const struct file_operations hsm_fops = {

@@ -33,6 +33,7 @@
 #include <linux/spinlock.h>
 #include <linux/tty.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <linux/cryptech_hsm.h>
 
 #include "protocol.h"
@@ -45,6 +46,9 @@
 extern int hsm_ldisc_num;
 extern unsigned int hsm_handshake_timeout_ms;
 extern unsigned int hsm_op_timeout_ms;
+extern unsigned int hsm_keygen_timeout_ms;
+extern unsigned int hsm_max_in_flight;
+extern unsigned int hsm_max_keys_per_session;
 
 extern struct workqueue_struct *hsm_wq;
 
@@ -81,6 +85,8 @@ struct hsm_stats {
  *		including abandoned ones (quarantined handles)
  * @tx_queue:	requests whose frame is not yet fully written
  * @next_client: client handle counter (protocol §2.8 items 2, 3)
+ * @wq:		woken when a request finishes: a slot under the bound on
+ *		requests in flight, or a client handle, may have become free
  * @tx_work:	writes @tx_queue to the tty; the only writer of the line
  * @rx:		SLIP receive state; used only from the ldisc receive path,
  *		which the tty layer serialises
@@ -110,6 +116,7 @@ struct hsm_board {
 	struct list_head calls;
 	struct list_head tx_queue;
 	u32 next_client;
+	wait_queue_head_t wq;
 	struct work_struct tx_work;
 
 	struct slip_decoder rx;
@@ -210,23 +217,77 @@ int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 void hsm_reply_free(struct hsm_reply *reply);
 void hsm_rpc_receive(struct hsm_board *b, const u8 *frame, size_t len);
 void hsm_rpc_fail_all(struct hsm_board *b);
+bool hsm_rpc_wait_client_idle(struct hsm_board *b, u32 client,
+			      unsigned int timeout_ms);
 bool hsm_rpc_tx_locked(struct hsm_board *b, struct tty_struct *tty);
 void hsm_rpc_set_client(u8 *req, u32 client);
 int hsm_status_to_errno(u32 status);
 
 /* session.c */
+
+/**
+ * struct hsm_key - one entry of a session's key table
+ * @board_handle:	the board's pkey handle
+ * @uuid:		the key's name, as the board reported it
+ */
+struct hsm_key {
+	u32 board_handle;
+	u8 uuid[HAL_UUID_LEN];
+};
+
+/**
+ * struct hsm_session - one open file of /dev/hsmN
+ * @board:		the board, referenced
+ * @client:		this session's board client handle
+ * @lock:		serialises the session's requests; protects @keys,
+ *			@req and @used
+ * @keys:		virtual key handle (from 1) -> struct hsm_key
+ * @req:		request buffer, HAL_RPC_MAX_PKT_SIZE bytes
+ * @used:		a request reached the board: clean-up is needed
+ * @cleanup_work:	closes the keys and logs out after release
+ */
 struct hsm_session {
 	struct hsm_board *board;
 	u32 client;
-	/* Serialises this session's requests: one in flight per handle. */
-	struct mutex lock;
+	struct mutex lock;	/* the session's lock; rules above */
+	struct xarray keys;
+	u8 *req;
 	bool used;
+	struct work_struct cleanup_work;
 };
+
+struct xdr_writer;
 
 struct hsm_session *hsm_session_open(struct hsm_board *b);
 void hsm_session_close(struct hsm_session *s);
+void hsm_req_begin(struct hsm_session *s, struct xdr_writer *w, u32 opcode);
+int hsm_session_call(struct hsm_session *s, struct xdr_writer *w,
+		     unsigned int timeout_ms, struct hsm_reply *r,
+		     u32 *board_status);
+int hsm_reply_malformed(struct hsm_board *b);
 int hsm_session_random(struct hsm_session *s, u8 *buf, u32 len,
 		       u32 *board_status);
+int hsm_session_login(struct hsm_session *s, struct cryptech_hsm_pin *a);
+int hsm_session_set_pin(struct hsm_session *s, struct cryptech_hsm_pin *a);
+int hsm_session_logout(struct hsm_session *s, struct cryptech_hsm_status *a);
+int hsm_session_login_status(struct hsm_session *s,
+			     struct cryptech_hsm_login_status *a);
+
+/* keys.c */
+int hsm_key_generate(struct hsm_session *s, struct cryptech_hsm_generate *a);
+int hsm_key_load(struct hsm_session *s, struct cryptech_hsm_load *a);
+int hsm_key_open(struct hsm_session *s, struct cryptech_hsm_open *a);
+int hsm_key_close(struct hsm_session *s, struct cryptech_hsm_key *a);
+int hsm_key_delete(struct hsm_session *s, struct cryptech_hsm_key *a);
+int hsm_key_info(struct hsm_session *s, struct cryptech_hsm_key_info *a);
+int hsm_key_public(struct hsm_session *s, struct cryptech_hsm_public_key *a);
+int hsm_key_sign(struct hsm_session *s, struct cryptech_hsm_sign *a);
+int hsm_key_verify(struct hsm_session *s, struct cryptech_hsm_sign *a);
+int hsm_key_match(struct hsm_session *s, struct cryptech_hsm_match *a);
+int hsm_key_set_attrs(struct hsm_session *s, struct cryptech_hsm_set_attrs *a);
+int hsm_key_get_attrs(struct hsm_session *s, struct cryptech_hsm_get_attrs *a);
+int hsm_key_export(struct hsm_session *s, struct cryptech_hsm_export *a);
+int hsm_key_import(struct hsm_session *s, struct cryptech_hsm_import *a);
 
 /* chardev.c */
 int hsm_chardev_init(void);

@@ -29,13 +29,30 @@ module_param_named(op_timeout_ms, hsm_op_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(op_timeout_ms,
 		 "Time the board has to answer a short operation (ms)");
 
+unsigned int hsm_keygen_timeout_ms = 600000;
+module_param_named(keygen_timeout_ms, hsm_keygen_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(keygen_timeout_ms,
+		 "Time the board has to generate an RSA key (ms); minutes on real boards");
+
+unsigned int hsm_max_in_flight = 16;
+module_param_named(max_in_flight, hsm_max_in_flight, uint, 0644);
+MODULE_PARM_DESC(max_in_flight,
+		 "Requests a board may have outstanding at once, over all sessions");
+
+unsigned int hsm_max_keys_per_session = 128;
+module_param_named(max_keys_per_session, hsm_max_keys_per_session, uint, 0644);
+MODULE_PARM_DESC(max_keys_per_session,
+		 "Key handles one open file may hold (the board has 256 in all)");
+
 struct workqueue_struct *hsm_wq;
 
 static int __init hsm_init(void)
 {
 	int err;
 
-	if (hsm_handshake_timeout_ms == 0 || hsm_op_timeout_ms == 0)
+	if (!hsm_handshake_timeout_ms || !hsm_op_timeout_ms ||
+	    !hsm_keygen_timeout_ms || !hsm_max_in_flight ||
+	    !hsm_max_keys_per_session)
 		return -EINVAL;
 
 	hsm_wq = alloc_workqueue("cryptech_hsm", WQ_UNBOUND, 0);

@@ -59,6 +59,8 @@ static void hsm_call_finish_locked(struct hsm_board *b, struct hsm_call *c,
 		atomic64_inc(&b->stats.errors);
 	complete_all(&c->done);
 	hsm_call_put(c);	/* the list's reference */
+	/* A slot and maybe a client handle became free. */
+	wake_up_all(&b->wq);
 }
 
 /* Take a call off the transmit queue. Caller holds board->lock. */
@@ -68,6 +70,95 @@ static void hsm_call_unqueue_locked(struct hsm_call *c)
 		list_del_init(&c->tx_node);
 		hsm_call_put(c);
 	}
+}
+
+static bool hsm_rpc_client_busy_locked(struct hsm_board *b, u32 client)
+{
+	struct hsm_call *c;
+
+	list_for_each_entry(c, &b->calls, node) {
+		if (c->client == client)
+			return true;
+	}
+	return false;
+}
+
+/* The module parameter may be changed at any time; never below 1. */
+static int hsm_rpc_in_flight_limit(void)
+{
+	return max_t(int, 1, min_t(unsigned int, READ_ONCE(hsm_max_in_flight),
+				   INT_MAX));
+}
+
+static bool hsm_rpc_slot_free(struct hsm_board *b)
+{
+	return atomic_read(&b->stats.in_flight) < hsm_rpc_in_flight_limit() ||
+	       READ_ONCE(b->state) == HSM_BOARD_GONE;
+}
+
+/*
+ * Put a call on the board's lists, or say why not: -ENODEV (board gone),
+ * -EBUSY (its client handle has a request outstanding or in quarantine),
+ * -EAGAIN (at the bound on requests in flight). Caller holds board->lock.
+ */
+static int hsm_rpc_admit_locked(struct hsm_board *b, struct hsm_call *c)
+{
+	if (b->state == HSM_BOARD_GONE)
+		return -ENODEV;
+	if (hsm_rpc_client_busy_locked(b, c->client))
+		return -EBUSY;
+	if (atomic_read(&b->stats.in_flight) >= hsm_rpc_in_flight_limit())
+		return -EAGAIN;
+	kref_get(&c->ref);
+	list_add_tail(&c->node, &b->calls);
+	kref_get(&c->ref);
+	list_add_tail(&c->tx_node, &b->tx_queue);
+	atomic_inc(&b->stats.in_flight);
+	atomic64_inc(&b->stats.requests);
+	queue_work(hsm_wq, &b->tx_work);
+	return 0;
+}
+
+/*
+ * Wait for a slot under the bound on requests in flight, until @deadline.
+ * Return: > 0 when one may be free, 0 on timeout, < 0 on a fatal signal.
+ */
+static long hsm_rpc_wait_slot(struct hsm_board *b, unsigned long deadline,
+			      enum hsm_wait wait)
+{
+	long left = (long)deadline - (long)jiffies;
+
+	if (left <= 0)
+		return hsm_rpc_slot_free(b);
+	if (wait == HSM_WAIT_KILLABLE)
+		return wait_event_killable_timeout(b->wq, hsm_rpc_slot_free(b),
+						   left);
+	return wait_event_timeout(b->wq, hsm_rpc_slot_free(b), left);
+}
+
+/**
+ * hsm_rpc_wait_client_idle() - wait until a client handle has no request
+ * @b:		board
+ * @client:	client handle
+ * @timeout_ms:	longest wait
+ *
+ * Used before a session's final clean-up, so that a LOGOUT is never
+ * processed in parallel with, e.g., a key generation (§2.8 item 8).
+ *
+ * Return: true if the handle is idle (or the board is gone).
+ */
+bool hsm_rpc_wait_client_idle(struct hsm_board *b, u32 client,
+			      unsigned int timeout_ms)
+{
+	unsigned long flags;
+	bool busy;
+
+	return wait_event_timeout(b->wq, ({
+		spin_lock_irqsave(&b->lock, flags);
+		busy = b->state != HSM_BOARD_GONE &&
+		       hsm_rpc_client_busy_locked(b, client);
+		spin_unlock_irqrestore(&b->lock, flags);
+		!busy; }), msecs_to_jiffies(timeout_ms)) > 0;
 }
 
 /**
@@ -83,6 +174,9 @@ static void hsm_call_unqueue_locked(struct hsm_call *c)
  * handle stays quarantined until the late reply. Clean-up on close must
  * use HSM_WAIT_UNKILLABLE: a dying process has a fatal signal pending.
  *
+ * The timeout covers the wait for a slot under the bound on requests in
+ * flight (module parameter max_in_flight) and the wait for the reply.
+ *
  * Return: 0 when a well-formed reply arrived (its board status may still be
  * an error); -ENODEV if the board is or goes away; -EBUSY if the client
  * handle already has a request outstanding; -ETIMEDOUT; -EINTR; -ENOMEM;
@@ -91,8 +185,8 @@ static void hsm_call_unqueue_locked(struct hsm_call *c)
 int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 	    unsigned int timeout_ms, enum hsm_wait wait, struct hsm_reply *reply)
 {
-	struct hsm_call *c, *other;
-	unsigned long flags;
+	unsigned long flags, deadline;
+	struct hsm_call *c;
 	long left;
 	int err;
 
@@ -116,33 +210,32 @@ int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 	c->frame_len = slip_encode(c->frame, SLIP_ENCODED_MAX(req_len),
 				   req, req_len);
 
-	spin_lock_irqsave(&b->lock, flags);
-	err = b->state == HSM_BOARD_GONE ? -ENODEV : 0;
-	list_for_each_entry(other, &b->calls, node) {
-		if (!err && other->client == c->client)
-			err = -EBUSY;
+	deadline = jiffies + msecs_to_jiffies(timeout_ms);
+	for (;;) {
+		spin_lock_irqsave(&b->lock, flags);
+		err = hsm_rpc_admit_locked(b, c);
+		spin_unlock_irqrestore(&b->lock, flags);
+		if (err != -EAGAIN)
+			break;
+		/* At the bound on requests in flight: wait for a slot. */
+		left = hsm_rpc_wait_slot(b, deadline, wait);
+		if (left <= 0) {
+			err = left ? -EINTR : -ETIMEDOUT;
+			break;
+		}
 	}
-	if (!err) {
-		kref_get(&c->ref);
-		list_add_tail(&c->node, &b->calls);
-		kref_get(&c->ref);
-		list_add_tail(&c->tx_node, &b->tx_queue);
-		atomic_inc(&b->stats.in_flight);
-		atomic64_inc(&b->stats.requests);
-		queue_work(hsm_wq, &b->tx_work);
-	}
-	spin_unlock_irqrestore(&b->lock, flags);
 	if (err) {
 		hsm_call_put(c);
 		return err;
 	}
 
+	left = (long)deadline - (long)jiffies;
+	if (left <= 0)
+		left = 1;
 	if (wait == HSM_WAIT_KILLABLE)
-		left = wait_for_completion_killable_timeout(&c->done,
-							    msecs_to_jiffies(timeout_ms));
+		left = wait_for_completion_killable_timeout(&c->done, left);
 	else
-		left = wait_for_completion_timeout(&c->done,
-						   msecs_to_jiffies(timeout_ms));
+		left = wait_for_completion_timeout(&c->done, left);
 
 	spin_lock_irqsave(&b->lock, flags);
 	if (!c->finished) {
@@ -179,6 +272,70 @@ void hsm_reply_free(struct hsm_reply *reply)
 	reply->call = NULL;
 }
 
+/*
+ * The pkey handle a successful LOAD, OPEN, GENERATE_* or IMPORT reply
+ * carries, or 0: the handle comes first in each of their results (§5.5).
+ */
+static u32 hsm_rpc_created_key(const u8 *frame, size_t len)
+{
+	switch (hsm_get_be32(frame)) {
+	case RPC_FUNC_PKEY_LOAD:
+	case RPC_FUNC_PKEY_OPEN:
+	case RPC_FUNC_PKEY_GENERATE_RSA:
+	case RPC_FUNC_PKEY_GENERATE_EC:
+	case RPC_FUNC_PKEY_GENERATE_HASHSIG:
+	case RPC_FUNC_PKEY_IMPORT:
+		break;
+	default:
+		return 0;
+	}
+	if (len < HAL_RPC_REPLY_HDR_SIZE + 4 || hsm_get_be32(frame + 8) != HAL_OK)
+		return 0;
+	return hsm_get_be32(frame + HAL_RPC_REPLY_HDR_SIZE);
+}
+
+struct hsm_orphan {
+	struct work_struct work;
+	struct hsm_board *board;
+	u32 handle;
+};
+
+static void hsm_rpc_close_orphan_work(struct work_struct *work)
+{
+	struct hsm_orphan *o = container_of(work, struct hsm_orphan, work);
+	struct hsm_board *b = o->board;
+	struct hsm_reply r;
+	u8 req[12];
+
+	/* PKEY_CLOSE ignores the client handle; use one no session has. */
+	hsm_put_be32(req, RPC_FUNC_PKEY_CLOSE);
+	hsm_put_be32(req + 4, hsm_board_alloc_client(b));
+	hsm_put_be32(req + 8, o->handle);
+	if (!hsm_rpc(b, req, sizeof(req), hsm_op_timeout_ms,
+		     HSM_WAIT_UNKILLABLE, &r))
+		hsm_reply_free(&r);
+	hsm_board_put(b);
+	kfree(o);
+}
+
+/*
+ * A key was created or opened for a request whose caller gave up: nobody
+ * will ever close that board handle, so close it here, or the board's 256
+ * slots leak until it reboots.
+ */
+static void hsm_rpc_close_orphan(struct hsm_board *b, u32 handle)
+{
+	struct hsm_orphan *o = kzalloc(sizeof(*o), GFP_KERNEL);
+
+	if (!o)
+		return;
+	INIT_WORK(&o->work, hsm_rpc_close_orphan_work);
+	get_device(&b->dev);
+	o->board = b;
+	o->handle = handle;
+	queue_work(hsm_wq, &o->work);
+}
+
 static void hsm_rpc_proto_error(struct hsm_board *b, const char *why,
 				u32 client)
 {
@@ -202,7 +359,7 @@ void hsm_rpc_receive(struct hsm_board *b, const u8 *frame, size_t len)
 {
 	struct hsm_call *c, *found = NULL;
 	unsigned long flags;
-	u32 opcode, client;
+	u32 opcode, client, orphan = 0;
 	const char *why = NULL;
 	u8 *copy;
 
@@ -231,6 +388,7 @@ void hsm_rpc_receive(struct hsm_board *b, const u8 *frame, size_t len)
 		why = "reply before the request was sent";
 	} else if (found->abandoned) {
 		/* The late reply releases the quarantined handle. */
+		orphan = hsm_rpc_created_key(frame, len);
 		hsm_call_finish_locked(b, found, -ECANCELED);
 	} else if (!copy) {
 		hsm_call_finish_locked(b, found, -ENOMEM);
@@ -245,6 +403,8 @@ void hsm_rpc_receive(struct hsm_board *b, const u8 *frame, size_t len)
 
 	if (why)
 		hsm_rpc_proto_error(b, why, client);
+	if (orphan)
+		hsm_rpc_close_orphan(b, orphan);
 }
 
 /**

@@ -1,14 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Sessions: an open file of /dev/hsmN is one board client handle with its
- * own login state. The driver writes the handle into every request itself
- * (§2.8 item 1); userspace never chooses it.
+ * own login state and its own table of key handles. The driver writes the
+ * client handle into every request itself (§2.8 item 1), and userspace only
+ * ever sees per-file virtual key handles: the board checks neither login nor
+ * ownership when a pkey handle is used, so this table is what keeps one
+ * session away from another's keys.
  *
- * Locking: session->lock serialises the session's requests, so a handle
- * never has two requests outstanding; it is a mutex held across the wait
- * for the board, and nothing else waits on it.
+ * Locking: session->lock (a mutex, held across the wait for the board)
+ * serialises the session's requests, so its client handle never has two
+ * requests outstanding, and protects the key table and the request buffer.
+ * Nothing but the session's own ioctls waits on it.
+ *
+ * Clean-up at close runs from a work item: it first waits for a request the
+ * session abandoned (so a LOGOUT never races, e.g., a key generation), then
+ * closes every key handle the session holds and logs the client handle out.
+ * It runs exactly once, whether the file was closed or its process died.
  */
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "hsm.h"
 #include "xdr.h"
@@ -23,43 +33,247 @@ struct hsm_session *hsm_session_open(struct hsm_board *b)
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return NULL;
+	s->req = kmalloc(HAL_RPC_MAX_PKT_SIZE, GFP_KERNEL);
+	if (!s->req) {
+		kfree(s);
+		return NULL;
+	}
 	get_device(&b->dev);
 	s->board = b;
 	s->client = hsm_board_alloc_client(b);
 	mutex_init(&s->lock);
+	xa_init_flags(&s->keys, XA_FLAGS_ALLOC1);
 	atomic_inc(&b->stats.sessions);
 	return s;
 }
 
-/*
- * The board keeps login state per client handle; drop it when the session
- * ends (§2.8 item 8). Not killable: this also runs when a killed process's
- * files are closed, and it is bounded by the operation timeout.
+/**
+ * hsm_req_begin() - start a request of this session in its buffer
+ * @s:		session, locked
+ * @w:		writer to initialise
+ * @opcode:	RPC function
  */
-static void hsm_session_logout(struct hsm_session *s)
+void hsm_req_begin(struct hsm_session *s, struct xdr_writer *w, u32 opcode)
 {
-	struct hsm_reply r;
-	u8 req[8];
-	struct xdr_writer w;
-
-	xdr_writer_init(&w, req, sizeof(req));
-	xdr_put_u32(&w, RPC_FUNC_LOGOUT);
-	xdr_put_u32(&w, s->client);
-	if (!hsm_rpc(s->board, req, w.len, hsm_op_timeout_ms,
-		     HSM_WAIT_UNKILLABLE, &r))
-		hsm_reply_free(&r);
+	xdr_writer_init(w, s->req, HAL_RPC_MAX_PKT_SIZE);
+	xdr_put_u32(w, opcode);
+	xdr_put_u32(w, s->client);
 }
 
-void hsm_session_close(struct hsm_session *s)
+/**
+ * hsm_session_call() - send the request in @w and wait for the reply
+ * @s:			session, locked
+ * @w:			the request; -EMSGSIZE if it overflowed the packet
+ * @timeout_ms:		operation class timeout
+ * @r:			out: the reply, on success; free with hsm_reply_free()
+ * @board_status:	out: the board's status word, 0 if no reply came
+ *
+ * Return: 0 if the board answered HAL_OK; otherwise a negative errno (the
+ * board's status mapped, or a transport error) and no reply to free.
+ */
+int hsm_session_call(struct hsm_session *s, struct xdr_writer *w,
+		     unsigned int timeout_ms, struct hsm_reply *r,
+		     u32 *board_status)
 {
-	struct hsm_board *b = s->board;
+	int err;
 
-	if (s->used)
-		hsm_session_logout(s);
-	atomic_dec(&b->stats.sessions);
+	*board_status = HAL_OK;
+	if (w->err)
+		return -EMSGSIZE;
+	s->used = true;
+	err = hsm_rpc(s->board, w->buf, w->len, timeout_ms, HSM_WAIT_KILLABLE, r);
+	if (err)
+		return err;
+	*board_status = r->status;
+	err = hsm_status_to_errno(r->status);
+	if (err)
+		hsm_reply_free(r);
+	return err;
+}
+
+/**
+ * hsm_reply_malformed() - the board's results do not parse
+ * @b: board
+ *
+ * Return: -EPROTO, after counting the event.
+ */
+int hsm_reply_malformed(struct hsm_board *b)
+{
+	atomic64_inc(&b->stats.proto_errors);
+	atomic64_inc(&b->stats.errors);
+	hsm_netlink_event(b, CRYPTECH_HSM_EVENT_PROTO_ERROR);
+	return -EPROTO;
+}
+
+/* A request with one u32 argument whose reply carries no results. */
+static int hsm_session_simple(struct hsm_session *s, u32 opcode, u32 arg,
+			      bool has_arg, unsigned int timeout_ms,
+			      enum hsm_wait wait, u32 *board_status)
+{
+	struct xdr_writer w;
+	struct hsm_reply r;
+	int err;
+
+	*board_status = HAL_OK;
+	hsm_req_begin(s, &w, opcode);
+	if (has_arg)
+		xdr_put_u32(&w, arg);
+	err = hsm_rpc(s->board, w.buf, w.len, timeout_ms, wait, &r);
+	if (err)
+		return err;
+	*board_status = r.status;
+	hsm_reply_free(&r);
+	return hsm_status_to_errno(*board_status);
+}
+
+static void hsm_session_cleanup(struct work_struct *work)
+{
+	struct hsm_session *s = container_of(work, struct hsm_session,
+					     cleanup_work);
+	struct hsm_board *b = s->board;
+	struct hsm_key *k;
+	unsigned long id;
+	u32 st;
+
+	if (!hsm_rpc_wait_client_idle(b, s->client, hsm_keygen_timeout_ms))
+		dev_warn(&b->dev,
+			 "session 0x%08x: board never answered its last request; cleaning up anyway\n",
+			 s->client);
+
+	xa_for_each(&s->keys, id, k) {
+		hsm_session_simple(s, RPC_FUNC_PKEY_CLOSE, k->board_handle, true,
+				   hsm_op_timeout_ms, HSM_WAIT_UNKILLABLE, &st);
+		xa_erase(&s->keys, id);
+		kfree(k);
+	}
+	xa_destroy(&s->keys);
+	hsm_session_simple(s, RPC_FUNC_LOGOUT, 0, false, hsm_op_timeout_ms,
+			   HSM_WAIT_UNKILLABLE, &st);
+
 	mutex_destroy(&s->lock);
+	kfree(s->req);
 	kfree(s);
 	hsm_board_put(b);
+}
+
+/**
+ * hsm_session_close() - end a session (the file's release)
+ * @s: session; no ioctl of it can be running
+ *
+ * Never blocks: a dying process must not wait for the board.
+ */
+void hsm_session_close(struct hsm_session *s)
+{
+	/* The counter is of open files; the board's side follows below. */
+	atomic_dec(&s->board->stats.sessions);
+	INIT_WORK(&s->cleanup_work, hsm_session_cleanup);
+	if (!s->used) {
+		/* Nothing reached the board: nothing to clean up there. */
+		xa_destroy(&s->keys);
+		hsm_board_put(s->board);
+		kfree(s->req);
+		kfree(s);
+		return;
+	}
+	queue_work(hsm_wq, &s->cleanup_work);
+}
+
+static bool hsm_user_valid(u32 user)
+{
+	return user == HAL_USER_NORMAL || user == HAL_USER_SO ||
+	       user == HAL_USER_WHEEL;
+}
+
+/* LOGIN and SET_PIN share their arguments: user, PIN. */
+static int hsm_session_pin(struct hsm_session *s, u32 opcode,
+			   struct cryptech_hsm_pin *a)
+{
+	struct xdr_writer w;
+	struct hsm_reply r;
+	u8 *pin;
+	int err;
+
+	if (!hsm_user_valid(a->user) || a->pin_len < CRYPTECH_HSM_PIN_MIN ||
+	    a->pin_len > CRYPTECH_HSM_PIN_MAX)
+		return -EINVAL;
+	pin = memdup_user(u64_to_user_ptr(a->pin), a->pin_len);
+	if (IS_ERR(pin))
+		return PTR_ERR(pin);
+
+	if (mutex_lock_killable(&s->lock)) {
+		kfree_sensitive(pin);
+		return -EINTR;
+	}
+	hsm_req_begin(s, &w, opcode);
+	xdr_put_u32(&w, a->user);
+	xdr_put_opaque(&w, pin, a->pin_len);
+	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &a->board_status);
+	/* The PIN is in the request buffer too: wipe both. */
+	memzero_explicit(s->req, w.len);
+	mutex_unlock(&s->lock);
+	kfree_sensitive(pin);
+	if (!err)
+		hsm_reply_free(&r);
+	return err;
+}
+
+int hsm_session_login(struct hsm_session *s, struct cryptech_hsm_pin *a)
+{
+	return hsm_session_pin(s, RPC_FUNC_LOGIN, a);
+}
+
+int hsm_session_set_pin(struct hsm_session *s, struct cryptech_hsm_pin *a)
+{
+	return hsm_session_pin(s, RPC_FUNC_SET_PIN, a);
+}
+
+int hsm_session_logout(struct hsm_session *s, struct cryptech_hsm_status *a)
+{
+	int err;
+
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
+	s->used = true;
+	err = hsm_session_simple(s, RPC_FUNC_LOGOUT, 0, false,
+				 hsm_op_timeout_ms, HSM_WAIT_KILLABLE,
+				 &a->board_status);
+	mutex_unlock(&s->lock);
+	return err;
+}
+
+/* The board answers "is this handle logged in as exactly USER" (§5.3). */
+int hsm_session_login_status(struct hsm_session *s,
+			     struct cryptech_hsm_login_status *a)
+{
+	static const u32 users[] = {
+		HAL_USER_NORMAL, HAL_USER_SO, HAL_USER_WHEEL,
+	};
+	unsigned int i;
+	u32 st;
+	int err = 0;
+
+	if (a->reserved)
+		return -EINVAL;
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
+	s->used = true;
+	a->user = HAL_USER_NONE;
+	for (i = 0; i < ARRAY_SIZE(users); i++) {
+		err = hsm_session_simple(s, RPC_FUNC_IS_LOGGED_IN, users[i],
+					 true, hsm_op_timeout_ms,
+					 HSM_WAIT_KILLABLE, &st);
+		if (!err) {
+			a->user = users[i];
+			break;
+		}
+		if (st != HAL_ERROR_FORBIDDEN) {
+			a->board_status = st;
+			break;
+		}
+		err = 0;
+	}
+	mutex_unlock(&s->lock);
+	return err;
 }
 
 /**
@@ -79,47 +293,31 @@ int hsm_session_random(struct hsm_session *s, u8 *buf, u32 len,
 	struct hsm_reply r;
 	const u8 *data;
 	u32 got;
-	u8 req[12];
-	int err, tries;
+	int err = 0, tries;
 
 	*board_status = HAL_OK;
 	if (len == 0 || len > CRYPTECH_HSM_RANDOM_MAX)
 		return -EINVAL;
 
-	xdr_writer_init(&w, req, sizeof(req));
-	xdr_put_u32(&w, RPC_FUNC_GET_RANDOM);
-	xdr_put_u32(&w, s->client);
-	xdr_put_u32(&w, len);
-
 	if (mutex_lock_killable(&s->lock))
 		return -EINTR;
-	s->used = true;
 	for (tries = 0; tries < HSM_RANDOM_TRIES; tries++) {
-		err = hsm_rpc(s->board, req, w.len, hsm_op_timeout_ms,
-			      HSM_WAIT_KILLABLE, &r);
+		hsm_req_begin(s, &w, RPC_FUNC_GET_RANDOM);
+		xdr_put_u32(&w, len);
+		err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, board_status);
+		if (err && *board_status == HAL_ERROR_CSPRNG_BROKEN)
+			continue;
 		if (err)
 			break;
-		*board_status = r.status;
-		if (r.status == HAL_ERROR_CSPRNG_BROKEN) {
-			hsm_reply_free(&r);
-			continue;
-		}
-		err = hsm_status_to_errno(r.status);
-		if (!err) {
-			/* The board must return exactly what was asked. */
-			xdr_reader_init(&rd, r.data, r.len);
-			if (!xdr_get_opaque(&rd, &data, &got, len) || got != len)
-				err = -EPROTO;
-			else
-				memcpy(buf, data, len);
-		}
+		/* The board must return exactly what was asked. */
+		xdr_reader_init(&rd, r.data, r.len);
+		if (!xdr_get_opaque(&rd, &data, &got, len) || got != len)
+			err = hsm_reply_malformed(s->board);
+		else
+			memcpy(buf, data, len);
 		hsm_reply_free(&r);
 		break;
 	}
-	if (tries == HSM_RANDOM_TRIES)
-		err = hsm_status_to_errno(*board_status);
 	mutex_unlock(&s->lock);
-	if (err == -EPROTO && *board_status == HAL_OK)
-		atomic64_inc(&s->board->stats.proto_errors);
 	return err;
 }

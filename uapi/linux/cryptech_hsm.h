@@ -80,14 +80,477 @@ struct cryptech_hsm_board_info {
 	char tty_name[64];
 };
 
+/*
+ * Users (protocol §6.2). NORMAL is the key user, SO may only set the NORMAL
+ * user's PIN, WHEEL administers the board.
+ */
+#define CRYPTECH_HSM_USER_NONE		0
+#define CRYPTECH_HSM_USER_NORMAL	1
+#define CRYPTECH_HSM_USER_SO		2
+#define CRYPTECH_HSM_USER_WHEEL		3
+
+#define CRYPTECH_HSM_PIN_MIN		4
+#define CRYPTECH_HSM_PIN_MAX		4096
+
+/*
+ * Key flags: the board's own flag bits (protocol §6.5), fixed when a key is
+ * created. Any other bit is rejected with EINVAL.
+ */
+#define CRYPTECH_HSM_KEY_F_SIGN		0x01	/* DIGITALSIGNATURE: sign, verify */
+#define CRYPTECH_HSM_KEY_F_KEYENC	0x02	/* KEYENCIPHERMENT: a KEKEK */
+#define CRYPTECH_HSM_KEY_F_DATAENC	0x04	/* DATAENCIPHERMENT: stored only */
+#define CRYPTECH_HSM_KEY_F_TOKEN	0x08	/* persistent; else volatile */
+#define CRYPTECH_HSM_KEY_F_PUBLIC	0x10	/* PKCS#11 public object */
+#define CRYPTECH_HSM_KEY_F_EXPORTABLE	0x20	/* may be exported wrapped */
+#define CRYPTECH_HSM_KEY_F_ALL		0x3f
+
+/* Key types (protocol §6.3) and curves (§6.4), as reported by KEY_INFO. */
+#define CRYPTECH_HSM_KEY_RSA_PRIVATE	1
+#define CRYPTECH_HSM_KEY_RSA_PUBLIC	2
+#define CRYPTECH_HSM_KEY_EC_PRIVATE	3
+#define CRYPTECH_HSM_KEY_EC_PUBLIC	4
+
+#define CRYPTECH_HSM_CURVE_P256		1
+#define CRYPTECH_HSM_CURVE_P384		2
+#define CRYPTECH_HSM_CURVE_P521		3
+
+/* Algorithms for CRYPTECH_HSM_IOC_GENERATE. */
+#define CRYPTECH_HSM_ALG_RSA		1
+#define CRYPTECH_HSM_ALG_EC		2
+
+#define CRYPTECH_HSM_UUID_LEN		16
+
+/* Largest DER, input, signature or wrapped blob the protocol can carry. */
+#define CRYPTECH_HSM_BLOB_MAX		16368
+
+/**
+ * struct cryptech_hsm_status - an ioctl with no arguments (LOGOUT)
+ * @size:		sizeof(struct cryptech_hsm_status)
+ * @board_status:	out: board status code
+ */
+struct cryptech_hsm_status {
+	__u32 size;
+	__u32 board_status;
+};
+
+/**
+ * struct cryptech_hsm_pin - LOGIN and SET_PIN
+ * @size:		sizeof(struct cryptech_hsm_pin)
+ * @board_status:	out: board status code
+ * @user:		CRYPTECH_HSM_USER_NORMAL, _SO or _WHEEL
+ * @pin_len:		CRYPTECH_HSM_PIN_MIN..CRYPTECH_HSM_PIN_MAX
+ * @pin:		user pointer to the PIN bytes (no NUL needed)
+ *
+ * LOGIN: logs this session in as @user. A wrong PIN fails with EACCES after
+ * the board's delay (about 5 s on real hardware); the wait is killable and
+ * does not delay other sessions.
+ * SET_PIN: sets @user's PIN. Allowed to WHEEL (any user) and to SO (the
+ * NORMAL user's PIN only); EPERM otherwise.
+ */
+struct cryptech_hsm_pin {
+	__u32 size;
+	__u32 board_status;
+	__u32 user;
+	__u32 pin_len;
+	__u64 pin;
+};
+
+/**
+ * struct cryptech_hsm_login_status - who this session is logged in as
+ * @size:		sizeof(struct cryptech_hsm_login_status)
+ * @board_status:	out: board status code
+ * @user:		out: CRYPTECH_HSM_USER_*, _NONE when not logged in
+ * @reserved:		must be zero
+ */
+struct cryptech_hsm_login_status {
+	__u32 size;
+	__u32 board_status;
+	__u32 user;
+	__u32 reserved;
+};
+
+/**
+ * struct cryptech_hsm_generate - generate a key pair on the board
+ * @size:		sizeof(struct cryptech_hsm_generate)
+ * @board_status:	out: board status code
+ * @alg:		CRYPTECH_HSM_ALG_RSA or CRYPTECH_HSM_ALG_EC
+ * @flags:		CRYPTECH_HSM_KEY_F_*
+ * @rsa_bits:		RSA modulus size, 1024..4096, multiple of 8; 0 for EC
+ * @rsa_exponent:	RSA public exponent, 0 meaning 65537 (the only value
+ *			real boards accept); 0 for EC
+ * @curve:		CRYPTECH_HSM_CURVE_*; 0 for RSA
+ * @handle:		out: this file's handle for the new key
+ * @uuid:		out: the key's name on the board
+ *
+ * Needs a NORMAL or WHEEL login unless @flags has PUBLIC and not TOKEN.
+ * RSA generation can take minutes on a real board; the wait is killable.
+ */
+struct cryptech_hsm_generate {
+	__u32 size;
+	__u32 board_status;
+	__u32 alg;
+	__u32 flags;
+	__u32 rsa_bits;
+	__u32 rsa_exponent;
+	__u32 curve;
+	__u32 handle;
+	__u8 uuid[CRYPTECH_HSM_UUID_LEN];
+};
+
+/**
+ * struct cryptech_hsm_load - store a key given as DER
+ * @size:		sizeof(struct cryptech_hsm_load)
+ * @board_status:	out: board status code
+ * @flags:		CRYPTECH_HSM_KEY_F_*
+ * @der_len:		1..CRYPTECH_HSM_BLOB_MAX
+ * @der:		user pointer: PKCS#8 PrivateKeyInfo or SubjectPublicKeyInfo
+ * @handle:		out: this file's handle for the new key
+ * @reserved:		must be zero
+ * @uuid:		out: the key's name on the board
+ */
+struct cryptech_hsm_load {
+	__u32 size;
+	__u32 board_status;
+	__u32 flags;
+	__u32 der_len;
+	__u64 der;
+	__u32 handle;
+	__u32 reserved;
+	__u8 uuid[CRYPTECH_HSM_UUID_LEN];
+};
+
+/**
+ * struct cryptech_hsm_open - open an existing key by name
+ * @size:		sizeof(struct cryptech_hsm_open)
+ * @board_status:	out: board status code
+ * @uuid:		the key's name
+ * @handle:		out: this file's handle for the key
+ * @reserved:		must be zero
+ *
+ * Needs a NORMAL or WHEEL login (the board requires it even for public
+ * keys). Volatile keys of other sessions are not visible (ENOENT) unless
+ * logged in as WHEEL.
+ */
+struct cryptech_hsm_open {
+	__u32 size;
+	__u32 board_status;
+	__u8 uuid[CRYPTECH_HSM_UUID_LEN];
+	__u32 handle;
+	__u32 reserved;
+};
+
+/**
+ * struct cryptech_hsm_key - name one of this file's keys (CLOSE, DELETE)
+ * @size:		sizeof(struct cryptech_hsm_key)
+ * @board_status:	out: board status code
+ * @handle:		a handle this file got from GENERATE, LOAD, OPEN or
+ *			IMPORT. Any other number, including another file's
+ *			handle, fails with ENOENT and board_status 0.
+ * @reserved:		must be zero
+ *
+ * CLOSE releases the handle; DELETE removes the key from its keystore and
+ * releases the handle.
+ */
+struct cryptech_hsm_key {
+	__u32 size;
+	__u32 board_status;
+	__u32 handle;
+	__u32 reserved;
+};
+
+/**
+ * struct cryptech_hsm_key_info - describe one of this file's keys
+ * @size:		sizeof(struct cryptech_hsm_key_info)
+ * @board_status:	out: board status code
+ * @handle:		the key
+ * @type:		out: CRYPTECH_HSM_KEY_*
+ * @curve:		out: CRYPTECH_HSM_CURVE_*, 0 for RSA
+ * @flags:		out: CRYPTECH_HSM_KEY_F_*
+ * @uuid:		out: the key's name
+ */
+struct cryptech_hsm_key_info {
+	__u32 size;
+	__u32 board_status;
+	__u32 handle;
+	__u32 type;
+	__u32 curve;
+	__u32 flags;
+	__u8 uuid[CRYPTECH_HSM_UUID_LEN];
+};
+
+/**
+ * struct cryptech_hsm_public_key - read a key's public half
+ * @size:		sizeof(struct cryptech_hsm_public_key)
+ * @board_status:	out: board status code
+ * @handle:		the key
+ * @der_len:		in: room at @der; out: length of the DER
+ *			SubjectPublicKeyInfo. When the room is too small the
+ *			ioctl fails with ENOSPC and @der_len is the size needed.
+ * @der:		user pointer
+ */
+struct cryptech_hsm_public_key {
+	__u32 size;
+	__u32 board_status;
+	__u32 handle;
+	__u32 der_len;
+	__u64 der;
+};
+
+/**
+ * struct cryptech_hsm_sign - sign, or verify, with one of this file's keys
+ * @size:		sizeof(struct cryptech_hsm_sign)
+ * @board_status:	out: board status code
+ * @handle:		the key (needs CRYPTECH_HSM_KEY_F_SIGN)
+ * @input_len:		1..CRYPTECH_HSM_BLOB_MAX
+ * @input:		user pointer. RSA: the DER DigestInfo (the board adds
+ *			PKCS#1 v1.5 padding). ECDSA: the digest.
+ * @sig_len:		SIGN: in: room at @sig, out: signature length (ENOSPC
+ *			and the size needed when too small). VERIFY: in: the
+ *			signature's length.
+ * @reserved:		must be zero
+ * @sig:		user pointer. ECDSA signatures are r || s, each padded
+ *			to the curve's order length (64, 96, 132 bytes).
+ *
+ * VERIFY returns 0 for a valid signature and EKEYREJECTED otherwise.
+ */
+struct cryptech_hsm_sign {
+	__u32 size;
+	__u32 board_status;
+	__u32 handle;
+	__u32 input_len;
+	__u64 input;
+	__u32 sig_len;
+	__u32 reserved;
+	__u64 sig;
+};
+
+/*
+ * Attribute lists (MATCH filters, SET_ATTRIBUTES, GET_ATTRIBUTES results)
+ * are packed in one buffer: each entry is a struct cryptech_hsm_key_attr
+ * followed by @len value bytes, and the next entry starts at the next
+ * multiple of 4 bytes. Attribute types are arbitrary 32-bit numbers; the
+ * PKCS#11 module uses the CKA_* values.
+ */
+struct cryptech_hsm_key_attr {
+	__u32 type;
+	__u32 len;
+};
+
+/* SET_ATTRIBUTES: this @len deletes the attribute (no value follows). */
+#define CRYPTECH_HSM_ATTR_DELETE	0xffffffff
+#define CRYPTECH_HSM_ATTRS_MAX_BYTES	16000
+
+/**
+ * struct cryptech_hsm_match - list key names, a page at a time
+ * @size:		sizeof(struct cryptech_hsm_match)
+ * @board_status:	out: board status code
+ * @type:		CRYPTECH_HSM_KEY_* to match, 0 for any
+ * @curve:		CRYPTECH_HSM_CURVE_* to match, 0 for any
+ * @mask:		flag bits that must match
+ * @flags:		their values: a key matches when
+ *			((key flags ^ @flags) & @mask) == 0
+ * @n_attrs:		attribute filters in @attrs (0..CRYPTECH_HSM_ATTRS_MAX); a key
+ *			matches when it has each attribute with exactly that
+ *			value
+ * @attrs_len:		bytes at @attrs, at most CRYPTECH_HSM_ATTRS_MAX_BYTES
+ * @attrs:		user pointer to packed attribute entries
+ * @state:		in/out: 0 to start; pass back what the previous page
+ *			returned; CRYPTECH_HSM_MATCH_DONE when finished
+ * @count:		in: room at @uuids, in names (1..818); out: names
+ *			returned. Fewer than asked means the walk is done.
+ * @uuids:		user pointer to @count * 16 bytes
+ * @prev_uuid:		in/out: the last name of the previous page (ignored
+ *			when @state is 0); updated for the next call
+ *
+ * Without a NORMAL or WHEEL login the board lists nothing unless @flags
+ * has PUBLIC.
+ */
+struct cryptech_hsm_match {
+	__u32 size;
+	__u32 board_status;
+	__u32 type;
+	__u32 curve;
+	__u32 mask;
+	__u32 flags;
+	__u32 n_attrs;
+	__u32 attrs_len;
+	__u64 attrs;
+	__u32 state;
+	__u32 count;
+	__u64 uuids;
+	__u8 prev_uuid[CRYPTECH_HSM_UUID_LEN];
+};
+
+#define CRYPTECH_HSM_MATCH_DONE		3
+#define CRYPTECH_HSM_MATCH_MAX		818
+
+/**
+ * struct cryptech_hsm_set_attrs - create, replace or delete key attributes
+ * @size:		sizeof(struct cryptech_hsm_set_attrs)
+ * @board_status:	out: board status code
+ * @handle:		the key
+ * @n_attrs:		entries at @attrs, 1..CRYPTECH_HSM_ATTRS_MAX
+ * @attrs_len:		bytes at @attrs, at most CRYPTECH_HSM_ATTRS_MAX_BYTES
+ * @reserved:		must be zero
+ * @attrs:		user pointer to packed entries; @len
+ *			CRYPTECH_HSM_ATTR_DELETE deletes
+ *
+ * All or nothing. Judged on the login of the session that opened the key.
+ */
+struct cryptech_hsm_set_attrs {
+	__u32 size;
+	__u32 board_status;
+	__u32 handle;
+	__u32 n_attrs;
+	__u32 attrs_len;
+	__u32 reserved;
+	__u64 attrs;
+};
+
+/**
+ * struct cryptech_hsm_get_attrs - read key attributes
+ * @size:		sizeof(struct cryptech_hsm_get_attrs)
+ * @board_status:	out: board status code
+ * @handle:		the key
+ * @n_types:		entries at @types, 1..64
+ * @types:		user pointer to @n_types __u32 attribute types
+ * @buf_len:		in: room at @buf; out: bytes used, or needed when the
+ *			call fails with ENOSPC
+ * @flags:		CRYPTECH_HSM_GET_ATTRS_LENGTHS: return each attribute's
+ *			length only (@buf receives @n_types bare headers; an
+ *			absent attribute reports length 0, as the board does)
+ * @buf:		user pointer; receives packed entries in @types order
+ *
+ * With values requested, a missing attribute fails the call with ENODATA.
+ */
+struct cryptech_hsm_get_attrs {
+	__u32 size;
+	__u32 board_status;
+	__u32 handle;
+	__u32 n_types;
+	__u64 types;
+	__u32 buf_len;
+	__u32 flags;
+	__u64 buf;
+};
+
+#define CRYPTECH_HSM_GET_ATTRS_LENGTHS	0x1
+#define CRYPTECH_HSM_ATTRS_MAX		64
+
+/**
+ * struct cryptech_hsm_export - export a key wrapped for a KEKEK
+ * @size:		sizeof(struct cryptech_hsm_export)
+ * @board_status:	out: board status code
+ * @handle:		the key (needs CRYPTECH_HSM_KEY_F_EXPORTABLE)
+ * @kekek_handle:	an RSA key of this file with CRYPTECH_HSM_KEY_F_KEYENC,
+ *			usually the destination board's KEKEK loaded by its
+ *			SubjectPublicKeyInfo
+ * @pkcs8_len:		in: room at @pkcs8 (at least 5480); out: used
+ * @kek_len:		in: room at @kek (at least the KEKEK's modulus bytes
+ *			+ 32); out: used
+ * @pkcs8:		user pointer: receives the wrapped key
+ *			(EncryptedPrivateKeyInfo, AES key wrap with padding)
+ * @kek:		user pointer: receives the one-time KEK encrypted for
+ *			the KEKEK (EncryptedPrivateKeyInfo, RSAES-PKCS1-v1_5)
+ */
+struct cryptech_hsm_export {
+	__u32 size;
+	__u32 board_status;
+	__u32 handle;
+	__u32 kekek_handle;
+	__u32 pkcs8_len;
+	__u32 kek_len;
+	__u64 pkcs8;
+	__u64 kek;
+};
+
+/**
+ * struct cryptech_hsm_import - import a key exported for this board's KEKEK
+ * @size:		sizeof(struct cryptech_hsm_import)
+ * @board_status:	out: board status code
+ * @kekek_handle:	this file's handle of the KEKEK's private key
+ * @flags:		CRYPTECH_HSM_KEY_F_* for the imported key
+ * @pkcs8_len:		1..CRYPTECH_HSM_BLOB_MAX
+ * @kek_len:		1..CRYPTECH_HSM_BLOB_MAX
+ * @pkcs8:		user pointer, as from EXPORT
+ * @kek:		user pointer, as from EXPORT
+ * @handle:		out: this file's handle for the imported key
+ * @reserved:		must be zero
+ * @uuid:		out: the imported key's new name
+ */
+struct cryptech_hsm_import {
+	__u32 size;
+	__u32 board_status;
+	__u32 kekek_handle;
+	__u32 flags;
+	__u32 pkcs8_len;
+	__u32 kek_len;
+	__u64 pkcs8;
+	__u64 kek;
+	__u32 handle;
+	__u32 reserved;
+	__u8 uuid[CRYPTECH_HSM_UUID_LEN];
+};
+
 /* Sizes of the first published version of each struct: the smallest accepted. */
 #define CRYPTECH_HSM_RANDOM_SIZE_VER0		24
 #define CRYPTECH_HSM_BOARD_INFO_SIZE_VER0	80
+#define CRYPTECH_HSM_STATUS_SIZE_VER0		8
+#define CRYPTECH_HSM_PIN_SIZE_VER0		24
+#define CRYPTECH_HSM_LOGIN_STATUS_SIZE_VER0	16
+#define CRYPTECH_HSM_GENERATE_SIZE_VER0		48
+#define CRYPTECH_HSM_LOAD_SIZE_VER0		48
+#define CRYPTECH_HSM_OPEN_SIZE_VER0		32
+#define CRYPTECH_HSM_KEY_SIZE_VER0		16
+#define CRYPTECH_HSM_KEY_INFO_SIZE_VER0		40
+#define CRYPTECH_HSM_PUBLIC_KEY_SIZE_VER0	24
+#define CRYPTECH_HSM_SIGN_SIZE_VER0		40
+#define CRYPTECH_HSM_MATCH_SIZE_VER0		72
+#define CRYPTECH_HSM_SET_ATTRS_SIZE_VER0	32
+#define CRYPTECH_HSM_GET_ATTRS_SIZE_VER0	40
+#define CRYPTECH_HSM_EXPORT_SIZE_VER0		40
+#define CRYPTECH_HSM_IMPORT_SIZE_VER0		64
 
 #define CRYPTECH_HSM_IOC_RANDOM \
 	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x01, struct cryptech_hsm_random)
 #define CRYPTECH_HSM_IOC_BOARD_INFO \
 	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x02, struct cryptech_hsm_board_info)
+#define CRYPTECH_HSM_IOC_LOGIN \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x03, struct cryptech_hsm_pin)
+#define CRYPTECH_HSM_IOC_LOGOUT \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x04, struct cryptech_hsm_status)
+#define CRYPTECH_HSM_IOC_SET_PIN \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x05, struct cryptech_hsm_pin)
+#define CRYPTECH_HSM_IOC_LOGIN_STATUS \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x06, struct cryptech_hsm_login_status)
+#define CRYPTECH_HSM_IOC_GENERATE \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x10, struct cryptech_hsm_generate)
+#define CRYPTECH_HSM_IOC_LOAD \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x11, struct cryptech_hsm_load)
+#define CRYPTECH_HSM_IOC_OPEN \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x12, struct cryptech_hsm_open)
+#define CRYPTECH_HSM_IOC_CLOSE \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x13, struct cryptech_hsm_key)
+#define CRYPTECH_HSM_IOC_DELETE \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x14, struct cryptech_hsm_key)
+#define CRYPTECH_HSM_IOC_KEY_INFO \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x15, struct cryptech_hsm_key_info)
+#define CRYPTECH_HSM_IOC_PUBLIC_KEY \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x16, struct cryptech_hsm_public_key)
+#define CRYPTECH_HSM_IOC_SIGN \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x20, struct cryptech_hsm_sign)
+#define CRYPTECH_HSM_IOC_VERIFY \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x21, struct cryptech_hsm_sign)
+#define CRYPTECH_HSM_IOC_MATCH \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x30, struct cryptech_hsm_match)
+#define CRYPTECH_HSM_IOC_SET_ATTRS \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x31, struct cryptech_hsm_set_attrs)
+#define CRYPTECH_HSM_IOC_GET_ATTRS \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x32, struct cryptech_hsm_get_attrs)
+#define CRYPTECH_HSM_IOC_EXPORT \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x40, struct cryptech_hsm_export)
+#define CRYPTECH_HSM_IOC_IMPORT \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x41, struct cryptech_hsm_import)
 
 /*
  * Generic netlink

@@ -1,0 +1,827 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Key operations of a session: each ioctl's request encoding and reply
+ * decoding (protocol §5.5). Userspace names keys by per-file virtual handles
+ * (session.c); the board's own pkey handles never leave the kernel.
+ *
+ * Every count and size is checked before anything reaches the line: this
+ * firmware trusts some of them (§2.6, §2.8 item 10). Every reply is parsed
+ * as hostile: a result that does not parse is a protocol error (-EPROTO).
+ *
+ * Locking: each operation holds session->lock from the key lookup to the
+ * end of the request (see session.c).
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "hsm.h"
+#include "xdr.h"
+
+/* Largest output the board returns in one opaque<> (§2.3). */
+#define HSM_OUT_MAX		HAL_RPC_MAX_OPAQUE_RESULT
+/* EXPORT: pkcs8_max + kek_max must stay below this (§2.8 item 10). */
+#define HSM_EXPORT_MAX_SUM	16364u
+#define HSM_EXPORT_KEK_MAX	1024u
+
+static struct hsm_key *hsm_key_lookup(struct hsm_session *s, u32 handle)
+{
+	return handle ? xa_load(&s->keys, handle) : NULL;
+}
+
+static void *hsm_copy_blob(u64 uptr, u32 len)
+{
+	if (len == 0 || len > CRYPTECH_HSM_BLOB_MAX)
+		return ERR_PTR(-EINVAL);
+	return memdup_user(u64_to_user_ptr(uptr), len);
+}
+
+static int hsm_lock(struct hsm_session *s)
+{
+	return mutex_lock_killable(&s->lock) ? -EINTR : 0;
+}
+
+/* Close a board handle the session will not keep. */
+static void hsm_board_key_close(struct hsm_session *s, u32 board_handle)
+{
+	struct xdr_writer w;
+	struct hsm_reply r;
+	u32 st;
+
+	hsm_req_begin(s, &w, RPC_FUNC_PKEY_CLOSE);
+	xdr_put_u32(&w, board_handle);
+	if (!hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &st))
+		hsm_reply_free(&r);
+}
+
+/*
+ * Reserve a virtual handle before asking the board for a key, so a full
+ * table fails before the board does any work.
+ */
+static int hsm_key_reserve(struct hsm_session *s, struct hsm_key **out,
+			   u32 *id)
+{
+	struct hsm_key *k;
+	int err;
+
+	k = kzalloc(sizeof(*k), GFP_KERNEL);
+	if (!k)
+		return -ENOMEM;
+	err = xa_alloc(&s->keys, id, k,
+		       XA_LIMIT(1, READ_ONCE(hsm_max_keys_per_session)),
+		       GFP_KERNEL);
+	if (err) {
+		kfree(k);
+		return err == -EBUSY ? -EMFILE : err;
+	}
+	*out = k;
+	return 0;
+}
+
+static void hsm_key_unreserve(struct hsm_session *s, struct hsm_key *k, u32 id)
+{
+	xa_erase(&s->keys, id);
+	kfree(k);
+}
+
+/*
+ * Send a request that creates or opens a key and record the result:
+ * "u32 pkey_handle" and, if @uuid is NULL, "uuid name" (§5.5).
+ */
+static int hsm_key_create(struct hsm_session *s, struct xdr_writer *w,
+			  unsigned int timeout_ms, const u8 *uuid,
+			  u32 *board_status, u32 *handle, u8 *uuid_out)
+{
+	struct xdr_reader rd;
+	struct hsm_reply r;
+	struct hsm_key *k;
+	const u8 *name;
+	u32 id, len;
+	int err;
+
+	err = hsm_key_reserve(s, &k, &id);
+	if (err)
+		return err;
+	err = hsm_session_call(s, w, timeout_ms, &r, board_status);
+	if (err) {
+		hsm_key_unreserve(s, k, id);
+		return err;
+	}
+	xdr_reader_init(&rd, r.data, r.len);
+	if (!xdr_get_u32(&rd, &k->board_handle)) {
+		hsm_reply_free(&r);
+		hsm_key_unreserve(s, k, id);
+		return hsm_reply_malformed(s->board);
+	}
+	if (!uuid) {
+		if (!xdr_get_opaque(&rd, &name, &len, HAL_UUID_LEN) ||
+		    len != HAL_UUID_LEN) {
+			hsm_reply_free(&r);
+			hsm_board_key_close(s, k->board_handle);
+			hsm_key_unreserve(s, k, id);
+			return hsm_reply_malformed(s->board);
+		}
+		uuid = name;
+	}
+	memcpy(k->uuid, uuid, HAL_UUID_LEN);
+	memcpy(uuid_out, uuid, HAL_UUID_LEN);
+	hsm_reply_free(&r);
+	*handle = id;
+	return 0;
+}
+
+/* Public exponent as the shortest big-endian byte string. */
+static size_t hsm_exponent_bytes(u32 e, u8 *out)
+{
+	size_t n = 0;
+	int shift;
+
+	for (shift = 24; shift >= 0; shift -= 8) {
+		if (n || (e >> shift) & 0xff)
+			out[n++] = e >> shift;
+	}
+	return n;
+}
+
+int hsm_key_generate(struct hsm_session *s, struct cryptech_hsm_generate *a)
+{
+	struct xdr_writer w;
+	unsigned int timeout;
+	u32 e = a->rsa_exponent ? a->rsa_exponent : 65537;
+	u8 ebuf[4];
+	int err;
+
+	if (a->flags & ~CRYPTECH_HSM_KEY_F_ALL)
+		return -EINVAL;
+	switch (a->alg) {
+	case CRYPTECH_HSM_ALG_RSA:
+		if (a->curve || a->rsa_bits < 1024 || a->rsa_bits > 4096 ||
+		    a->rsa_bits % 8 || e < 3 || !(e & 1))
+			return -EINVAL;
+		timeout = hsm_keygen_timeout_ms;
+		break;
+	case CRYPTECH_HSM_ALG_EC:
+		if (a->rsa_bits || a->rsa_exponent ||
+		    a->curve < HAL_CURVE_P256 || a->curve > HAL_CURVE_P521)
+			return -EINVAL;
+		timeout = hsm_op_timeout_ms;
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	err = hsm_lock(s);
+	if (err)
+		return err;
+	if (a->alg == CRYPTECH_HSM_ALG_RSA) {
+		hsm_req_begin(s, &w, RPC_FUNC_PKEY_GENERATE_RSA);
+		xdr_put_u32(&w, 0);		/* session: stored, unused */
+		xdr_put_u32(&w, a->rsa_bits);
+		xdr_put_opaque(&w, ebuf, hsm_exponent_bytes(e, ebuf));
+	} else {
+		hsm_req_begin(s, &w, RPC_FUNC_PKEY_GENERATE_EC);
+		xdr_put_u32(&w, 0);
+		xdr_put_u32(&w, a->curve);
+	}
+	xdr_put_u32(&w, a->flags);
+	err = hsm_key_create(s, &w, timeout, NULL, &a->board_status,
+			     &a->handle, a->uuid);
+	mutex_unlock(&s->lock);
+	return err;
+}
+
+int hsm_key_load(struct hsm_session *s, struct cryptech_hsm_load *a)
+{
+	struct xdr_writer w;
+	u8 *der;
+	int err;
+
+	if (a->flags & ~CRYPTECH_HSM_KEY_F_ALL || a->reserved)
+		return -EINVAL;
+	der = hsm_copy_blob(a->der, a->der_len);
+	if (IS_ERR(der))
+		return PTR_ERR(der);
+	err = hsm_lock(s);
+	if (!err) {
+		hsm_req_begin(s, &w, RPC_FUNC_PKEY_LOAD);
+		xdr_put_u32(&w, 0);
+		xdr_put_opaque(&w, der, a->der_len);
+		xdr_put_u32(&w, a->flags);
+		err = hsm_key_create(s, &w, hsm_op_timeout_ms, NULL,
+				     &a->board_status, &a->handle, a->uuid);
+		/* Private key material passed through the request buffer. */
+		memzero_explicit(s->req, HAL_RPC_MAX_PKT_SIZE);
+		mutex_unlock(&s->lock);
+	}
+	kfree_sensitive(der);
+	return err;
+}
+
+int hsm_key_open(struct hsm_session *s, struct cryptech_hsm_open *a)
+{
+	struct xdr_writer w;
+	u8 uuid[HAL_UUID_LEN];
+	int err;
+
+	if (a->reserved)
+		return -EINVAL;
+	err = hsm_lock(s);
+	if (err)
+		return err;
+	hsm_req_begin(s, &w, RPC_FUNC_PKEY_OPEN);
+	xdr_put_u32(&w, 0);
+	xdr_put_opaque(&w, a->uuid, HAL_UUID_LEN);
+	err = hsm_key_create(s, &w, hsm_op_timeout_ms, a->uuid,
+			     &a->board_status, &a->handle, uuid);
+	mutex_unlock(&s->lock);
+	return err;
+}
+
+/* CLOSE and DELETE: the handle is gone once the board says so (§5.5). */
+static int hsm_key_release(struct hsm_session *s, struct cryptech_hsm_key *a,
+			   u32 opcode)
+{
+	struct xdr_writer w;
+	struct hsm_reply r;
+	struct hsm_key *k;
+	int err;
+
+	if (a->reserved)
+		return -EINVAL;
+	err = hsm_lock(s);
+	if (err)
+		return err;
+	k = hsm_key_lookup(s, a->handle);
+	if (!k) {
+		err = -ENOENT;
+		goto out;
+	}
+	hsm_req_begin(s, &w, opcode);
+	xdr_put_u32(&w, k->board_handle);
+	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &a->board_status);
+	if (!err)
+		hsm_reply_free(&r);
+	if (!err || a->board_status == HAL_ERROR_KEY_NOT_FOUND || err == -ENODEV) {
+		xa_erase(&s->keys, a->handle);
+		kfree(k);
+	}
+out:
+	mutex_unlock(&s->lock);
+	return err;
+}
+
+int hsm_key_close(struct hsm_session *s, struct cryptech_hsm_key *a)
+{
+	return hsm_key_release(s, a, RPC_FUNC_PKEY_CLOSE);
+}
+
+int hsm_key_delete(struct hsm_session *s, struct cryptech_hsm_key *a)
+{
+	return hsm_key_release(s, a, RPC_FUNC_PKEY_DELETE);
+}
+
+/* GET_KEY_TYPE, _CURVE, _FLAGS: one u32 result each. */
+static int hsm_key_get_u32(struct hsm_session *s, u32 opcode, u32 board_handle,
+			   u32 *val, u32 *board_status)
+{
+	struct xdr_writer w;
+	struct xdr_reader rd;
+	struct hsm_reply r;
+	int err;
+
+	hsm_req_begin(s, &w, opcode);
+	xdr_put_u32(&w, board_handle);
+	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, board_status);
+	if (err)
+		return err;
+	xdr_reader_init(&rd, r.data, r.len);
+	if (!xdr_get_u32(&rd, val))
+		err = hsm_reply_malformed(s->board);
+	hsm_reply_free(&r);
+	return err;
+}
+
+int hsm_key_info(struct hsm_session *s, struct cryptech_hsm_key_info *a)
+{
+	struct hsm_key *k;
+	int err;
+
+	err = hsm_lock(s);
+	if (err)
+		return err;
+	k = hsm_key_lookup(s, a->handle);
+	if (!k) {
+		err = -ENOENT;
+		goto out;
+	}
+	err = hsm_key_get_u32(s, RPC_FUNC_PKEY_GET_KEY_TYPE, k->board_handle,
+			      &a->type, &a->board_status);
+	if (!err)
+		err = hsm_key_get_u32(s, RPC_FUNC_PKEY_GET_KEY_CURVE,
+				      k->board_handle, &a->curve,
+				      &a->board_status);
+	if (!err)
+		err = hsm_key_get_u32(s, RPC_FUNC_PKEY_GET_KEY_FLAGS,
+				      k->board_handle, &a->flags,
+				      &a->board_status);
+	if (!err)
+		memcpy(a->uuid, k->uuid, HAL_UUID_LEN);
+out:
+	mutex_unlock(&s->lock);
+	return err;
+}
+
+/*
+ * Copy one opaque<> result to a user buffer of @*room bytes. If it does not
+ * fit, report the size needed in @*room and fail with -ENOSPC.
+ */
+static int hsm_put_user_opaque(struct hsm_session *s, struct xdr_reader *rd,
+			       u64 uptr, u32 *room)
+{
+	const u8 *data;
+	u32 len;
+
+	if (!xdr_get_opaque(rd, &data, &len, HSM_OUT_MAX))
+		return hsm_reply_malformed(s->board);
+	if (len > *room) {
+		*room = len;
+		return -ENOSPC;
+	}
+	*room = len;
+	return copy_to_user(u64_to_user_ptr(uptr), data, len) ? -EFAULT : 0;
+}
+
+/*
+ * Outputs (public keys, signatures) are always requested at the protocol's
+ * maximum size and then copied to what the caller has room for, so a
+ * too-small buffer costs no second request and still learns the size.
+ */
+int hsm_key_public(struct hsm_session *s, struct cryptech_hsm_public_key *a)
+{
+	struct xdr_writer w;
+	struct xdr_reader rd;
+	struct hsm_reply r;
+	struct hsm_key *k;
+	int err;
+
+	err = hsm_lock(s);
+	if (err)
+		return err;
+	k = hsm_key_lookup(s, a->handle);
+	if (!k) {
+		err = -ENOENT;
+		goto out;
+	}
+	hsm_req_begin(s, &w, RPC_FUNC_PKEY_GET_PUBLIC_KEY);
+	xdr_put_u32(&w, k->board_handle);
+	xdr_put_u32(&w, HSM_OUT_MAX);
+	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &a->board_status);
+	if (err)
+		goto out;
+	xdr_reader_init(&rd, r.data, r.len);
+	err = hsm_put_user_opaque(s, &rd, a->der, &a->der_len);
+	hsm_reply_free(&r);
+out:
+	mutex_unlock(&s->lock);
+	return err;
+}
+
+/* SIGN and VERIFY start alike: key, no hash handle, input (§5.5). */
+static int hsm_key_sig_begin(struct hsm_session *s, struct xdr_writer *w,
+			     u32 opcode, struct cryptech_hsm_sign *a, u8 *input)
+{
+	struct hsm_key *k = hsm_key_lookup(s, a->handle);
+
+	if (!k)
+		return -ENOENT;
+	hsm_req_begin(s, w, opcode);
+	xdr_put_u32(w, k->board_handle);
+	xdr_put_u32(w, HAL_HANDLE_NONE);
+	xdr_put_opaque(w, input, a->input_len);
+	return 0;
+}
+
+int hsm_key_sign(struct hsm_session *s, struct cryptech_hsm_sign *a)
+{
+	struct xdr_writer w;
+	struct xdr_reader rd;
+	struct hsm_reply r;
+	u8 *input;
+	int err;
+
+	if (a->reserved)
+		return -EINVAL;
+	input = hsm_copy_blob(a->input, a->input_len);
+	if (IS_ERR(input))
+		return PTR_ERR(input);
+	err = hsm_lock(s);
+	if (err)
+		goto free;
+	err = hsm_key_sig_begin(s, &w, RPC_FUNC_PKEY_SIGN, a, input);
+	if (err)
+		goto unlock;
+	xdr_put_u32(&w, HSM_OUT_MAX);
+	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &a->board_status);
+	if (err)
+		goto unlock;
+	xdr_reader_init(&rd, r.data, r.len);
+	err = hsm_put_user_opaque(s, &rd, a->sig, &a->sig_len);
+	hsm_reply_free(&r);
+unlock:
+	mutex_unlock(&s->lock);
+free:
+	kfree(input);
+	return err;
+}
+
+int hsm_key_verify(struct hsm_session *s, struct cryptech_hsm_sign *a)
+{
+	struct xdr_writer w;
+	struct hsm_reply r;
+	u8 *input, *sig;
+	int err;
+
+	if (a->reserved)
+		return -EINVAL;
+	input = hsm_copy_blob(a->input, a->input_len);
+	if (IS_ERR(input))
+		return PTR_ERR(input);
+	sig = hsm_copy_blob(a->sig, a->sig_len);
+	if (IS_ERR(sig)) {
+		kfree(input);
+		return PTR_ERR(sig);
+	}
+	err = hsm_lock(s);
+	if (err)
+		goto free;
+	err = hsm_key_sig_begin(s, &w, RPC_FUNC_PKEY_VERIFY, a, input);
+	if (!err) {
+		xdr_put_opaque(&w, sig, a->sig_len);
+		err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r,
+				       &a->board_status);
+		if (!err)
+			hsm_reply_free(&r);
+	}
+	mutex_unlock(&s->lock);
+free:
+	kfree(sig);
+	kfree(input);
+	return err;
+}
+
+/*
+ * Encode a packed attribute list (uapi: struct cryptech_hsm_key_attr
+ * entries, each value padded to 4 bytes) as the protocol's "count, then
+ * (type, opaque<> value or the NIL marker)" (§3). Every entry must lie
+ * within the buffer and the entries must use it all.
+ */
+static int hsm_put_attrs(struct xdr_writer *w, const u8 *buf, u32 len, u32 n,
+			 bool allow_delete)
+{
+	struct cryptech_hsm_key_attr hdr;
+	size_t off = 0;
+	u32 i;
+
+	xdr_put_u32(w, n);
+	for (i = 0; i < n; i++) {
+		if (len - off < sizeof(hdr))
+			return -EINVAL;
+		memcpy(&hdr, buf + off, sizeof(hdr));
+		off += sizeof(hdr);
+		xdr_put_u32(w, hdr.type);
+		if (hdr.len == CRYPTECH_HSM_ATTR_DELETE) {
+			if (!allow_delete)
+				return -EINVAL;
+			xdr_put_u32(w, HAL_PKEY_ATTRIBUTE_NIL);
+			continue;
+		}
+		if (hdr.len > len - off)
+			return -EINVAL;
+		xdr_put_opaque(w, buf + off, hdr.len);
+		off += hdr.len;
+		off += min_t(size_t, xdr_pad4(hdr.len), len - off);
+	}
+	return off == len ? 0 : -EINVAL;
+}
+
+static void *hsm_copy_attrs(u64 uptr, u32 len, u32 n, u32 min_n)
+{
+	if (n < min_n || n > CRYPTECH_HSM_ATTRS_MAX ||
+	    len > CRYPTECH_HSM_ATTRS_MAX_BYTES || (n && !len))
+		return ERR_PTR(-EINVAL);
+	if (!len)
+		return NULL;
+	return memdup_user(u64_to_user_ptr(uptr), len);
+}
+
+int hsm_key_match(struct hsm_session *s, struct cryptech_hsm_match *a)
+{
+	struct xdr_writer w;
+	struct xdr_reader rd;
+	struct hsm_reply r;
+	const u8 *name = NULL;
+	u32 state, count, i, len;
+	u8 __user *out = u64_to_user_ptr(a->uuids);
+	u8 *attrs;
+	int err;
+
+	if (a->state > HAL_MATCH_DONE || a->count == 0 ||
+	    a->count > CRYPTECH_HSM_MATCH_MAX ||
+	    a->mask & ~CRYPTECH_HSM_KEY_F_ALL ||
+	    a->flags & ~CRYPTECH_HSM_KEY_F_ALL ||
+	    a->type > HAL_KEY_TYPE_HASHSIG_LMOTS || a->curve > HAL_CURVE_P521)
+		return -EINVAL;
+	attrs = hsm_copy_attrs(a->attrs, a->attrs_len, a->n_attrs, 0);
+	if (IS_ERR(attrs))
+		return PTR_ERR(attrs);
+	err = hsm_lock(s);
+	if (err)
+		goto free;
+	hsm_req_begin(s, &w, RPC_FUNC_PKEY_MATCH);
+	xdr_put_u32(&w, 0);
+	xdr_put_u32(&w, a->type);
+	xdr_put_u32(&w, a->curve);
+	xdr_put_u32(&w, a->mask);
+	xdr_put_u32(&w, a->flags);
+	err = hsm_put_attrs(&w, attrs, a->attrs_len, a->n_attrs, false);
+	if (err)
+		goto unlock;
+	xdr_put_u32(&w, a->state);
+	xdr_put_u32(&w, a->count);
+	xdr_put_opaque(&w, a->prev_uuid, HAL_UUID_LEN);
+	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &a->board_status);
+	if (err)
+		goto unlock;
+
+	xdr_reader_init(&rd, r.data, r.len);
+	if (!xdr_get_u32(&rd, &state) || !xdr_get_u32(&rd, &count) ||
+	    state > HAL_MATCH_DONE || count > a->count) {
+		err = hsm_reply_malformed(s->board);
+		goto reply;
+	}
+	for (i = 0; i < count; i++) {
+		if (!xdr_get_opaque(&rd, &name, &len, HAL_UUID_LEN) ||
+		    len != HAL_UUID_LEN) {
+			err = hsm_reply_malformed(s->board);
+			goto reply;
+		}
+		if (copy_to_user(out + i * HAL_UUID_LEN, name, HAL_UUID_LEN)) {
+			err = -EFAULT;
+			goto reply;
+		}
+	}
+	a->state = state;
+	a->count = count;
+	if (name)
+		memcpy(a->prev_uuid, name, HAL_UUID_LEN);
+reply:
+	hsm_reply_free(&r);
+unlock:
+	mutex_unlock(&s->lock);
+free:
+	kfree(attrs);
+	return err;
+}
+
+int hsm_key_set_attrs(struct hsm_session *s, struct cryptech_hsm_set_attrs *a)
+{
+	struct xdr_writer w;
+	struct hsm_reply r;
+	struct hsm_key *k;
+	u8 *attrs;
+	int err;
+
+	if (a->reserved)
+		return -EINVAL;
+	attrs = hsm_copy_attrs(a->attrs, a->attrs_len, a->n_attrs, 1);
+	if (IS_ERR(attrs))
+		return PTR_ERR(attrs);
+	err = hsm_lock(s);
+	if (err)
+		goto free;
+	k = hsm_key_lookup(s, a->handle);
+	if (!k) {
+		err = -ENOENT;
+		goto unlock;
+	}
+	hsm_req_begin(s, &w, RPC_FUNC_PKEY_SET_ATTRIBUTES);
+	xdr_put_u32(&w, k->board_handle);
+	err = hsm_put_attrs(&w, attrs, a->attrs_len, a->n_attrs, true);
+	if (!err)
+		err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r,
+				       &a->board_status);
+	if (!err)
+		hsm_reply_free(&r);
+unlock:
+	mutex_unlock(&s->lock);
+free:
+	kfree(attrs);
+	return err;
+}
+
+/*
+ * One GET_ATTRIBUTES request. @value_room 0 asks for lengths only. The
+ * results are written to @out (kernel memory) in the uapi's packed format;
+ * *@used is the number of bytes that format needs.
+ */
+static int hsm_get_attrs_once(struct hsm_session *s, u32 board_handle,
+			      const u32 *types, u32 n, u32 value_room,
+			      u8 *out, size_t out_size, size_t *used,
+			      u32 *board_status)
+{
+	struct cryptech_hsm_key_attr hdr;
+	struct xdr_writer w;
+	struct xdr_reader rd;
+	struct hsm_reply r;
+	const u8 *val = NULL;
+	size_t off = 0, step;
+	u32 i, count, type, len;
+	int err;
+
+	hsm_req_begin(s, &w, RPC_FUNC_PKEY_GET_ATTRIBUTES);
+	xdr_put_u32(&w, board_handle);
+	xdr_put_u32(&w, n);
+	for (i = 0; i < n; i++)
+		xdr_put_u32(&w, types[i]);
+	xdr_put_u32(&w, value_room);
+	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, board_status);
+	if (err)
+		return err;
+
+	xdr_reader_init(&rd, r.data, r.len);
+	if (!xdr_get_u32(&rd, &count) || count != n)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if (!xdr_get_u32(&rd, &type) || type != types[i])
+			goto bad;
+		if (value_room) {
+			if (!xdr_get_opaque(&rd, &val, &len, value_room))
+				goto bad;
+		} else if (!xdr_get_u32(&rd, &len) || len > HSM_OUT_MAX) {
+			goto bad;
+		}
+		step = sizeof(hdr) + (value_room ? len + xdr_pad4(len) : 0);
+		if (out && off + step <= out_size) {
+			hdr.type = type;
+			hdr.len = len;
+			memcpy(out + off, &hdr, sizeof(hdr));
+			if (value_room) {
+				memcpy(out + off + sizeof(hdr), val, len);
+				memset(out + off + sizeof(hdr) + len, 0,
+				       xdr_pad4(len));
+			}
+		}
+		off += step;
+	}
+	*used = off;
+	hsm_reply_free(&r);
+	return 0;
+bad:
+	hsm_reply_free(&r);
+	return hsm_reply_malformed(s->board);
+}
+
+int hsm_key_get_attrs(struct hsm_session *s, struct cryptech_hsm_get_attrs *a)
+{
+	bool lengths = a->flags & CRYPTECH_HSM_GET_ATTRS_LENGTHS;
+	size_t hdrs, used = 0, need = 0, room;
+	u32 value_room, limit, st;
+	struct hsm_key *k;
+	u8 *out = NULL;
+	u32 *types;
+	int err;
+
+	if (a->flags & ~CRYPTECH_HSM_GET_ATTRS_LENGTHS || a->n_types == 0 ||
+	    a->n_types > CRYPTECH_HSM_ATTRS_MAX)
+		return -EINVAL;
+	types = memdup_user(u64_to_user_ptr(a->types),
+			    a->n_types * sizeof(*types));
+	if (IS_ERR(types))
+		return PTR_ERR(types);
+	hdrs = a->n_types * sizeof(struct cryptech_hsm_key_attr);
+	/* Headers, values and padding of one reply never exceed this. */
+	room = min_t(size_t, a->buf_len, 2 * HAL_RPC_MAX_PKT_SIZE);
+	/* The board refuses requests whose reply could not fit (§5.5). */
+	limit = HAL_RPC_MAX_PKT_SIZE - HAL_RPC_REPLY_HDR_SIZE -
+		4 * (1 + 2 * a->n_types);
+	value_room = lengths ? 0 : min_t(size_t, limit,
+					 room > hdrs ? room - hdrs : 1);
+
+	err = hsm_lock(s);
+	if (err)
+		goto free;
+	k = hsm_key_lookup(s, a->handle);
+	if (!k) {
+		err = -ENOENT;
+		goto unlock;
+	}
+	out = kzalloc(room ? room : 1, GFP_KERNEL);
+	if (!out) {
+		err = -ENOMEM;
+		goto unlock;
+	}
+	err = hsm_get_attrs_once(s, k->board_handle, types, a->n_types,
+				 value_room, out, room, &used, &a->board_status);
+	if (err == -EOVERFLOW && !lengths) {
+		/* Values did not fit: learn their lengths to say what would. */
+		if (!hsm_get_attrs_once(s, k->board_handle, types, a->n_types,
+					0, NULL, 0, &need, &st)) {
+			err = -ENOSPC;
+			a->buf_len = min_t(size_t, U32_MAX, need);
+		}
+		goto unlock;
+	}
+	if (err)
+		goto unlock;
+	if (used > room) {
+		err = -ENOSPC;
+		a->buf_len = used;
+	} else if (copy_to_user(u64_to_user_ptr(a->buf), out, used)) {
+		err = -EFAULT;
+	} else {
+		a->buf_len = used;
+	}
+unlock:
+	mutex_unlock(&s->lock);
+free:
+	kfree(out);
+	kfree(types);
+	return err;
+}
+
+int hsm_key_export(struct hsm_session *s, struct cryptech_hsm_export *a)
+{
+	struct xdr_writer w;
+	struct xdr_reader rd;
+	struct hsm_reply r;
+	struct hsm_key *k, *kekek;
+	u32 kek_max, pkcs8_max;
+	int err;
+
+	kek_max = min(a->kek_len, HSM_EXPORT_KEK_MAX);
+	pkcs8_max = min(a->pkcs8_len, HSM_EXPORT_MAX_SUM - kek_max);
+	err = hsm_lock(s);
+	if (err)
+		return err;
+	k = hsm_key_lookup(s, a->handle);
+	kekek = hsm_key_lookup(s, a->kekek_handle);
+	if (!k || !kekek) {
+		err = -ENOENT;
+		goto out;
+	}
+	hsm_req_begin(s, &w, RPC_FUNC_PKEY_EXPORT);
+	xdr_put_u32(&w, k->board_handle);
+	xdr_put_u32(&w, kekek->board_handle);
+	xdr_put_u32(&w, pkcs8_max);
+	xdr_put_u32(&w, kek_max);
+	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &a->board_status);
+	if (err)
+		goto out;
+	xdr_reader_init(&rd, r.data, r.len);
+	err = hsm_put_user_opaque(s, &rd, a->pkcs8, &a->pkcs8_len);
+	if (!err)
+		err = hsm_put_user_opaque(s, &rd, a->kek, &a->kek_len);
+	hsm_reply_free(&r);
+out:
+	mutex_unlock(&s->lock);
+	return err;
+}
+
+int hsm_key_import(struct hsm_session *s, struct cryptech_hsm_import *a)
+{
+	struct xdr_writer w;
+	struct hsm_key *kekek;
+	u8 *pkcs8, *kek;
+	int err;
+
+	if (a->flags & ~CRYPTECH_HSM_KEY_F_ALL || a->reserved)
+		return -EINVAL;
+	pkcs8 = hsm_copy_blob(a->pkcs8, a->pkcs8_len);
+	if (IS_ERR(pkcs8))
+		return PTR_ERR(pkcs8);
+	kek = hsm_copy_blob(a->kek, a->kek_len);
+	if (IS_ERR(kek)) {
+		kfree(pkcs8);
+		return PTR_ERR(kek);
+	}
+	err = hsm_lock(s);
+	if (err)
+		goto free;
+	kekek = hsm_key_lookup(s, a->kekek_handle);
+	if (!kekek) {
+		err = -ENOENT;
+	} else {
+		hsm_req_begin(s, &w, RPC_FUNC_PKEY_IMPORT);
+		xdr_put_u32(&w, 0);
+		xdr_put_u32(&w, kekek->board_handle);
+		xdr_put_opaque(&w, pkcs8, a->pkcs8_len);
+		xdr_put_opaque(&w, kek, a->kek_len);
+		xdr_put_u32(&w, a->flags);
+		err = hsm_key_create(s, &w, hsm_op_timeout_ms, NULL,
+				     &a->board_status, &a->handle, a->uuid);
+	}
+	mutex_unlock(&s->lock);
+free:
+	kfree(kek);
+	kfree(pkcs8);
+	return err;
+}
