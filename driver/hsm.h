@@ -50,7 +50,10 @@ extern unsigned int hsm_keygen_timeout_ms;
 extern unsigned int hsm_max_in_flight;
 extern unsigned int hsm_max_keys_per_session;
 
+/* Work that may wait for the board: probe, clean-up, tty release. */
 extern struct workqueue_struct *hsm_wq;
+/* The transmit work only: it never waits, and the rest waits on it. */
+extern struct workqueue_struct *hsm_tx_wq;
 
 enum hsm_board_state {
 	HSM_BOARD_PROBING = CRYPTECH_HSM_STATE_PROBING,

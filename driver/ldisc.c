@@ -127,7 +127,7 @@ static void hsm_ldisc_write_wakeup(struct tty_struct *tty)
 {
 	struct hsm_board *b = tty->disc_data;
 
-	queue_work(hsm_wq, &b->tx_work);
+	queue_work(hsm_tx_wq, &b->tx_work);
 }
 
 static struct tty_ldisc_ops hsm_ldisc_ops = {

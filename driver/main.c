@@ -6,8 +6,8 @@
  * class, the netlink family, then the line discipline (the way in for new
  * boards). Exit undoes that in reverse; the line discipline holds a module
  * reference while attached and every open file holds one too, so no board is
- * live when exit runs. Work queued during teardown is flushed by destroying
- * the workqueue last.
+ * live when exit runs. Work still queued then (session clean-up, closing a
+ * tty after a hangup) is flushed by destroying the workqueues.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -45,6 +45,7 @@ MODULE_PARM_DESC(max_keys_per_session,
 		 "Key handles one open file may hold (the board has 256 in all)");
 
 struct workqueue_struct *hsm_wq;
+struct workqueue_struct *hsm_tx_wq;
 
 static int __init hsm_init(void)
 {
@@ -58,6 +59,12 @@ static int __init hsm_init(void)
 	hsm_wq = alloc_workqueue("cryptech_hsm", WQ_UNBOUND, 0);
 	if (!hsm_wq)
 		return -ENOMEM;
+	/* Writing to the line must never wait behind work that waits on it. */
+	hsm_tx_wq = alloc_workqueue("cryptech_hsm_tx", WQ_UNBOUND | WQ_HIGHPRI, 0);
+	if (!hsm_tx_wq) {
+		destroy_workqueue(hsm_wq);
+		return -ENOMEM;
+	}
 
 	err = hsm_boards_init();
 	if (err)
@@ -80,6 +87,7 @@ err_chardev:
 err_boards:
 	hsm_boards_exit();
 err_wq:
+	destroy_workqueue(hsm_tx_wq);
 	destroy_workqueue(hsm_wq);
 	return err;
 }
@@ -89,6 +97,7 @@ static void __exit hsm_exit(void)
 	hsm_ldisc_unregister();
 	hsm_netlink_exit();
 	destroy_workqueue(hsm_wq);
+	destroy_workqueue(hsm_tx_wq);
 	hsm_chardev_exit();
 	hsm_boards_exit();
 }

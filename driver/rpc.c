@@ -115,7 +115,7 @@ static int hsm_rpc_admit_locked(struct hsm_board *b, struct hsm_call *c)
 	list_add_tail(&c->tx_node, &b->tx_queue);
 	atomic_inc(&b->stats.in_flight);
 	atomic64_inc(&b->stats.requests);
-	queue_work(hsm_wq, &b->tx_work);
+	queue_work(hsm_tx_wq, &b->tx_work);
 	return 0;
 }
 
