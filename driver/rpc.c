@@ -55,7 +55,8 @@ static void hsm_call_finish_locked(struct hsm_board *b, struct hsm_call *c,
 	atomic_dec(&b->stats.in_flight);
 	c->result = result;
 	c->finished = true;
-	if (result && result != -ECANCELED)
+	/* An abandoned call was counted when its caller gave up. */
+	if (result && !c->abandoned)
 		atomic64_inc(&b->stats.errors);
 	complete_all(&c->done);
 	hsm_call_put(c);	/* the list's reference */
@@ -422,6 +423,8 @@ void hsm_rpc_fail_all(struct hsm_board *b)
 	list_for_each_entry_safe(c, tmp, &b->calls, node)
 		hsm_call_finish_locked(b, c, -ENODEV);
 	spin_unlock_irqrestore(&b->lock, flags);
+	/* Waiters for a slot or an idle handle see the board gone. */
+	wake_up_all(&b->wq);
 }
 
 /**
