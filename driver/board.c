@@ -155,7 +155,7 @@ static int hsm_board_handshake(struct hsm_board *b)
 
 	hsm_board_simple_req(req, RPC_FUNC_GET_VERSION);
 	err = hsm_rpc(b, req, sizeof(req), hsm_handshake_timeout_ms,
-		      HSM_WAIT_UNKILLABLE, &r);
+		      HSM_WAIT_UNKILLABLE, &r, NULL);
 	if (err == -ETIMEDOUT) {
 		dev_warn(&b->dev,
 			 "%s: no answer to GET_VERSION within %u ms; is this a CrypTech board's RPC port?\n",
@@ -182,7 +182,7 @@ static int hsm_board_handshake(struct hsm_board *b)
 
 	hsm_board_simple_req(req, RPC_FUNC_LOGOUT_ALL);
 	err = hsm_rpc(b, req, sizeof(req), hsm_handshake_timeout_ms,
-		      HSM_WAIT_UNKILLABLE, &r);
+		      HSM_WAIT_UNKILLABLE, &r, NULL);
 	if (err)
 		return err;
 	hsm_reply_free(&r);

@@ -216,12 +216,14 @@ enum hsm_wait {
 };
 
 int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
-	    unsigned int timeout_ms, enum hsm_wait wait, struct hsm_reply *reply);
+	    unsigned int timeout_ms, enum hsm_wait wait, struct hsm_reply *reply,
+	    struct hsm_call **abandoned);
+bool hsm_call_settled(struct hsm_call *c, unsigned int timeout_ms, u32 *created);
+u32 hsm_call_opcode(const struct hsm_call *c);
+void hsm_call_release(struct hsm_call *c);
 void hsm_reply_free(struct hsm_reply *reply);
 void hsm_rpc_receive(struct hsm_board *b, const u8 *frame, size_t len);
 void hsm_rpc_fail_all(struct hsm_board *b);
-bool hsm_rpc_wait_client_idle(struct hsm_board *b, u32 client,
-			      unsigned int timeout_ms);
 bool hsm_rpc_tx_locked(struct hsm_board *b, struct tty_struct *tty);
 void hsm_rpc_set_client(u8 *req, u32 client);
 int hsm_status_to_errno(u32 status);
@@ -247,6 +249,9 @@ struct hsm_key {
  * @keys:		virtual key handle (from 1) -> struct hsm_key
  * @req:		request buffer, HAL_RPC_MAX_PKT_SIZE bytes
  * @used:		a request reached the board: clean-up is needed
+ * @abandoned:		a request the session gave up on (timeout, signal)
+ *			whose reply has not been dealt with yet; while it is
+ *			unanswered the client handle is quarantined
  * @cleanup_work:	closes the keys and logs out after release
  */
 struct hsm_session {
@@ -256,6 +261,7 @@ struct hsm_session {
 	struct xarray keys;
 	u8 *req;
 	bool used;
+	struct hsm_call *abandoned;
 	struct work_struct cleanup_work;
 };
 

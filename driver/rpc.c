@@ -20,7 +20,7 @@
 
 #include "hsm.h"
 
-static void hsm_call_release(struct kref *ref)
+static void hsm_call_free(struct kref *ref)
 {
 	struct hsm_call *c = container_of(ref, struct hsm_call, ref);
 
@@ -31,7 +31,7 @@ static void hsm_call_release(struct kref *ref)
 
 static void hsm_call_put(struct hsm_call *c)
 {
-	kref_put(&c->ref, hsm_call_release);
+	kref_put(&c->ref, hsm_call_free);
 }
 
 static u32 hsm_get_be32(const u8 *p)
@@ -138,31 +138,6 @@ static long hsm_rpc_wait_slot(struct hsm_board *b, unsigned long deadline,
 }
 
 /**
- * hsm_rpc_wait_client_idle() - wait until a client handle has no request
- * @b:		board
- * @client:	client handle
- * @timeout_ms:	longest wait
- *
- * Used before a session's final clean-up, so that a LOGOUT is never
- * processed in parallel with, e.g., a key generation (§2.8 item 8).
- *
- * Return: true if the handle is idle (or the board is gone).
- */
-bool hsm_rpc_wait_client_idle(struct hsm_board *b, u32 client,
-			      unsigned int timeout_ms)
-{
-	unsigned long flags;
-	bool busy;
-
-	return wait_event_timeout(b->wq, ({
-		spin_lock_irqsave(&b->lock, flags);
-		busy = b->state != HSM_BOARD_GONE &&
-		       hsm_rpc_client_busy_locked(b, client);
-		spin_unlock_irqrestore(&b->lock, flags);
-		!busy; }), msecs_to_jiffies(timeout_ms)) > 0;
-}
-
-/**
  * hsm_rpc() - send one request and wait for its reply
  * @b:		board
  * @req:	request payload: opcode, client handle, arguments
@@ -170,10 +145,14 @@ bool hsm_rpc_wait_client_idle(struct hsm_board *b, u32 client,
  * @timeout_ms:	how long the board has to answer
  * @wait:	whether a fatal signal ends the wait
  * @reply:	out: the reply, on success; release with hsm_reply_free()
+ * @abandoned:	out, may be NULL: on timeout or fatal signal, a reference to
+ *		the abandoned request, whose late reply will land in it
  *
  * On timeout or a fatal signal the request is abandoned and its client
- * handle stays quarantined until the late reply. Clean-up on close must
- * use HSM_WAIT_UNKILLABLE: a dying process has a fatal signal pending.
+ * handle stays quarantined until the late reply. A caller that passes
+ * @abandoned learns what the late reply did (see hsm_call_settled()).
+ * Clean-up on close must use HSM_WAIT_UNKILLABLE: a dying process has a
+ * fatal signal pending.
  *
  * The timeout covers the wait for a slot under the bound on requests in
  * flight (module parameter max_in_flight) and the wait for the reply.
@@ -184,7 +163,8 @@ bool hsm_rpc_wait_client_idle(struct hsm_board *b, u32 client,
  * -EINVAL for a malformed request.
  */
 int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
-	    unsigned int timeout_ms, enum hsm_wait wait, struct hsm_reply *reply)
+	    unsigned int timeout_ms, enum hsm_wait wait, struct hsm_reply *reply,
+	    struct hsm_call **abandoned)
 {
 	unsigned long flags, deadline;
 	struct hsm_call *c;
@@ -249,6 +229,10 @@ int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 		atomic64_inc(&b->stats.errors);
 		if (left == 0)
 			atomic64_inc(&b->stats.timeouts);
+		if (abandoned && !c->finished) {
+			kref_get(&c->ref);
+			*abandoned = c;
+		}
 	}
 	err = c->abandoned ? (left == 0 ? -ETIMEDOUT : -EINTR) : c->result;
 	spin_unlock_irqrestore(&b->lock, flags);
@@ -266,75 +250,64 @@ int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 	return 0;
 }
 
+/**
+ * hsm_call_settled() - wait for an abandoned request's late reply
+ * @c:		the request, from hsm_rpc()'s @abandoned
+ * @timeout_ms:	longest wait; 0 to only look
+ * @created:	out: if the late reply created or opened a key, its board
+ *		handle, else 0
+ *
+ * Return: true when the request is finished (its handle left quarantine),
+ * false if it is still waiting for the board.
+ */
+bool hsm_call_settled(struct hsm_call *c, unsigned int timeout_ms, u32 *created)
+{
+	*created = 0;
+	if (timeout_ms)
+		wait_for_completion_timeout(&c->done, msecs_to_jiffies(timeout_ms));
+	if (!completion_done(&c->done))
+		return false;
+	if (!c->result && c->reply_len >= HAL_RPC_REPLY_HDR_SIZE + 4 &&
+	    hsm_get_be32(c->reply + 8) == HAL_OK) {
+		switch (c->opcode) {
+		case RPC_FUNC_PKEY_LOAD:
+		case RPC_FUNC_PKEY_OPEN:
+		case RPC_FUNC_PKEY_GENERATE_RSA:
+		case RPC_FUNC_PKEY_GENERATE_EC:
+		case RPC_FUNC_PKEY_GENERATE_HASHSIG:
+		case RPC_FUNC_PKEY_IMPORT:
+			*created = hsm_get_be32(c->reply + HAL_RPC_REPLY_HDR_SIZE);
+			break;
+		}
+	}
+	return true;
+}
+
+/**
+ * hsm_call_opcode() - the function an abandoned request asked for
+ * @c: the request
+ *
+ * Return: its RPC function number.
+ */
+u32 hsm_call_opcode(const struct hsm_call *c)
+{
+	return c->opcode;
+}
+
+/**
+ * hsm_call_release() - drop a reference from hsm_rpc()'s @abandoned
+ * @c: the request
+ */
+void hsm_call_release(struct hsm_call *c)
+{
+	hsm_call_put(c);
+}
+
 void hsm_reply_free(struct hsm_reply *reply)
 {
 	if (reply->call)
 		hsm_call_put(reply->call);
 	reply->call = NULL;
-}
-
-/*
- * The pkey handle a successful LOAD, OPEN, GENERATE_* or IMPORT reply
- * carries, or 0: the handle comes first in each of their results (§5.5).
- */
-static u32 hsm_rpc_created_key(const u8 *frame, size_t len)
-{
-	switch (hsm_get_be32(frame)) {
-	case RPC_FUNC_PKEY_LOAD:
-	case RPC_FUNC_PKEY_OPEN:
-	case RPC_FUNC_PKEY_GENERATE_RSA:
-	case RPC_FUNC_PKEY_GENERATE_EC:
-	case RPC_FUNC_PKEY_GENERATE_HASHSIG:
-	case RPC_FUNC_PKEY_IMPORT:
-		break;
-	default:
-		return 0;
-	}
-	if (len < HAL_RPC_REPLY_HDR_SIZE + 4 || hsm_get_be32(frame + 8) != HAL_OK)
-		return 0;
-	return hsm_get_be32(frame + HAL_RPC_REPLY_HDR_SIZE);
-}
-
-struct hsm_orphan {
-	struct work_struct work;
-	struct hsm_board *board;
-	u32 handle;
-};
-
-static void hsm_rpc_close_orphan_work(struct work_struct *work)
-{
-	struct hsm_orphan *o = container_of(work, struct hsm_orphan, work);
-	struct hsm_board *b = o->board;
-	struct hsm_reply r;
-	u8 req[12];
-
-	/* PKEY_CLOSE ignores the client handle; use one no session has. */
-	hsm_put_be32(req, RPC_FUNC_PKEY_CLOSE);
-	hsm_put_be32(req + 4, hsm_board_alloc_client(b));
-	hsm_put_be32(req + 8, o->handle);
-	if (!hsm_rpc(b, req, sizeof(req), hsm_op_timeout_ms,
-		     HSM_WAIT_UNKILLABLE, &r))
-		hsm_reply_free(&r);
-	hsm_board_put(b);
-	kfree(o);
-}
-
-/*
- * A key was created or opened for a request whose caller gave up: nobody
- * will ever close that board handle, so close it here, or the board's 256
- * slots leak until it reboots.
- */
-static void hsm_rpc_close_orphan(struct hsm_board *b, u32 handle)
-{
-	struct hsm_orphan *o = kzalloc(sizeof(*o), GFP_KERNEL);
-
-	if (!o)
-		return;
-	INIT_WORK(&o->work, hsm_rpc_close_orphan_work);
-	get_device(&b->dev);
-	o->board = b;
-	o->handle = handle;
-	queue_work(hsm_wq, &o->work);
 }
 
 static void hsm_rpc_proto_error(struct hsm_board *b, const char *why,
@@ -360,7 +333,7 @@ void hsm_rpc_receive(struct hsm_board *b, const u8 *frame, size_t len)
 {
 	struct hsm_call *c, *found = NULL;
 	unsigned long flags;
-	u32 opcode, client, orphan = 0;
+	u32 opcode, client;
 	const char *why = NULL;
 	u8 *copy;
 
@@ -387,10 +360,6 @@ void hsm_rpc_receive(struct hsm_board *b, const u8 *frame, size_t len)
 		why = "opcode differs from the request's";
 	} else if (!list_empty(&found->tx_node)) {
 		why = "reply before the request was sent";
-	} else if (found->abandoned) {
-		/* The late reply releases the quarantined handle. */
-		orphan = hsm_rpc_created_key(frame, len);
-		hsm_call_finish_locked(b, found, -ECANCELED);
 	} else if (!copy) {
 		hsm_call_finish_locked(b, found, -ENOMEM);
 	} else {
@@ -404,8 +373,6 @@ void hsm_rpc_receive(struct hsm_board *b, const u8 *frame, size_t len)
 
 	if (why)
 		hsm_rpc_proto_error(b, why, client);
-	if (orphan)
-		hsm_rpc_close_orphan(b, orphan);
 }
 
 /**

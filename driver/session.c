@@ -60,6 +60,84 @@ void hsm_req_begin(struct hsm_session *s, struct xdr_writer *w, u32 opcode)
 	xdr_put_u32(w, s->client);
 }
 
+/*
+ * Send the request in @w on the session's client handle. A request given
+ * up on is kept in s->abandoned until settled (below). Caller holds s->lock.
+ */
+static int hsm_session_send(struct hsm_session *s, struct xdr_writer *w,
+			    unsigned int timeout_ms, enum hsm_wait wait,
+			    struct hsm_reply *r, u32 *board_status)
+{
+	int err;
+
+	*board_status = HAL_OK;
+	if (w->err)
+		return -EMSGSIZE;
+	if (s->abandoned)
+		return -EBUSY;
+	s->used = true;
+	err = hsm_rpc(s->board, w->buf, w->len, timeout_ms, wait, r,
+		      &s->abandoned);
+	if (err)
+		return err;
+	*board_status = r->status;
+	err = hsm_status_to_errno(r->status);
+	if (err)
+		hsm_reply_free(r);
+	return err;
+}
+
+/* A request with one u32 argument whose reply carries no results. */
+static int hsm_session_simple(struct hsm_session *s, u32 opcode, u32 arg,
+			      bool has_arg, unsigned int timeout_ms,
+			      enum hsm_wait wait, u32 *board_status)
+{
+	struct xdr_writer w;
+	struct hsm_reply r;
+	int err;
+
+	hsm_req_begin(s, &w, opcode);
+	if (has_arg)
+		xdr_put_u32(&w, arg);
+	err = hsm_session_send(s, &w, timeout_ms, wait, &r, board_status);
+	if (!err)
+		hsm_reply_free(&r);
+	return err;
+}
+
+/*
+ * Deal with the request this session abandoned, once the board answered
+ * it. If it created a key, nobody ever learnt the key's handle or name: the
+ * key is deleted, so an interrupted GENERATE leaves nothing behind (an
+ * interrupted OPEN's handle is just closed). Until the answer comes the
+ * client handle stays quarantined. Caller holds s->lock.
+ *
+ * Return: 0, or -EBUSY while the board has not answered yet.
+ */
+static int hsm_session_settle(struct hsm_session *s, unsigned int wait_ms)
+{
+	struct hsm_call *c = s->abandoned;
+	u32 created, opcode, st;
+
+	if (!c)
+		return 0;
+	if (!hsm_call_settled(c, wait_ms, &created))
+		return -EBUSY;
+	opcode = hsm_call_opcode(c);
+	s->abandoned = NULL;
+	hsm_call_release(c);
+	if (!created)
+		return 0;
+	if (opcode != RPC_FUNC_PKEY_OPEN &&
+	    !hsm_session_simple(s, RPC_FUNC_PKEY_DELETE, created, true,
+				hsm_op_timeout_ms, HSM_WAIT_UNKILLABLE, &st))
+		return 0;
+	/* DELETE refused (or an OPEN): at least free the board's slot. */
+	hsm_session_simple(s, RPC_FUNC_PKEY_CLOSE, created, true,
+			   hsm_op_timeout_ms, HSM_WAIT_UNKILLABLE, &st);
+	return 0;
+}
+
 /**
  * hsm_session_call() - send the request in @w and wait for the reply
  * @s:			session, locked
@@ -67,6 +145,9 @@ void hsm_req_begin(struct hsm_session *s, struct xdr_writer *w, u32 opcode)
  * @timeout_ms:		operation class timeout
  * @r:			out: the reply, on success; free with hsm_reply_free()
  * @board_status:	out: the board's status word, 0 if no reply came
+ *
+ * Fails with -EBUSY while an earlier request of the session that timed out
+ * or was interrupted has not been answered by the board.
  *
  * Return: 0 if the board answered HAL_OK; otherwise a negative errno (the
  * board's status mapped, or a transport error) and no reply to free.
@@ -78,17 +159,11 @@ int hsm_session_call(struct hsm_session *s, struct xdr_writer *w,
 	int err;
 
 	*board_status = HAL_OK;
-	if (w->err)
-		return -EMSGSIZE;
-	s->used = true;
-	err = hsm_rpc(s->board, w->buf, w->len, timeout_ms, HSM_WAIT_KILLABLE, r);
+	err = hsm_session_settle(s, 0);
 	if (err)
 		return err;
-	*board_status = r->status;
-	err = hsm_status_to_errno(r->status);
-	if (err)
-		hsm_reply_free(r);
-	return err;
+	return hsm_session_send(s, w, timeout_ms, HSM_WAIT_KILLABLE, r,
+				board_status);
 }
 
 /**
@@ -105,27 +180,6 @@ int hsm_reply_malformed(struct hsm_board *b)
 	return -EPROTO;
 }
 
-/* A request with one u32 argument whose reply carries no results. */
-static int hsm_session_simple(struct hsm_session *s, u32 opcode, u32 arg,
-			      bool has_arg, unsigned int timeout_ms,
-			      enum hsm_wait wait, u32 *board_status)
-{
-	struct xdr_writer w;
-	struct hsm_reply r;
-	int err;
-
-	*board_status = HAL_OK;
-	hsm_req_begin(s, &w, opcode);
-	if (has_arg)
-		xdr_put_u32(&w, arg);
-	err = hsm_rpc(s->board, w.buf, w.len, timeout_ms, wait, &r);
-	if (err)
-		return err;
-	*board_status = r.status;
-	hsm_reply_free(&r);
-	return hsm_status_to_errno(*board_status);
-}
-
 static void hsm_session_cleanup(struct work_struct *work)
 {
 	struct hsm_session *s = container_of(work, struct hsm_session,
@@ -135,9 +189,10 @@ static void hsm_session_cleanup(struct work_struct *work)
 	unsigned long id;
 	u32 st;
 
-	if (!hsm_rpc_wait_client_idle(b, s->client, hsm_keygen_timeout_ms))
+	/* Its last request first, so LOGOUT never races it (§2.8 item 8). */
+	if (hsm_session_settle(s, hsm_keygen_timeout_ms))
 		dev_warn(&b->dev,
-			 "session 0x%08x: board never answered its last request; cleaning up anyway\n",
+			 "session 0x%08x: the board never answered its last request\n",
 			 s->client);
 
 	xa_for_each(&s->keys, id, k) {
@@ -149,6 +204,8 @@ static void hsm_session_cleanup(struct work_struct *work)
 	xa_destroy(&s->keys);
 	hsm_session_simple(s, RPC_FUNC_LOGOUT, 0, false, hsm_op_timeout_ms,
 			   HSM_WAIT_UNKILLABLE, &st);
+	if (s->abandoned)
+		hsm_call_release(s->abandoned);
 
 	mutex_destroy(&s->lock);
 	kfree(s->req);
@@ -233,10 +290,11 @@ int hsm_session_logout(struct hsm_session *s, struct cryptech_hsm_status *a)
 
 	if (mutex_lock_killable(&s->lock))
 		return -EINTR;
-	s->used = true;
-	err = hsm_session_simple(s, RPC_FUNC_LOGOUT, 0, false,
-				 hsm_op_timeout_ms, HSM_WAIT_KILLABLE,
-				 &a->board_status);
+	err = hsm_session_settle(s, 0);
+	if (!err)
+		err = hsm_session_simple(s, RPC_FUNC_LOGOUT, 0, false,
+					 hsm_op_timeout_ms, HSM_WAIT_KILLABLE,
+					 &a->board_status);
 	mutex_unlock(&s->lock);
 	return err;
 }
@@ -256,9 +314,9 @@ int hsm_session_login_status(struct hsm_session *s,
 		return -EINVAL;
 	if (mutex_lock_killable(&s->lock))
 		return -EINTR;
-	s->used = true;
 	a->user = HAL_USER_NONE;
-	for (i = 0; i < ARRAY_SIZE(users); i++) {
+	err = hsm_session_settle(s, 0);
+	for (i = 0; !err && i < ARRAY_SIZE(users); i++) {
 		err = hsm_session_simple(s, RPC_FUNC_IS_LOGGED_IN, users[i],
 					 true, hsm_op_timeout_ms,
 					 HSM_WAIT_KILLABLE, &st);
