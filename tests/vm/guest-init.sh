@@ -7,18 +7,22 @@
 #
 # Runs as PID 1 under busybox ash. The kernel command line carries
 # cryptech_run=DIR (the runner's per-run directory on the host, holding
-# "params" and "job") and cryptech_nonce=HEX (a per-run secret that
-# authenticates the marker lines the runner parses on the console). Output
-# contract with the runner, one marker per line (see tests/vm/run):
+# "params" and "job") and cryptech_boot=HEX (a per-run nonce for the ERROR
+# markers of failures before "params" is read). "params" holds NONCE, a
+# per-run secret that authenticates the other markers; the test cannot read
+# it (it is neither on the kernel command line nor in the test's file
+# system). Output contract with the runner, one marker per line (see
+# tests/vm/run):
+#   @@CRYPTECH-VM-PARAMS <nonce>@@                 secret nonce known
 #   @@CRYPTECH-VM-ERROR <nonce> <text>@@          setup failed, test not run
 #   @@CRYPTECH-VM-INSMOD-FAILED <nonce> <text>@@  the module did not load
 #   @@CRYPTECH-VM-DMESG-BEGIN <nonce>@@ ... @@CRYPTECH-VM-DMESG-END <nonce>@@
 #   @@CRYPTECH-VM-TAINT <nonce> <before-module> <after-test>@@
 #   @@CRYPTECH-VM-EXIT <nonce> <status>@@         always last
 export PATH=/bin
-nonce=$cryptech_nonce
+nonce=$cryptech_boot
 rundir=$cryptech_run
-unset cryptech_nonce cryptech_run
+unset cryptech_boot cryptech_run
 status=
 taint0=-
 
@@ -63,7 +67,10 @@ mkdir -p /host /mnt
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 \
 	hostroot /host || fail "cannot mount the host root (9p)"
 [ -r "/host$rundir/params" ] || fail "no $rundir/params on the host root"
-. "/host$rundir/params"     # sets TREE, MODULE, BOARDS, USB_WAIT
+. "/host$rundir/params"     # sets NONCE, TREE, MODULE, BOARDS, USB_WAIT
+nonce=$NONCE
+unset NONCE
+mark PARAMS     # from here on the runner accepts only the secret nonce
 mount --bind /host /mnt || fail "cannot bind-mount the host root on /mnt"
 
 mount -t proc proc /mnt/proc
@@ -98,6 +105,11 @@ for d in /tmp /var/tmp /run /root; do
 done
 
 cp "/host$rundir/job" /mnt/run/cryptech-vm/job.sh || fail "cannot copy the job"
+# the run directory (with the secret) stays out of the test's sight
+if [ -d "/mnt$rundir" ]; then
+	mount -t tmpfs -o mode=700,size=4k tmpfs "/mnt$rundir" ||
+		fail "cannot hide $rundir"
+fi
 
 read -r taint0 < /proc/sys/kernel/tainted
 
