@@ -52,7 +52,8 @@ $(KSELFTEST)/kselftest_harness.h:
 		'linux-source-6.1/tools/testing/selftests/kselftest*.h' \
 		'linux-source-6.1/scripts/checkpatch.pl' \
 		'linux-source-6.1/scripts/spelling.txt' \
-		'linux-source-6.1/scripts/const_structs.checkpatch'
+		'linux-source-6.1/scripts/const_structs.checkpatch' \
+		'linux-source-6.1/scripts/kernel-doc'
 	cp $(BUILD)/ksrc/tools/testing/selftests/kselftest.h \
 	   $(BUILD)/ksrc/tools/testing/selftests/kselftest_harness.h $(KSELFTEST)/
 

@@ -27,6 +27,13 @@ static bool hsm_board_alive(struct hsm_board *b)
 	return READ_ONCE(b->state) == HSM_BOARD_READY;
 }
 
+/**
+ * hsm_open() - open /dev/hsmN: start a session
+ * @inode:	the device node
+ * @file:	the new file
+ *
+ * Return: 0, -ENODEV once the board is gone, -ENOMEM.
+ */
 static int hsm_open(struct inode *inode, struct file *file)
 {
 	struct hsm_board *b = container_of(inode->i_cdev, struct hsm_board,
@@ -42,6 +49,13 @@ static int hsm_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/**
+ * hsm_release() - last close of a file: end its session
+ * @inode:	the device node
+ * @file:	the file
+ *
+ * Return: 0; the board-side clean-up continues in the background.
+ */
 static int hsm_release(struct inode *inode, struct file *file)
 {
 	hsm_session_close(file->private_data);
@@ -184,6 +198,15 @@ static int hsm_ioctl_call(struct hsm_session *s, unsigned int nr, void *a)
 /* Large enough for every argument struct the driver knows. */
 #define HSM_IOCTL_ARG_MAX	128
 
+/**
+ * hsm_ioctl() - the ioctl ABI of uapi/linux/cryptech_hsm.h
+ * @file:	the session's file
+ * @cmd:	CRYPTECH_HSM_IOC_*
+ * @arg:	user pointer to the command's size-first struct
+ *
+ * Return: 0 or a negative errno; the struct (with board_status) is copied
+ * back in both cases, once it was read.
+ */
 static long hsm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct hsm_session *s = file->private_data;

@@ -50,6 +50,16 @@ void hsm_line_kick_tx(struct hsm_board *b)
 	spin_unlock_irqrestore(&b->lock, flags);
 }
 
+/**
+ * hsm_ldisc_open() - the line discipline is being set on a tty
+ * @tty: the line
+ *
+ * Creates the board (not yet visible) and queues the handshake, which
+ * cannot run here: replies arrive only once the discipline is installed.
+ *
+ * Return: 0, -EPERM without CAP_SYS_ADMIN, -EOPNOTSUPP for a tty that
+ * cannot be written, -ENOSPC when HSM_MAX_BOARDS are attached, -ENOMEM.
+ */
 static int hsm_ldisc_open(struct tty_struct *tty)
 {
 	struct hsm_board *b;
@@ -71,6 +81,14 @@ static int hsm_ldisc_open(struct tty_struct *tty)
 	return 0;
 }
 
+/**
+ * hsm_ldisc_close() - the line discipline is leaving the tty
+ * @tty: the line
+ *
+ * Runs on detach, on another discipline being set, on the tty's last close
+ * and after a hangup. Tears the board down and drops the discipline's
+ * reference; open files keep the board's memory until they are closed.
+ */
 static void hsm_ldisc_close(struct tty_struct *tty)
 {
 	struct hsm_board *b = tty->disc_data;
@@ -82,11 +100,28 @@ static void hsm_ldisc_close(struct tty_struct *tty)
 	hsm_board_put(b);
 }
 
+/**
+ * hsm_ldisc_hangup() - the line hung up (e.g. the USB adapter was pulled)
+ * @tty: the line
+ *
+ * Fails everything in flight at once; close follows.
+ */
 static void hsm_ldisc_hangup(struct tty_struct *tty)
 {
 	hsm_board_kill(tty->disc_data);
 }
 
+/**
+ * hsm_ldisc_receive() - bytes arrived from the board
+ * @tty:	the line
+ * @cp:		the bytes
+ * @fp:		per-byte flags (TTY_NORMAL or a line error), may be NULL
+ * @count:	number of bytes
+ *
+ * Called by the tty layer in process context, one call at a time. Decodes
+ * SLIP and routes each complete frame; anything malformed is dropped and
+ * counted.
+ */
 static void hsm_ldisc_receive(struct tty_struct *tty, const u8 *cp,
 			      const char *fp, int count)
 {
@@ -123,6 +158,12 @@ static void hsm_ldisc_receive(struct tty_struct *tty, const u8 *cp,
 	}
 }
 
+/**
+ * hsm_ldisc_write_wakeup() - the tty can take more output
+ * @tty: the line
+ *
+ * May be called in interrupt context: only queues the transmit work.
+ */
 static void hsm_ldisc_write_wakeup(struct tty_struct *tty)
 {
 	struct hsm_board *b = tty->disc_data;

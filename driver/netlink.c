@@ -95,6 +95,14 @@ static int hsm_reply_board(struct genl_info *info, struct hsm_board *b, u8 cmd)
 	return genlmsg_reply(msg, info);
 }
 
+/**
+ * hsm_nl_attach() - CRYPTECH_HSM_CMD_ATTACH: attach the board on a tty
+ * @skb:	the request
+ * @info:	its attributes; CRYPTECH_HSM_A_TTY_PATH is required
+ *
+ * Return: 0 after replying with the board's attributes, or a negative
+ * errno with an extended-ACK message naming the cause.
+ */
 static int hsm_nl_attach(struct sk_buff *skb, struct genl_info *info)
 {
 	struct hsm_board *b;
@@ -126,6 +134,14 @@ static struct hsm_board *hsm_nl_board(struct genl_info *info)
 	return b;
 }
 
+/**
+ * hsm_nl_detach() - CRYPTECH_HSM_CMD_DETACH: detach a board by index
+ * @skb:	the request
+ * @info:	its attributes; CRYPTECH_HSM_A_INDEX is required
+ *
+ * Return: 0, -ENODEV for no such board, -EOPNOTSUPP for a board whose tty
+ * a process attached with TIOCSETD.
+ */
 static int hsm_nl_detach(struct sk_buff *skb, struct genl_info *info)
 {
 	struct hsm_board *b = hsm_nl_board(info);
@@ -141,6 +157,13 @@ static int hsm_nl_detach(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/**
+ * hsm_nl_get_board() - CRYPTECH_HSM_CMD_GET_BOARD for one board
+ * @skb:	the request
+ * @info:	its attributes; CRYPTECH_HSM_A_INDEX is required
+ *
+ * Return: 0 after replying, -ENODEV for no such board.
+ */
 static int hsm_nl_get_board(struct sk_buff *skb, struct genl_info *info)
 {
 	struct hsm_board *b = hsm_nl_board(info);
@@ -153,6 +176,13 @@ static int hsm_nl_get_board(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/**
+ * hsm_nl_dump_boards() - CRYPTECH_HSM_CMD_GET_BOARD as a dump
+ * @skb:	the message being filled
+ * @cb:	dump state; args[0] is the next board index
+ *
+ * Return: the message length; 0 when no board is left.
+ */
 static int hsm_nl_dump_boards(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	unsigned long index = cb->args[0];

@@ -16,6 +16,17 @@ if ! "$cp" --no-tree --strict --terse --show-types -f $files \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG; then
 	fail=1
 fi
+# kernel-doc: every documented function, struct and op must parse, with
+# every parameter and member described.
+kd="build/ksrc/scripts/kernel-doc"
+[ -x "$kd" ] || { echo "lint: $kd missing: run 'make kselftest-headers'" >&2; exit 1; }
+kdout=$(perl "$kd" -none $files 2>&1 | grep -Ei "warning|error" || true)
+if [ -n "$kdout" ]; then
+	echo "$kdout"
+	echo "lint: kernel-doc reported problems" >&2
+	fail=1
+fi
+
 KVER=$(scripts/kver.sh)
 out=$(make -s -C "/lib/modules/$KVER/build" M="$top" C=2 \
 	CONFIG_DEBUG_INFO_BTF_MODULES= modules 2>&1 | grep -E 'warning|error' | grep -v 'tty_ldisc.h' || true)
@@ -24,5 +35,5 @@ if [ -n "$out" ]; then
 	echo "lint: sparse reported problems" >&2
 	fail=1
 fi
-[ $fail -eq 0 ] && echo "lint: checkpatch --strict and sparse clean"
+[ $fail -eq 0 ] && echo "lint: checkpatch --strict, kernel-doc and sparse clean"
 exit $fail
