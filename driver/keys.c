@@ -621,19 +621,20 @@ free:
 /*
  * One GET_ATTRIBUTES request. @value_room 0 asks for lengths only. The
  * results are written to @out (kernel memory) in the uapi's packed format;
- * *@used is the number of bytes that format needs.
+ * *@used is the number of bytes that output needs, and *@values_need what
+ * the output with values would need.
  */
 static int hsm_get_attrs_once(struct hsm_session *s, u32 board_handle,
 			      const u32 *types, u32 n, u32 value_room,
 			      u8 *out, size_t out_size, size_t *used,
-			      u32 *board_status)
+			      size_t *values_need, u32 *board_status)
 {
 	struct cryptech_hsm_key_attr hdr;
 	struct xdr_writer w;
 	struct xdr_reader rd;
 	struct hsm_reply r;
 	const u8 *val = NULL;
-	size_t off = 0, step;
+	size_t off = 0, need = 0, step;
 	u32 i, count, type, len;
 	int err;
 
@@ -671,8 +672,10 @@ static int hsm_get_attrs_once(struct hsm_session *s, u32 board_handle,
 			}
 		}
 		off += step;
+		need += sizeof(hdr) + len + xdr_pad4(len);
 	}
 	*used = off;
+	*values_need = need;
 	hsm_reply_free(&r);
 	return 0;
 bad:
@@ -720,11 +723,12 @@ int hsm_key_get_attrs(struct hsm_session *s, struct cryptech_hsm_get_attrs *a)
 		goto unlock;
 	}
 	err = hsm_get_attrs_once(s, k->board_handle, types, a->n_types,
-				 value_room, out, room, &used, &a->board_status);
+				 value_room, out, room, &used, &need,
+				 &a->board_status);
 	if (err == -EOVERFLOW && !lengths) {
 		/* Values did not fit: learn their lengths to say what would. */
 		if (!hsm_get_attrs_once(s, k->board_handle, types, a->n_types,
-					0, NULL, 0, &need, &st)) {
+					0, NULL, 0, &used, &need, &st)) {
 			err = -ENOSPC;
 			a->buf_len = min_t(size_t, U32_MAX, need);
 		}
