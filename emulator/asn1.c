@@ -147,7 +147,7 @@ int der_key_classify(const uint8_t *der, size_t len, uint32_t *type, uint32_t *c
 int der_rsa_strip(const uint8_t *der, size_t len, uint8_t **out, size_t *outlen)
 {
 	const uint8_t *p = der, *end = der + len, *seq, *ver, *alg, *oct, *rsa, *q, *v;
-	size_t seqlen, verlen, alglen, octlen, rsalen, vlen, keep, inner, total;
+	size_t seqlen, verlen, alglen, octlen, rsalen, vlen, keep, inner, total, head;
 	uint8_t tag, *o;
 
 	*out = NULL;
@@ -171,21 +171,18 @@ int der_rsa_strip(const uint8_t *der, size_t len, uint8_t **out, size_t *outlen)
 	keep = (size_t)(q - rsa);
 	inner = der_hdr(NULL, DER_SEQUENCE, keep) + keep;
 	/* version and algorithm TLVs are copied verbatim */
-	{
-		size_t head = (size_t)((alg + alglen) - seq);
-
-		total = head + der_hdr(NULL, DER_OCTETSTRING, inner) + inner;
-		o = malloc(der_hdr(NULL, DER_SEQUENCE, total) + total);
-		if (!o)
-			return -1;
-		*outlen = der_hdr(o, DER_SEQUENCE, total);
-		memcpy(o + *outlen, seq, head);
-		*outlen += head;
-		*outlen += der_hdr(o + *outlen, DER_OCTETSTRING, inner);
-		*outlen += der_hdr(o + *outlen, DER_SEQUENCE, keep);
-		memcpy(o + *outlen, rsa, keep);
-		*outlen += keep;
-	}
+	head = (size_t)((alg + alglen) - seq);
+	total = head + der_hdr(NULL, DER_OCTETSTRING, inner) + inner;
+	o = malloc(der_hdr(NULL, DER_SEQUENCE, total) + total);
+	if (!o)
+		return -1;
+	*outlen = der_hdr(o, DER_SEQUENCE, total);
+	memcpy(o + *outlen, seq, head);
+	*outlen += head;
+	*outlen += der_hdr(o + *outlen, DER_OCTETSTRING, inner);
+	*outlen += der_hdr(o + *outlen, DER_SEQUENCE, keep);
+	memcpy(o + *outlen, rsa, keep);
+	*outlen += keep;
 	*out = o;
 	return 0;
 }

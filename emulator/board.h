@@ -85,6 +85,7 @@ struct login {
 struct board {
 	pthread_mutex_t lock;
 	char *state_dir;
+	int lock_fd;			/* flock on DIR/lock */
 
 	/* §7.1 */
 	struct pin_record pins[4];	/* indexed by hal_user; [0] unused */
@@ -118,5 +119,7 @@ struct board {
 int board_init(struct board *b, const char *state_dir, char *err, size_t errlen);
 void board_free(struct board *b);
 void board_count_request(struct board *b, uint32_t opcode, uint32_t status);
+/* What a power cycle loses: volatile keys, logins, handles (token store and PINs stay). */
+void board_reboot(struct board *b);
 
 #endif

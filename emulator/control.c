@@ -20,7 +20,7 @@
 
 #define CTL_MAX_CLIENTS 16
 #define CTL_LINE_MAX 4096
-#define CTL_OUT_MAX (256 * 1024)
+#define CTL_OUT_MAX (1024 * 1024)
 
 static int parse_uint(const char *v, unsigned long max, unsigned long *out)
 {
@@ -98,6 +98,18 @@ int control_set(struct server *s, const char *knob, const char *value, char *err
 		atomic_store(&s->faults.disconnect_after, v ? (long)v : -1);
 		return 0;
 	}
+	if (!strcmp(knob, "rsa_keygen_stalls")) {
+		if (parse_uint(value, 1, &v))
+			goto bad;
+		atomic_store(&s->rsa_keygen_stalls, v != 0);
+		return 0;
+	}
+	if (!strcmp(knob, "baud")) {
+		if (parse_uint(value, 100000000, &v))
+			goto bad;
+		atomic_store(&s->baud, (unsigned int)v);
+		return 0;
+	}
 	if (!strcmp(knob, "pin_iterations")) {
 		if (parse_uint(value, 100000000, &v))
 			goto bad;
@@ -127,6 +139,11 @@ void control_execute(struct server *s, const char *line, char *out, size_t outle
 		snprintf(out, outlen, "error empty command");
 	} else if (!strcmp(cmd, "stats")) {
 		stats_json(s, out, outlen);
+	} else if (!strcmp(cmd, "keys") && n == 1) {
+		keys_json(s, out, outlen);
+	} else if (!strcmp(cmd, "reboot") && n == 1) {
+		board_reboot(s->board);
+		snprintf(out, outlen, "ok");
 	} else if (!strcmp(cmd, "ping")) {
 		snprintf(out, outlen, "ok");
 	} else if (!strcmp(cmd, "set") && n == 3) {
@@ -142,8 +159,9 @@ void control_execute(struct server *s, const char *line, char *out, size_t outle
 		snprintf(out, outlen, "ok");
 	} else if (!strcmp(cmd, "help")) {
 		snprintf(out, outlen,
-			 "commands: stats | ping | disconnect | set KNOB VALUE; knobs: bad_pin_ms, "
+			 "commands: stats | keys | reboot | ping | disconnect | set KNOB VALUE; knobs: bad_pin_ms, "
 			 "service_ms, service_ms.FUNC, stall_ms, disconnect_after, pin_iterations, "
+			 "rsa_keygen_stalls (0|1), baud, "
 			 "masterkey (erase|random|HEX64), {drop,corrupt,split,noise,wrong_handle}_next N, "
 			 "{...}_rate P");
 	} else {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -434,12 +435,12 @@ int key_unwrap_der(struct board *b, const struct key *k, uint8_t **der, size_t *
 
 	if (!b->kek_set)
 		return HAL_ERROR_MASTERKEY_NOT_SET;
-	*der = malloc(k->wrapped_len ? k->wrapped_len : 1);
+	*der = OPENSSL_malloc(k->wrapped_len ? k->wrapped_len : 1);
 	if (!*der)
 		return HAL_ERROR_ALLOCATION_FAILURE;
 	rc = aes_keyunwrap(b->kek, k->wrapped, k->wrapped_len, *der, len);
 	if (rc) {
-		free(*der);
+		OPENSSL_free(*der);
 		*der = NULL;
 	}
 	return rc;
@@ -508,6 +509,21 @@ int keystore_load(struct board *b, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	/* one emulator per state directory: the lock lives as long as the process */
+	{
+		char *lock = path_of(b, "lock");
+		int fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+
+		free(lock);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			snprintf(err, errlen, "state directory %s is in use by another emulator",
+				 b->state_dir);
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		b->lock_fd = fd;
+	}
 	if (mkdir(keys, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", keys, strerror(errno));
 		goto out;
@@ -532,9 +548,23 @@ int keystore_load(struct board *b, char *err, size_t errlen)
 		snprintf(err, errlen, "%s is damaged", pins);
 		goto out;
 	} else {
-		/* factory-fresh board: last-gasp wheel PIN, a master key set */
+		/*
+		 * No PIN block: the factory state (last-gasp wheel PIN). A master
+		 * key already there is kept (never overwrite one: it would orphan
+		 * every key wrapped under it); otherwise a new one is set.
+		 */
 		pin_factory(b);
-		RAND_bytes(b->kek, HAL_KEK_LEN);
+		buf = read_file(mkm, &len, false);
+		if (buf && len == HAL_KEK_LEN) {
+			memcpy(b->kek, buf, HAL_KEK_LEN);
+		} else if (buf) {
+			free(buf);
+			snprintf(err, errlen, "%s has a wrong length", mkm);
+			goto out;
+		} else {
+			RAND_bytes(b->kek, HAL_KEK_LEN);
+		}
+		free(buf);
 		b->kek_set = true;
 		if (save_mkm(b) < 0 || keystore_save_pins(b)) {
 			snprintf(err, errlen, "cannot write to %s", b->state_dir);
@@ -592,6 +622,9 @@ void keystore_free(struct board *b)
 	free(b->token.keys);
 	free(b->volatile_ks.keys);
 	b->token.keys = b->volatile_ks.keys = NULL;
+	if (b->lock_fd >= 0)
+		close(b->lock_fd);
+	b->lock_fd = -1;
 	b->token.n = b->volatile_ks.n = 0;
 	for (unsigned int i = 0; i < HAL_MAX_HASH_HANDLES; i++)
 		hash_slot_free(&b->hash_slots[i]);

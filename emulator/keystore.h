@@ -39,7 +39,7 @@ void key_free(struct key *k);
 /* Wrap DER under the KEK into a new buffer; 0 or a HAL status (32 without KEK). */
 int key_wrap_der(struct board *b, const uint8_t *der, size_t len, uint8_t **wrapped,
 		 uint32_t *wlen);
-/* Unwrap a key's DER into a new buffer; 0 or a HAL status (32, 9, 10, 11). */
+/* Unwrap a key's DER into a new OPENSSL_malloc buffer; 0 or a HAL status (32, 9, 10, 11). */
 int key_unwrap_der(struct board *b, const struct key *k, uint8_t **der, size_t *len);
 
 #endif

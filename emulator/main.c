@@ -28,6 +28,19 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
+/* A decimal number within [0, max], or -1. */
+static long number(const char *s, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > max)
+		return -1;
+	return v;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -76,14 +89,21 @@ int main(int argc, char **argv)
 		case 'S': port = optarg; kind = TRANSPORT_SERIAL; nports++; break;
 		case 'c': control_path = optarg; break;
 		case 'C': cmd_path = optarg; break;
-		case 'w': workers = (unsigned int)strtoul(optarg, NULL, 0); break;
-		case 'b': bad_pin = strtol(optarg, NULL, 0); break;
+		case 'w': workers = (unsigned int)number(optarg, 64); break;
+		case 'b':
+			bad_pin = number(optarg, 3600000);
+			if (bad_pin < 0) {
+				usage(stderr);
+				return 2;
+			}
+			break;
 		case 'k': knobs[nknobs++] = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
+	signal(SIGPIPE, SIG_IGN);
 	if (cmd_path)
 		return control_client(cmd_path, argc - optind, argv + optind);
 	if (!state || nports != 1 || optind != argc || workers < 1 || workers > 64) {
@@ -91,7 +111,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	signal(SIGPIPE, SIG_IGN);
 	if (pipe2(stop_pipe, O_CLOEXEC) < 0 || pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		perror("cryptech-emu: pipe");
 		return 1;
@@ -144,6 +163,9 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	transport_run(&tr, &server, stop_pipe[0]);
+	/* no worker may be writing to the port when it closes */
+	atomic_store(&server.stopping_flag, true);
+	server_set_output(&server, -1);
 	transport_close(&tr);
 out_control:
 	control_stop(&ctl);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Key generation, encodings, signatures and RSA encryption through OpenSSL EVP. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -82,7 +83,7 @@ int pkey_from_der(const uint8_t *der, size_t len, uint32_t type, EVP_PKEY **out)
 		if (p8)
 			*out = EVP_PKCS82PKEY(p8);
 		PKCS8_PRIV_KEY_INFO_free(p8);
-		OPENSSL_free(stripped);
+		free(stripped);
 	}
 	return *out ? 0 : HAL_ERROR_ASN1_PARSE_FAILED;
 }

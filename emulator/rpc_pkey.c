@@ -97,8 +97,7 @@ static uint32_t slot_pkey(struct board *b, const struct pkey_slot *s, struct key
 		if (rc)
 			return rc;
 		rc = pkey_from_der(der, len, k->type, &k->cache);
-		OPENSSL_cleanse(der, len);
-		free(der);
+		OPENSSL_clear_free(der, len);
 		if (rc)
 			return k->type == HAL_KEY_TYPE_EC_PUBLIC ? HAL_ERROR_KEY_NOT_ON_CURVE : rc;
 		k->cache_gen = b->kek_gen;
@@ -108,13 +107,12 @@ static uint32_t slot_pkey(struct board *b, const struct pkey_slot *s, struct key
 	return HAL_OK;
 }
 
+/* RFC 4122 version 4, as uuid.c does; never all-zero (that name is the PIN block's) */
 static void new_uuid(uint8_t *u)
 {
-	do {
-		RAND_bytes(u, HAL_UUID_LEN);
-		u[6] = 0x40 | (u[6] & 0x0F);
-		u[8] = 0x80 | (u[8] & 0x3F);
-	} while (0);
+	RAND_bytes(u, HAL_UUID_LEN);
+	u[6] = 0x40 | (u[6] & 0x0F);
+	u[8] = 0x80 | (u[8] & 0x3F);
 }
 
 /*
@@ -1154,7 +1152,7 @@ uint32_t rpc_pkey_import(struct rpc_ctx *ctx)
 	EVP_PKEY_free(kekpk);
 	OPENSSL_cleanse(block, sizeof(block));
 
-	der = malloc(wlen ? wlen : 1);
+	der = OPENSSL_malloc(wlen ? wlen : 1);
 	if (!der)
 		return HAL_ERROR_ALLOCATION_FAILURE;
 	rc = (uint32_t)aes_keyunwrap(kek, wrapped, wlen, der, &dlen);

@@ -5,6 +5,7 @@
  * conn_gen and is held while one whole reply frame is written.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,15 +47,32 @@ static void server_sleep(struct server *s, int64_t ms)
 	pthread_mutex_unlock(&s->qlock);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+/*
+ * The fd is non-blocking: wait for room, but give up when the server stops
+ * or nobody has read for WRITE_STALL_MS (a pty nobody has open), dropping
+ * the rest of the frame; the host resynchronises on the next END.
+ */
+#define WRITE_STALL_MS 5000
+
+static int write_all(struct server *s, int fd, const uint8_t *p, size_t n)
 {
+	int waited = 0;
+
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 
 		if (w < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			struct pollfd pf = { .fd = fd, .events = POLLOUT };
+
+			if (errno == EINTR)
 				continue;
-			return -1;
+			if (errno != EAGAIN)
+				return -1;
+			if (atomic_load(&s->stopping_flag) || waited >= WRITE_STALL_MS)
+				return -1;
+			if (poll(&pf, 1, 100) == 0)
+				waited += 100;
+			continue;
 		}
 		p += w;
 		n -= (size_t)w;
@@ -105,17 +123,26 @@ static void send_reply(struct server *s, uint8_t *reply, size_t len, uint64_t ge
 				size_t piece = 1 + fault_random() % (flen - off);
 				struct timespec gap = { 0, 1000000 };
 
-				err = write_all(s->out_fd, frame + off, piece);
+				err = write_all(s, s->out_fd, frame + off, piece);
 				off += piece;
 				if (off < flen)
 					nanosleep(&gap, NULL);
 			}
 		} else {
-			err = write_all(s->out_fd, frame, flen);
+			err = write_all(s, s->out_fd, frame, flen);
 		}
 		if (!err) {
+			unsigned int baud = atomic_load(&s->baud);
+
 			atomic_fetch_add(&s->replies_out, 1);
 			atomic_fetch_add(&s->bytes_out, flen);
+			/* a UART at `baud` (8N1: 10 bits a byte) is busy this long */
+			if (baud) {
+				uint64_t us = (uint64_t)flen * 10 * 1000000 / baud;
+				struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
+
+				nanosleep(&ts, NULL);
+			}
 		}
 	} else {
 		atomic_fetch_add(&s->replies_dropped, 1);
@@ -135,8 +162,9 @@ static void *worker_main(void *arg)
 		struct request *r;
 		size_t rlen;
 		unsigned int delay;
-		bool has_reply;
+		bool has_reply, exclusive;
 		uint32_t op;
+		unsigned int service;
 
 		pthread_mutex_lock(&s->qlock);
 		while (!s->head && !s->stopping)
@@ -155,13 +183,30 @@ static void *worker_main(void *arg)
 		atomic_fetch_add(&s->busy, 1);
 		/* the firmware zeroes its output buffer before each request */
 		memset(reply, 0, HAL_RPC_MAX_PKT_SIZE);
+		/*
+		 * Optionally like the firmware, which does not yield during RSA
+		 * prime search: a key generation excludes every other request.
+		 */
+		op = r->len >= 4 ? get_be32(r->data) : RPC_FUNC_COUNT;
+		service = op < RPC_FUNC_COUNT ? atomic_load(&s->board->service_ms[op]) : 0;
+		exclusive = op == RPC_FUNC_PKEY_GENERATE_RSA && atomic_load(&s->rsa_keygen_stalls);
+		if (exclusive) {
+			pthread_rwlock_wrlock(&s->cpu);
+			atomic_store(&s->stalled, true);
+		} else {
+			pthread_rwlock_rdlock(&s->cpu);
+		}
 		has_reply = rpc_dispatch(s->board, r->data, r->len, reply, &rlen, &delay);
+		if (!exclusive)
+			pthread_rwlock_unlock(&s->cpu);
 		if (has_reply) {
-			op = get_be32(r->data);
-			if (op < RPC_FUNC_COUNT)
-				delay += atomic_load(&s->board->service_ms[op]);
-			server_sleep(s, delay);
+			server_sleep(s, (int64_t)delay + service);
 			send_reply(s, reply, rlen, r->gen, frame);
+		}
+		/* a stalling request keeps the board until its reply is out, with its core time */
+		if (exclusive) {
+			atomic_store(&s->stalled, false);
+			pthread_rwlock_unlock(&s->cpu);
 		}
 		atomic_fetch_sub(&s->busy, 1);
 		free(r);
@@ -182,6 +227,7 @@ int server_start(struct server *s, struct board *b, unsigned int nworkers, int w
 	pthread_cond_init(&s->qcond, NULL);
 	pthread_cond_init(&s->stopcond, NULL);
 	pthread_mutex_init(&s->wlock, NULL);
+	pthread_rwlock_init(&s->cpu, NULL);
 	s->workers = calloc(nworkers, sizeof(*s->workers));
 	if (!s->workers)
 		return -1;
@@ -197,6 +243,7 @@ void server_stop(struct server *s)
 {
 	struct request *r;
 
+	atomic_store(&s->stopping_flag, true);
 	pthread_mutex_lock(&s->qlock);
 	s->stopping = true;
 	pthread_cond_broadcast(&s->qcond);
@@ -213,6 +260,7 @@ void server_stop(struct server *s)
 	pthread_cond_destroy(&s->stopcond);
 	pthread_mutex_destroy(&s->qlock);
 	pthread_mutex_destroy(&s->wlock);
+	pthread_rwlock_destroy(&s->cpu);
 }
 
 void server_submit(struct server *s, const uint8_t *pkt, size_t len, uint64_t gen)

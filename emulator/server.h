@@ -27,6 +27,7 @@ struct server {
 	struct request *head, *tail;
 	unsigned int queued;
 	bool stopping;
+	atomic_bool stopping_flag;	/* same, readable without qlock */
 	pthread_t *workers;
 	unsigned int nworkers;
 
@@ -36,6 +37,10 @@ struct server {
 	uint64_t conn_gen;		/* replies of an old connection are discarded */
 
 	struct faults faults;
+	pthread_rwlock_t cpu;		/* held shared by each request, exclusively by a stalling keygen */
+	atomic_bool rsa_keygen_stalls;	/* knob: RSA key generation blocks the board */
+	atomic_bool stalled;		/* a stalling request holds the board now */
+	atomic_uint baud;		/* knob: pace replies like a UART; 0 = unlimited */
 	atomic_bool disconnect_now;	/* set by the reply path, acted on by the transport */
 	int wake_fd;			/* read end: wakes the transport loop */
 	int wake_write_fd;		/* write end */

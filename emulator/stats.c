@@ -7,6 +7,7 @@
 
 #include "board.h"
 #include "hash.h"
+#include "keystore.h"
 #include "rpc.h"
 #include "server.h"
 #include "stats.h"
@@ -115,7 +116,33 @@ void stats_json(struct server *s, char *out, size_t outlen)
 		emit(&b, "%s\"%s\":%lu", k ? "," : "", fault_name(k),
 		     atomic_load(&s->faults.injected[k]));
 	emit(&b, "}");
-	emit(&b, ",\"queued\":%u", s->queued);
+	emit(&b, ",\"queued\":%u,\"stalled\":%d", s->queued, atomic_load(&s->stalled) ? 1 : 0);
 	stats_board_json(bd, &b);
 	emit(&b, "}");
+}
+
+static void key_json(struct sbuf *b, const struct key *k, bool first)
+{
+	emit(b, "%s{\"uuid\":\"", first ? "" : ",");
+	for (unsigned int i = 0; i < HAL_UUID_LEN; i++)
+		emit(b, "%02x%s", k->uuid[i], i == 3 || i == 5 || i == 7 || i == 9 ? "-" : "");
+	emit(b, "\",\"type\":%u,\"curve\":%u,\"flags\":%u,\"owner\":%u,\"attributes\":%u,"
+	     "\"block_bytes\":%zu}", k->type, k->curve, k->flags, k->owner, k->n_attrs,
+	     key_block_used(k));
+}
+
+void keys_json(struct server *s, char *out, size_t outlen)
+{
+	struct board *bd = s->board;
+	struct sbuf b = { out, outlen };
+
+	pthread_mutex_lock(&bd->lock);
+	emit(&b, "{\"token\":[");
+	for (uint32_t i = 0; i < bd->token.n; i++)
+		key_json(&b, bd->token.keys[i], i == 0);
+	emit(&b, "],\"volatile\":[");
+	for (uint32_t i = 0; i < bd->volatile_ks.n; i++)
+		key_json(&b, bd->volatile_ks.keys[i], i == 0);
+	emit(&b, "]}");
+	pthread_mutex_unlock(&bd->lock);
 }

@@ -8,5 +8,7 @@
 struct server;
 
 void stats_json(struct server *s, char *out, size_t outlen);
+/* The `keys` answer: every key of both keystores (names and metadata, no key material). */
+void keys_json(struct server *s, char *out, size_t outlen);
 
 #endif

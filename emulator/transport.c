@@ -72,6 +72,7 @@ static int open_pty(struct transport *t, char *err, size_t errlen)
 		return -1;
 	}
 	set_raw(t->pty_slave, false);
+	fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
 	t->fd = m;
 	return publish_symlink(t, name, err, errlen);
 }
@@ -115,6 +116,7 @@ static int open_serial(struct transport *t, char *err, size_t errlen)
 		return -1;
 	}
 	set_raw(fd, true);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	t->fd = fd;
 	return 0;
 }
@@ -211,7 +213,7 @@ void transport_run(struct transport *t, struct server *s, int stop_fd)
 			continue;
 
 		if (t->fd < 0) {
-			int c = accept4(t->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			int c = accept4(t->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 			if (c >= 0) {
 				t->fd = c;

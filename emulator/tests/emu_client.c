@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "emu_client.h"
@@ -32,6 +33,12 @@ int emu_start(struct emu *e, const char *state_dir, ...)
 }
 
 int emu_start_argv(struct emu *e, const char *state_dir, const char *const *extra)
+{
+	return emu_spawn(e, state_dir, "--unix", NULL, extra);
+}
+
+int emu_spawn(struct emu *e, const char *state_dir, const char *port_opt, const char *port,
+	      const char *const *extra)
 {
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 	const char *argv[48];
@@ -55,7 +62,11 @@ int emu_start_argv(struct emu *e, const char *state_dir, const char *const *extr
 	argv[n++] = EMU_BIN;
 	argv[n++] = "--state";
 	argv[n++] = e->state;
-	argv[n++] = "--unix";
+	if (port)
+		snprintf(e->sock, sizeof(e->sock), "%s", port);
+	else if (!strcmp(port_opt, "--pty"))
+		snprintf(e->sock, sizeof(e->sock), "%s/ttyCRYPTECH", e->dir);
+	argv[n++] = port_opt;
 	argv[n++] = e->sock;
 	argv[n++] = "--control";
 	argv[n++] = e->ctl;
@@ -85,7 +96,19 @@ int emu_start_argv(struct emu *e, const char *state_dir, const char *const *extr
 		emu_kill(e);
 		return -1;
 	}
-	return emu_connect(e);
+	if (!strcmp(port_opt, "--unix"))
+		return emu_connect(e);
+	if (!strcmp(port_opt, "--pty")) {
+		struct termios tio;
+
+		e->fd = open(e->sock, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (e->fd < 0 || tcgetattr(e->fd, &tio) < 0)
+			return -1;
+		cfmakeraw(&tio);
+		tcsetattr(e->fd, TCSANOW, &tio);
+		slip_decoder_init(&e->dec);
+	}
+	return 0;	/* --serial: the caller holds the other end */
 }
 
 static int unix_connect(const char *path)
@@ -100,6 +123,21 @@ static int unix_connect(const char *path)
 		return -1;
 	}
 	return fd;
+}
+
+int emu_spawn_reopen_pty(struct emu *e)
+{
+	struct termios tio;
+
+	emu_disconnect(e);
+	e->fd = open(e->sock, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (e->fd < 0 || tcgetattr(e->fd, &tio) < 0)
+		return -1;
+	cfmakeraw(&tio);
+	tcsetattr(e->fd, TCSANOW, &tio);
+	slip_decoder_init(&e->dec);
+	e->rlen = e->roff = 0;
+	return 0;
 }
 
 int emu_connect(struct emu *e)

@@ -35,7 +35,11 @@ struct emu {
 /* Start an emulator; state_dir NULL = a fresh board. Extra args end with NULL. */
 int emu_start(struct emu *e, const char *state_dir, ...);
 int emu_start_argv(struct emu *e, const char *state_dir, const char *const *extra);
+/* Any transport: port_opt "--unix", "--pty" or "--serial"; port NULL = in the scratch dir. */
+int emu_spawn(struct emu *e, const char *state_dir, const char *port_opt, const char *port,
+	      const char *const *extra);
 int emu_connect(struct emu *e);
+int emu_spawn_reopen_pty(struct emu *e);	/* reopen the --pty symlink */
 void emu_disconnect(struct emu *e);
 /* SIGTERM and wait; returns the exit status (or -1). Keeps the directory. */
 int emu_stop(struct emu *e);

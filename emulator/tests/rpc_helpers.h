@@ -12,7 +12,7 @@
 #define SO_PIN "sopin-1234"
 #define WHEEL_PIN "wheel-pin"
 
-static inline int rpc_login(struct emu *e, uint32_t client, uint32_t user, const char *pin)
+static inline int cl_login(struct emu *e, uint32_t client, uint32_t user, const char *pin)
 {
 	struct req r;
 	struct rep p;
@@ -23,7 +23,7 @@ static inline int rpc_login(struct emu *e, uint32_t client, uint32_t user, const
 	return emu_call(e, &r, &p);
 }
 
-static inline int rpc_simple(struct emu *e, uint32_t op, uint32_t client)
+static inline int cl_simple(struct emu *e, uint32_t op, uint32_t client)
 {
 	struct req r;
 	struct rep p;
@@ -32,7 +32,7 @@ static inline int rpc_simple(struct emu *e, uint32_t op, uint32_t client)
 	return emu_call(e, &r, &p);
 }
 
-static inline int rpc_set_pin(struct emu *e, uint32_t client, uint32_t user, const char *pin)
+static inline int cl_set_pin(struct emu *e, uint32_t client, uint32_t user, const char *pin)
 {
 	struct req r;
 	struct rep p;
@@ -43,7 +43,7 @@ static inline int rpc_set_pin(struct emu *e, uint32_t client, uint32_t user, con
 	return emu_call(e, &r, &p);
 }
 
-static inline int rpc_is_logged_in(struct emu *e, uint32_t client, uint32_t user)
+static inline int cl_is_logged_in(struct emu *e, uint32_t client, uint32_t user)
 {
 	struct req r;
 	struct rep p;
@@ -56,17 +56,17 @@ static inline int rpc_is_logged_in(struct emu *e, uint32_t client, uint32_t user
 /* Factory board to the usual test state: user PIN fnord, SO PIN set, wheel changed. */
 static inline int bringup(struct emu *e)
 {
-	if (rpc_login(e, 77, HAL_USER_WHEEL, LAST_GASP) ||
-	    rpc_set_pin(e, 77, HAL_USER_NORMAL, USER_PIN) ||
-	    rpc_set_pin(e, 77, HAL_USER_SO, SO_PIN) ||
-	    rpc_set_pin(e, 77, HAL_USER_WHEEL, WHEEL_PIN) ||
-	    rpc_simple(e, RPC_FUNC_LOGOUT, 77))
+	if (cl_login(e, 77, HAL_USER_WHEEL, LAST_GASP) ||
+	    cl_set_pin(e, 77, HAL_USER_NORMAL, USER_PIN) ||
+	    cl_set_pin(e, 77, HAL_USER_SO, SO_PIN) ||
+	    cl_set_pin(e, 77, HAL_USER_WHEEL, WHEEL_PIN) ||
+	    cl_simple(e, RPC_FUNC_LOGOUT, 77))
 		return -1;
 	return 0;
 }
 
 /* Create a key; returns the status, handle and name through pointers. */
-static inline int rpc_gen_ec(struct emu *e, uint32_t client, uint32_t curve, uint32_t flags,
+static inline int cl_gen_ec(struct emu *e, uint32_t client, uint32_t curve, uint32_t flags,
 			     uint32_t *handle, uint8_t *uuid)
 {
 	struct req r;
@@ -89,7 +89,7 @@ static inline int rpc_gen_ec(struct emu *e, uint32_t client, uint32_t curve, uin
 	return st;
 }
 
-static inline int rpc_gen_rsa(struct emu *e, uint32_t client, uint32_t bits, uint32_t flags,
+static inline int cl_gen_rsa(struct emu *e, uint32_t client, uint32_t bits, uint32_t flags,
 			      uint32_t *handle, uint8_t *uuid)
 {
 	static const uint8_t e65537[3] = { 1, 0, 1 };
@@ -114,7 +114,7 @@ static inline int rpc_gen_rsa(struct emu *e, uint32_t client, uint32_t bits, uin
 	return st;
 }
 
-static inline int rpc_load(struct emu *e, uint32_t client, const uint8_t *der, size_t len,
+static inline int cl_load(struct emu *e, uint32_t client, const uint8_t *der, size_t len,
 			   uint32_t flags, uint32_t *handle, uint8_t *uuid)
 {
 	struct req r;
@@ -137,7 +137,7 @@ static inline int rpc_load(struct emu *e, uint32_t client, const uint8_t *der, s
 	return st;
 }
 
-static inline int rpc_open(struct emu *e, uint32_t client, const uint8_t *uuid, uint32_t *handle)
+static inline int cl_open(struct emu *e, uint32_t client, const uint8_t *uuid, uint32_t *handle)
 {
 	struct req r;
 	struct rep p;
@@ -152,7 +152,7 @@ static inline int rpc_open(struct emu *e, uint32_t client, const uint8_t *uuid, 
 	return st;
 }
 
-static inline int rpc_handle_op(struct emu *e, uint32_t op, uint32_t handle, uint32_t *out)
+static inline int cl_handle_op(struct emu *e, uint32_t op, uint32_t handle, uint32_t *out)
 {
 	struct req r;
 	struct rep p;
@@ -166,7 +166,7 @@ static inline int rpc_handle_op(struct emu *e, uint32_t op, uint32_t handle, uin
 	return st;
 }
 
-static inline int rpc_sign(struct emu *e, uint32_t handle, uint32_t hash, const void *in,
+static inline int cl_sign(struct emu *e, uint32_t handle, uint32_t hash, const void *in,
 			   size_t inlen, uint32_t sig_max, uint8_t *sig, uint32_t *siglen)
 {
 	struct req r;
@@ -188,7 +188,7 @@ static inline int rpc_sign(struct emu *e, uint32_t handle, uint32_t hash, const 
 	return st;
 }
 
-static inline int rpc_verify(struct emu *e, uint32_t handle, uint32_t hash, const void *in,
+static inline int cl_verify(struct emu *e, uint32_t handle, uint32_t hash, const void *in,
 			     size_t inlen, const uint8_t *sig, size_t siglen)
 {
 	struct req r;
@@ -202,7 +202,7 @@ static inline int rpc_verify(struct emu *e, uint32_t handle, uint32_t hash, cons
 	return emu_call(e, &r, &p);
 }
 
-static inline int rpc_pubkey(struct emu *e, uint32_t handle, uint8_t *der, uint32_t *len)
+static inline int cl_pubkey(struct emu *e, uint32_t handle, uint8_t *der, uint32_t *len)
 {
 	struct req r;
 	struct rep p;
@@ -221,7 +221,7 @@ static inline int rpc_pubkey(struct emu *e, uint32_t handle, uint8_t *der, uint3
 	return st;
 }
 
-static inline int rpc_hash_init(struct emu *e, uint32_t alg, const void *key, size_t klen,
+static inline int cl_hash_init(struct emu *e, uint32_t alg, const void *key, size_t klen,
 				uint32_t *handle)
 {
 	struct req r;
@@ -238,7 +238,7 @@ static inline int rpc_hash_init(struct emu *e, uint32_t alg, const void *key, si
 	return st;
 }
 
-static inline int rpc_hash_update(struct emu *e, uint32_t handle, const void *d, size_t len)
+static inline int cl_hash_update(struct emu *e, uint32_t handle, const void *d, size_t len)
 {
 	struct req r;
 	struct rep p;
@@ -249,7 +249,7 @@ static inline int rpc_hash_update(struct emu *e, uint32_t handle, const void *d,
 	return emu_call(e, &r, &p);
 }
 
-static inline int rpc_hash_final(struct emu *e, uint32_t handle, uint32_t length, uint8_t *out)
+static inline int cl_hash_final(struct emu *e, uint32_t handle, uint32_t length, uint8_t *out)
 {
 	struct req r;
 	struct rep p;

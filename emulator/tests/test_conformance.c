@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +46,22 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int set_attr(struct emu *e, uint32_t h, uint32_t type, const void *v, uint32_t len)
+{
+	struct req r;
+	struct rep p;
+
+	req_init(&r, RPC_FUNC_PKEY_SET_ATTRIBUTES, 0);
+	req_u32(&r, h);
+	req_u32(&r, 1);
+	req_u32(&r, type);
+	if (len == HAL_PKEY_ATTRIBUTE_NIL)
+		req_u32(&r, len);
+	else
+		req_opaque(&r, v, len);
+	return emu_call(e, &r, &p);
+}
+
 FIXTURE(board) {
 	struct emu e;
 };
@@ -52,11 +70,14 @@ FIXTURE_SETUP(board)
 {
 	ASSERT_EQ(0, emu_start(&self->e, NULL, "--bad-pin-delay", "30", NULL));
 	ASSERT_EQ(0, bringup(&self->e));
-	ASSERT_EQ(0, rpc_login(&self->e, USER, HAL_USER_NORMAL, USER_PIN));
+	ASSERT_EQ(0, cl_login(&self->e, USER, HAL_USER_NORMAL, USER_PIN));
 }
 
 FIXTURE_TEARDOWN(board)
 {
+	/* a clean exit: under ASan this is also the leak check of the whole run */
+	if (self->e.pid > 0)
+		EXPECT_EQ(0, emu_stop(&self->e));
 	emu_cleanup(&self->e);
 }
 
@@ -191,59 +212,59 @@ TEST_F(board, login_rules)
 {
 	int64_t t0;
 
-	EXPECT_EQ(0, rpc_is_logged_in(&self->e, USER, HAL_USER_NORMAL));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_is_logged_in(&self->e, USER, HAL_USER_WHEEL));
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_is_logged_in(&self->e, USER, 0));
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_is_logged_in(&self->e, USER, 4));
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_login(&self->e, 2, HAL_USER_NORMAL, "abc"));
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_login(&self->e, 2, 0, USER_PIN));
+	EXPECT_EQ(0, cl_is_logged_in(&self->e, USER, HAL_USER_NORMAL));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_is_logged_in(&self->e, USER, HAL_USER_WHEEL));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_is_logged_in(&self->e, USER, 0));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_is_logged_in(&self->e, USER, 4));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_login(&self->e, 2, HAL_USER_NORMAL, "abc"));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_login(&self->e, 2, 0, USER_PIN));
 	/* wrong PIN: 24 after the configured delay, old login kept */
 	t0 = mono_ms();
-	EXPECT_EQ(HAL_ERROR_PIN_INCORRECT, rpc_login(&self->e, USER, HAL_USER_NORMAL, "wrong"));
+	EXPECT_EQ(HAL_ERROR_PIN_INCORRECT, cl_login(&self->e, USER, HAL_USER_NORMAL, "wrong"));
 	EXPECT_GE(mono_ms() - t0, 30);
-	EXPECT_EQ(0, rpc_is_logged_in(&self->e, USER, HAL_USER_NORMAL));
+	EXPECT_EQ(0, cl_is_logged_in(&self->e, USER, HAL_USER_NORMAL));
 	/* the last-gasp PIN was changed by bringup */
-	EXPECT_EQ(HAL_ERROR_PIN_INCORRECT, rpc_login(&self->e, 2, HAL_USER_WHEEL, LAST_GASP));
-	EXPECT_EQ(0, rpc_login(&self->e, 2, HAL_USER_WHEEL, WHEEL_PIN));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_is_logged_in(&self->e, 2, HAL_USER_NORMAL));
+	EXPECT_EQ(HAL_ERROR_PIN_INCORRECT, cl_login(&self->e, 2, HAL_USER_WHEEL, LAST_GASP));
+	EXPECT_EQ(0, cl_login(&self->e, 2, HAL_USER_WHEEL, WHEEL_PIN));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_is_logged_in(&self->e, 2, HAL_USER_NORMAL));
 	/* LOGIN as another user replaces the login */
-	EXPECT_EQ(0, rpc_login(&self->e, 2, HAL_USER_SO, SO_PIN));
-	EXPECT_EQ(0, rpc_is_logged_in(&self->e, 2, HAL_USER_SO));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_is_logged_in(&self->e, 2, HAL_USER_WHEEL));
-	EXPECT_EQ(0, rpc_simple(&self->e, RPC_FUNC_LOGOUT, 2));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_is_logged_in(&self->e, 2, HAL_USER_SO));
+	EXPECT_EQ(0, cl_login(&self->e, 2, HAL_USER_SO, SO_PIN));
+	EXPECT_EQ(0, cl_is_logged_in(&self->e, 2, HAL_USER_SO));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_is_logged_in(&self->e, 2, HAL_USER_WHEEL));
+	EXPECT_EQ(0, cl_simple(&self->e, RPC_FUNC_LOGOUT, 2));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_is_logged_in(&self->e, 2, HAL_USER_SO));
 }
 
 TEST_F(board, set_pin_rules)
 {
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_set_pin(&self->e, 9, HAL_USER_NORMAL, "newpin"));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_set_pin(&self->e, USER, HAL_USER_NORMAL, "newpin"));
-	ASSERT_EQ(0, rpc_login(&self->e, 9, HAL_USER_SO, SO_PIN));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_set_pin(&self->e, 9, HAL_USER_SO, "newpin"));
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_set_pin(&self->e, 9, HAL_USER_NORMAL, "123"));
-	EXPECT_EQ(0, rpc_set_pin(&self->e, 9, HAL_USER_NORMAL, "newpin"));
-	EXPECT_EQ(HAL_ERROR_PIN_INCORRECT, rpc_login(&self->e, 10, HAL_USER_NORMAL, USER_PIN));
-	EXPECT_EQ(0, rpc_login(&self->e, 10, HAL_USER_NORMAL, "newpin"));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_set_pin(&self->e, 9, HAL_USER_NORMAL, "newpin"));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_set_pin(&self->e, USER, HAL_USER_NORMAL, "newpin"));
+	ASSERT_EQ(0, cl_login(&self->e, 9, HAL_USER_SO, SO_PIN));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_set_pin(&self->e, 9, HAL_USER_SO, "newpin"));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_set_pin(&self->e, 9, HAL_USER_NORMAL, "123"));
+	EXPECT_EQ(0, cl_set_pin(&self->e, 9, HAL_USER_NORMAL, "newpin"));
+	EXPECT_EQ(HAL_ERROR_PIN_INCORRECT, cl_login(&self->e, 10, HAL_USER_NORMAL, USER_PIN));
+	EXPECT_EQ(0, cl_login(&self->e, 10, HAL_USER_NORMAL, "newpin"));
 	EXPECT_EQ(0, emu_control(&self->e, "set pin_iterations 10") ? 0 : -1);
-	ASSERT_EQ(0, rpc_login(&self->e, 11, HAL_USER_WHEEL, WHEEL_PIN));
-	EXPECT_EQ(0, rpc_set_pin(&self->e, 11, HAL_USER_SO, "so-2"));
-	EXPECT_EQ(0, rpc_login(&self->e, 12, HAL_USER_SO, "so-2"));
+	ASSERT_EQ(0, cl_login(&self->e, 11, HAL_USER_WHEEL, WHEEL_PIN));
+	EXPECT_EQ(0, cl_set_pin(&self->e, 11, HAL_USER_SO, "so-2"));
+	EXPECT_EQ(0, cl_login(&self->e, 12, HAL_USER_SO, "so-2"));
 }
 
 TEST_F(board, login_table_limit)
 {
 	/* USER and ten more: the eleventh distinct handle is refused */
 	for (uint32_t c = 100; c < 109; c++)
-		ASSERT_EQ(0, rpc_login(&self->e, c, HAL_USER_NORMAL, USER_PIN));
+		ASSERT_EQ(0, cl_login(&self->e, c, HAL_USER_NORMAL, USER_PIN));
 	EXPECT_EQ(HAL_ERROR_NO_CLIENT_SLOTS_AVAILABLE,
-		  rpc_login(&self->e, 200, HAL_USER_NORMAL, USER_PIN));
+		  cl_login(&self->e, 200, HAL_USER_NORMAL, USER_PIN));
 	/* a handle already in the table can log in again */
-	EXPECT_EQ(0, rpc_login(&self->e, 100, HAL_USER_NORMAL, USER_PIN));
-	EXPECT_EQ(0, rpc_simple(&self->e, RPC_FUNC_LOGOUT, 100));
-	EXPECT_EQ(0, rpc_login(&self->e, 200, HAL_USER_NORMAL, USER_PIN));
-	EXPECT_EQ(0, rpc_simple(&self->e, RPC_FUNC_LOGOUT_ALL, 0));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_is_logged_in(&self->e, 200, HAL_USER_NORMAL));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_is_logged_in(&self->e, USER, HAL_USER_NORMAL));
+	EXPECT_EQ(0, cl_login(&self->e, 100, HAL_USER_NORMAL, USER_PIN));
+	EXPECT_EQ(0, cl_simple(&self->e, RPC_FUNC_LOGOUT, 100));
+	EXPECT_EQ(0, cl_login(&self->e, 200, HAL_USER_NORMAL, USER_PIN));
+	EXPECT_EQ(0, cl_simple(&self->e, RPC_FUNC_LOGOUT_ALL, 0));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_is_logged_in(&self->e, 200, HAL_USER_NORMAL));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_is_logged_in(&self->e, USER, HAL_USER_NORMAL));
 }
 
 TEST_F(board, factory_state)
@@ -251,9 +272,9 @@ TEST_F(board, factory_state)
 	struct emu f;
 
 	ASSERT_EQ(0, emu_start(&f, NULL, "--bad-pin-delay", "5", NULL));
-	EXPECT_EQ(HAL_ERROR_PIN_INCORRECT, rpc_login(&f, 1, HAL_USER_NORMAL, USER_PIN));
-	EXPECT_EQ(HAL_ERROR_PIN_INCORRECT, rpc_login(&f, 1, HAL_USER_SO, USER_PIN));
-	EXPECT_EQ(0, rpc_login(&f, 1, HAL_USER_WHEEL, LAST_GASP));
+	EXPECT_EQ(HAL_ERROR_PIN_INCORRECT, cl_login(&f, 1, HAL_USER_NORMAL, USER_PIN));
+	EXPECT_EQ(HAL_ERROR_PIN_INCORRECT, cl_login(&f, 1, HAL_USER_SO, USER_PIN));
+	EXPECT_EQ(0, cl_login(&f, 1, HAL_USER_WHEEL, LAST_GASP));
 	emu_cleanup(&f);
 }
 
@@ -280,29 +301,29 @@ TEST_F(board, hash_functions)
 		ASSERT_EQ(0, emu_call(&self->e, &r, &p));
 		EXPECT_EQ(algs[i].len, rep_u32(&p));
 		/* plain */
-		ASSERT_EQ(0, rpc_hash_init(&self->e, algs[i].alg, NULL, 0, &h));
+		ASSERT_EQ(0, cl_hash_init(&self->e, algs[i].alg, NULL, 0, &h));
 		req_init(&r, RPC_FUNC_HASH_GET_ALGORITHM, 0);
 		req_u32(&r, h);
 		ASSERT_EQ(0, emu_call(&self->e, &r, &p));
 		EXPECT_EQ(algs[i].alg, rep_u32(&p));
-		ASSERT_EQ(0, rpc_hash_update(&self->e, h, data, 1000));
-		ASSERT_EQ(0, rpc_hash_update(&self->e, h, data + 1000, 2000));
-		ASSERT_EQ(0, rpc_hash_final(&self->e, h, algs[i].len + 4, got));
+		ASSERT_EQ(0, cl_hash_update(&self->e, h, data, 1000));
+		ASSERT_EQ(0, cl_hash_update(&self->e, h, data + 1000, 2000));
+		ASSERT_EQ(0, cl_hash_final(&self->e, h, algs[i].len + 4, got));
 		EVP_Digest(data, sizeof(data), want, &wl, EVP_get_digestbyname(algs[i].name), NULL);
 		EXPECT_EQ(0, memcmp(want, got, wl));
 		EXPECT_EQ(0u, got[wl] | got[wl + 1] | got[wl + 2] | got[wl + 3]);
 		/* HMAC */
-		ASSERT_EQ(0, rpc_hash_init(&self->e, algs[i].alg, "key", 3, &h));
+		ASSERT_EQ(0, cl_hash_init(&self->e, algs[i].alg, "key", 3, &h));
 		EXPECT_NE(0u, h & 0x80000000u);
-		ASSERT_EQ(0, rpc_hash_update(&self->e, h, data, sizeof(data)));
-		ASSERT_EQ(0, rpc_hash_final(&self->e, h, algs[i].len, got));
+		ASSERT_EQ(0, cl_hash_update(&self->e, h, data, sizeof(data)));
+		ASSERT_EQ(0, cl_hash_final(&self->e, h, algs[i].len, got));
 		ml = sizeof(want);
 		EVP_Q_mac(NULL, "HMAC", NULL, algs[i].name, NULL, "key", 3, data, sizeof(data),
 			  want, sizeof(want), &ml);
 		EXPECT_EQ(0, memcmp(want, got, ml));
 	}
 	/* SHA-224 is refused everywhere */
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_hash_init(&self->e, HAL_DIGEST_SHA224, NULL, 0, &h));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_hash_init(&self->e, HAL_DIGEST_SHA224, NULL, 0, &h));
 	req_init(&r, RPC_FUNC_HASH_GET_DIGEST_LEN, 0);
 	req_u32(&r, HAL_DIGEST_SHA224);
 	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, emu_call(&self->e, &r, &p));
@@ -322,24 +343,24 @@ TEST_F(board, hash_functions)
 	req_u32(&r, 16369);
 	EXPECT_EQ(HAL_ERROR_RPC_PACKET_OVERFLOW, emu_call(&self->e, &r, &p));
 	/* finalize errors: short length frees the handle; length 0 keeps it */
-	ASSERT_EQ(0, rpc_hash_init(&self->e, HAL_DIGEST_SHA256, NULL, 0, &h));
-	EXPECT_EQ(HAL_ERROR_RPC_PACKET_OVERFLOW, rpc_hash_final(&self->e, h, 16369, got));
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_hash_final(&self->e, h, 0, got));
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_hash_final(&self->e, h, 31, got));
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_hash_update(&self->e, h, "x", 1));
-	EXPECT_EQ(0, rpc_hash_update(&self->e, h, NULL, 0));	/* not even looked up */
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_hash_update(&self->e, 0, NULL, 0));
+	ASSERT_EQ(0, cl_hash_init(&self->e, HAL_DIGEST_SHA256, NULL, 0, &h));
+	EXPECT_EQ(HAL_ERROR_RPC_PACKET_OVERFLOW, cl_hash_final(&self->e, h, 16369, got));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_hash_final(&self->e, h, 0, got));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_hash_final(&self->e, h, 31, got));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_hash_update(&self->e, h, "x", 1));
+	EXPECT_EQ(0, cl_hash_update(&self->e, h, NULL, 0));	/* not even looked up */
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_hash_update(&self->e, 0, NULL, 0));
 	/* 32 hash and 16 HMAC contexts */
 	for (int i = 0; i < 32; i++)
-		ASSERT_EQ(0, rpc_hash_init(&self->e, HAL_DIGEST_SHA1, NULL, 0, &hs[i]));
-	EXPECT_EQ(HAL_ERROR_ALLOCATION_FAILURE, rpc_hash_init(&self->e, 1, NULL, 0, &h));
+		ASSERT_EQ(0, cl_hash_init(&self->e, HAL_DIGEST_SHA1, NULL, 0, &hs[i]));
+	EXPECT_EQ(HAL_ERROR_ALLOCATION_FAILURE, cl_hash_init(&self->e, 1, NULL, 0, &h));
 	for (int i = 0; i < 16; i++)
-		ASSERT_EQ(0, rpc_hash_init(&self->e, HAL_DIGEST_SHA1, "k", 1, &hs[32 + i % 8]));
-	EXPECT_EQ(HAL_ERROR_ALLOCATION_FAILURE, rpc_hash_init(&self->e, 1, "k", 1, &h));
+		ASSERT_EQ(0, cl_hash_init(&self->e, HAL_DIGEST_SHA1, "k", 1, &hs[32 + i % 8]));
+	EXPECT_EQ(HAL_ERROR_ALLOCATION_FAILURE, cl_hash_init(&self->e, 1, "k", 1, &h));
 	EXPECT_EQ(48, json_num(emu_control(&self->e, "stats"), "hash_handles_open"));
 	for (int i = 0; i < 32; i++)
-		ASSERT_EQ(0, rpc_hash_final(&self->e, hs[i], 64, got));
-	EXPECT_EQ(0, rpc_hash_init(&self->e, HAL_DIGEST_SHA1, NULL, 0, &h));
+		ASSERT_EQ(0, cl_hash_final(&self->e, hs[i], 64, got));
+	EXPECT_EQ(0, cl_hash_init(&self->e, HAL_DIGEST_SHA1, NULL, 0, &h));
 }
 
 /* ---- keys ---- */
@@ -383,45 +404,45 @@ TEST_F(board, ecdsa_all_curves)
 		unsigned int dl;
 		EVP_PKEY *pk;
 
-		ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, cv[i].curve, DS, &h, uuid));
-		ASSERT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_TYPE, h, &v));
+		ASSERT_EQ(0, cl_gen_ec(&self->e, USER, cv[i].curve, DS, &h, uuid));
+		ASSERT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_TYPE, h, &v));
 		EXPECT_EQ((uint32_t)HAL_KEY_TYPE_EC_PRIVATE, v);
-		ASSERT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_CURVE, h, &v));
+		ASSERT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_CURVE, h, &v));
 		EXPECT_EQ(cv[i].curve, v);
-		ASSERT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_FLAGS, h, &v));
+		ASSERT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_FLAGS, h, &v));
 		EXPECT_EQ((uint32_t)DS, v);
-		ASSERT_EQ(0, rpc_pubkey(&self->e, h, der, &len));
-		ASSERT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_GET_PUBLIC_KEY_LEN, h, &v));
+		ASSERT_EQ(0, cl_pubkey(&self->e, h, der, &len));
+		ASSERT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_GET_PUBLIC_KEY_LEN, h, &v));
 		EXPECT_EQ(len, v);
 		pk = spki_to_pkey(der, len);
 		ASSERT_NE(NULL, pk);
 		EVP_Digest("abc", 3, dg, &dl, EVP_get_digestbyname(cv[i].md), NULL);
-		ASSERT_EQ(0, rpc_sign(&self->e, h, 0, dg, dl, 2 * cv[i].olen, sig, &siglen));
+		ASSERT_EQ(0, cl_sign(&self->e, h, 0, dg, dl, 2 * cv[i].olen, sig, &siglen));
 		EXPECT_EQ(2 * cv[i].olen, siglen);
 		EXPECT_TRUE(ossl_verify_ec(pk, dg, dl, sig, siglen));
-		EXPECT_EQ(0, rpc_verify(&self->e, h, 0, dg, dl, sig, siglen));
+		EXPECT_EQ(0, cl_verify(&self->e, h, 0, dg, dl, sig, siglen));
 		sig[3] ^= 1;
-		EXPECT_EQ(HAL_ERROR_INVALID_SIGNATURE, rpc_verify(&self->e, h, 0, dg, dl, sig, siglen));
-		EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_verify(&self->e, h, 0, dg, dl, sig, siglen - 1));
+		EXPECT_EQ(HAL_ERROR_INVALID_SIGNATURE, cl_verify(&self->e, h, 0, dg, dl, sig, siglen));
+		EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_verify(&self->e, h, 0, dg, dl, sig, siglen - 1));
 		/* r = 0 is out of range */
 		memset(sig, 0, siglen / 2);
-		EXPECT_EQ(HAL_ERROR_INVALID_SIGNATURE, rpc_verify(&self->e, h, 0, dg, dl, sig, siglen));
+		EXPECT_EQ(HAL_ERROR_INVALID_SIGNATURE, cl_verify(&self->e, h, 0, dg, dl, sig, siglen));
 		/* board hash handle */
-		ASSERT_EQ(0, rpc_hash_init(&self->e, i == 0 ? 3 : i == 1 ? 6 : 7, NULL, 0, &hh));
-		ASSERT_EQ(0, rpc_hash_update(&self->e, hh, "abc", 3));
-		ASSERT_EQ(0, rpc_sign(&self->e, h, hh, NULL, 0, 200, sig, &siglen));
+		ASSERT_EQ(0, cl_hash_init(&self->e, i == 0 ? 3 : i == 1 ? 6 : 7, NULL, 0, &hh));
+		ASSERT_EQ(0, cl_hash_update(&self->e, hh, "abc", 3));
+		ASSERT_EQ(0, cl_sign(&self->e, h, hh, NULL, 0, 200, sig, &siglen));
 		EXPECT_TRUE(ossl_verify_ec(pk, dg, dl, sig, siglen));
-		EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_hash_final(&self->e, hh, 64, dg));	/* consumed */
+		EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_hash_final(&self->e, hh, 64, dg));	/* consumed */
 		/* sig_max checks */
-		EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, rpc_sign(&self->e, h, 0, dg, dl, 2 * cv[i].olen - 1,
+		EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, cl_sign(&self->e, h, 0, dg, dl, 2 * cv[i].olen - 1,
 							      sig, &siglen));
-		EXPECT_EQ(HAL_ERROR_RPC_PACKET_OVERFLOW, rpc_sign(&self->e, h, 0, dg, dl, 16369, sig,
+		EXPECT_EQ(HAL_ERROR_RPC_PACKET_OVERFLOW, cl_sign(&self->e, h, 0, dg, dl, 16369, sig,
 								  &siglen));
-		EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_sign(&self->e, h, 0, dg, dl, 0, sig, &siglen));
-		EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_sign(&self->e, h, 0, NULL, 0, 200, sig, &siglen));
+		EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_sign(&self->e, h, 0, dg, dl, 0, sig, &siglen));
+		EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_sign(&self->e, h, 0, NULL, 0, 200, sig, &siglen));
 		EVP_PKEY_free(pk);
-		EXPECT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h, NULL));
-		EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, rpc_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h, NULL));
+		EXPECT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h, NULL));
+		EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, cl_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h, NULL));
 	}
 }
 
@@ -432,10 +453,10 @@ TEST_F(board, ecdsa_no_truncation)
 	uint32_t h, len, siglen;
 
 	RAND_bytes(dg, sizeof(dg));
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h, uuid));
-	ASSERT_EQ(0, rpc_pubkey(&self->e, h, der, &len));
-	ASSERT_EQ(0, rpc_sign(&self->e, h, 0, dg, sizeof(dg), 64, sig, &siglen));
-	EXPECT_EQ(0, rpc_verify(&self->e, h, 0, dg, sizeof(dg), sig, siglen));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h, uuid));
+	ASSERT_EQ(0, cl_pubkey(&self->e, h, der, &len));
+	ASSERT_EQ(0, cl_sign(&self->e, h, 0, dg, sizeof(dg), 64, sig, &siglen));
+	EXPECT_EQ(0, cl_verify(&self->e, h, 0, dg, sizeof(dg), sig, siglen));
 	EVP_PKEY *pk = spki_to_pkey(der, len);
 	/* a FIPS verifier (which truncates) rejects it */
 	EXPECT_FALSE(ossl_verify_ec(pk, dg, sizeof(dg), sig, siglen));
@@ -457,11 +478,11 @@ TEST_F(board, rsa_generate_sign_verify)
 	memcpy(di, di_prefix, 19);
 	memcpy(di + 19, abc_sha256, 32);
 	/* arguments */
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_gen_rsa(&self->e, USER, 1025, DS, &h, uuid));
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_gen_rsa(&self->e, USER, 0, DS, &h, uuid));
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_gen_rsa(&self->e, USER, 1024, 0x40, &h, uuid));
-	EXPECT_EQ(HAL_ERROR_UNSUPPORTED_KEY, rpc_gen_rsa(&self->e, USER, 512, DS, &h, uuid));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_gen_rsa(&self->e, 55, 1024, DS, &h, uuid));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_gen_rsa(&self->e, USER, 1025, DS, &h, uuid));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_gen_rsa(&self->e, USER, 0, DS, &h, uuid));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_gen_rsa(&self->e, USER, 1024, 0x40, &h, uuid));
+	EXPECT_EQ(HAL_ERROR_UNSUPPORTED_KEY, cl_gen_rsa(&self->e, USER, 512, DS, &h, uuid));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_gen_rsa(&self->e, 55, 1024, DS, &h, uuid));
 	req_init(&r, RPC_FUNC_PKEY_GENERATE_RSA, USER);
 	req_u32(&r, 0);
 	req_u32(&r, 1024);
@@ -477,10 +498,10 @@ TEST_F(board, rsa_generate_sign_verify)
 	h = rep_u32(&p);
 	EXPECT_NE(0u, h & 0x80000000u);
 
-	ASSERT_EQ(0, rpc_sign(&self->e, h, 0, di, sizeof(di), 128, sig, &siglen));
+	ASSERT_EQ(0, cl_sign(&self->e, h, 0, di, sizeof(di), 128, sig, &siglen));
 	EXPECT_EQ(128u, siglen);
-	EXPECT_EQ(0, rpc_verify(&self->e, h, 0, di, sizeof(di), sig, siglen));
-	ASSERT_EQ(0, rpc_pubkey(&self->e, h, der, &len));
+	EXPECT_EQ(0, cl_verify(&self->e, h, 0, di, sizeof(di), sig, siglen));
+	ASSERT_EQ(0, cl_pubkey(&self->e, h, der, &len));
 	pk = spki_to_pkey(der, len);
 	ASSERT_NE(NULL, pk);
 	c = EVP_PKEY_CTX_new(pk, NULL);
@@ -490,29 +511,29 @@ TEST_F(board, rsa_generate_sign_verify)
 	EVP_PKEY_CTX_free(c);
 	EVP_PKEY_free(pk);
 	/* hash handle: the board builds the DigestInfo itself */
-	ASSERT_EQ(0, rpc_hash_init(&self->e, HAL_DIGEST_SHA256, NULL, 0, &hh));
-	ASSERT_EQ(0, rpc_hash_update(&self->e, hh, "abc", 3));
+	ASSERT_EQ(0, cl_hash_init(&self->e, HAL_DIGEST_SHA256, NULL, 0, &hh));
+	ASSERT_EQ(0, cl_hash_update(&self->e, hh, "abc", 3));
 	uint8_t sig2[128];
-	ASSERT_EQ(0, rpc_sign(&self->e, h, hh, NULL, 0, 128, sig2, &siglen));
+	ASSERT_EQ(0, cl_sign(&self->e, h, hh, NULL, 0, 128, sig2, &siglen));
 	EXPECT_EQ(0, memcmp(sig, sig2, 128));	/* PKCS#1 v1.5 is deterministic */
 	/* the public key loaded on its own verifies too */
-	ASSERT_EQ(0, rpc_load(&self->e, USER, der, len, DS, &pub, uuid));
-	ASSERT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_TYPE, pub, &v));
+	ASSERT_EQ(0, cl_load(&self->e, USER, der, len, DS, &pub, uuid));
+	ASSERT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_TYPE, pub, &v));
 	EXPECT_EQ((uint32_t)HAL_KEY_TYPE_RSA_PUBLIC, v);
-	EXPECT_EQ(0, rpc_verify(&self->e, pub, 0, di, sizeof(di), sig, siglen));
-	EXPECT_EQ(HAL_ERROR_UNSUPPORTED_KEY, rpc_sign(&self->e, pub, 0, di, 51, 128, sig, &siglen));
+	EXPECT_EQ(0, cl_verify(&self->e, pub, 0, di, sizeof(di), sig, siglen));
+	EXPECT_EQ(HAL_ERROR_UNSUPPORTED_KEY, cl_sign(&self->e, pub, 0, di, 51, 128, sig, &siglen));
 	uint8_t der2[600];
 	uint32_t len2;
-	ASSERT_EQ(0, rpc_pubkey(&self->e, pub, der2, &len2));
+	ASSERT_EQ(0, cl_pubkey(&self->e, pub, der2, &len2));
 	EXPECT_EQ(len, len2);
 	EXPECT_EQ(0, memcmp(der, der2, len));
 	sig[10] ^= 0x40;
-	EXPECT_EQ(HAL_ERROR_INVALID_SIGNATURE, rpc_verify(&self->e, pub, 0, di, 51, sig, 128));
+	EXPECT_EQ(HAL_ERROR_INVALID_SIGNATURE, cl_verify(&self->e, pub, 0, di, 51, sig, 128));
 	/* input too long for the modulus */
-	EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, rpc_sign(&self->e, h, 0, big, 118, 128, sig, &siglen));
-	EXPECT_EQ(0, rpc_sign(&self->e, h, 0, big, 117, 128, sig, &siglen));
-	EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, rpc_sign(&self->e, h, 0, di, 51, 127, sig, &siglen));
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_sign(&self->e, h, 12345, NULL, 0, 128, sig, &siglen));
+	EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, cl_sign(&self->e, h, 0, big, 118, 128, sig, &siglen));
+	EXPECT_EQ(0, cl_sign(&self->e, h, 0, big, 117, 128, sig, &siglen));
+	EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, cl_sign(&self->e, h, 0, di, 51, 127, sig, &siglen));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_sign(&self->e, h, 12345, NULL, 0, 128, sig, &siglen));
 }
 
 TEST_F(board, sign_needs_usage_flag)
@@ -520,11 +541,11 @@ TEST_F(board, sign_needs_usage_flag)
 	uint32_t h, siglen;
 	uint8_t sig[64];
 
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, KE, &h, NULL));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_sign(&self->e, h, 0, abc_sha256, 32, 64, sig, &siglen));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_verify(&self->e, h, 0, abc_sha256, 32, sig, 64));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, KE, &h, NULL));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_sign(&self->e, h, 0, abc_sha256, 32, 64, sig, &siglen));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_verify(&self->e, h, 0, abc_sha256, 32, sig, 64));
 	/* a never-issued handle; handle 0 finds free slot 0 (firmware quirk) */
-	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, rpc_sign(&self->e, 0x00070005, 0, abc_sha256, 32, 64,
+	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, cl_sign(&self->e, 0x00070005, 0, abc_sha256, 32, 64,
 						    sig, &siglen));
 }
 
@@ -552,45 +573,45 @@ TEST_F(board, load_keys)
 	ASSERT_NE(NULL, ec);
 	ASSERT_NE(NULL, rsa);
 	n = make_der(ec, true, &der);
-	ASSERT_EQ(0, rpc_load(&self->e, USER, der, (size_t)n, DS | TOKEN, &h, uuid));
-	EXPECT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_CURVE, h, &v));
+	ASSERT_EQ(0, cl_load(&self->e, USER, der, (size_t)n, DS | TOKEN, &h, uuid));
+	EXPECT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_CURVE, h, &v));
 	EXPECT_EQ((uint32_t)HAL_CURVE_P384, v);
-	ASSERT_EQ(0, rpc_sign(&self->e, h, 0, abc_sha256, 32, 96, sig, &siglen));
+	ASSERT_EQ(0, cl_sign(&self->e, h, 0, abc_sha256, 32, 96, sig, &siglen));
 	EXPECT_TRUE(ossl_verify_ec(ec, abc_sha256, 32, sig, siglen));
 	/* not logged in: only PUBLIC volatile keys may be created */
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_load(&self->e, 50, der, (size_t)n, DS, &h, uuid));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_load(&self->e, 50, der, (size_t)n, PUBLIC | TOKEN, &h,
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_load(&self->e, 50, der, (size_t)n, DS, &h, uuid));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_load(&self->e, 50, der, (size_t)n, PUBLIC | TOKEN, &h,
 						uuid));
-	EXPECT_EQ(0, rpc_load(&self->e, 50, der, (size_t)n, PUBLIC | DS, &h, uuid));
+	EXPECT_EQ(0, cl_load(&self->e, 50, der, (size_t)n, PUBLIC | DS, &h, uuid));
 	/* bad arguments and structures */
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_load(&self->e, USER, der, 0, DS, &h, uuid));
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_load(&self->e, USER, der, (size_t)n, 0x80, &h, uuid));
-	EXPECT_EQ(HAL_ERROR_ASN1_PARSE_FAILED, rpc_load(&self->e, USER, (uint8_t *)"\x30\x03\x02\x01\x05", 5,
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_load(&self->e, USER, der, 0, DS, &h, uuid));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_load(&self->e, USER, der, (size_t)n, 0x80, &h, uuid));
+	EXPECT_EQ(HAL_ERROR_ASN1_PARSE_FAILED, cl_load(&self->e, USER, (uint8_t *)"\x30\x03\x02\x01\x05", 5,
 							DS, &h, uuid));
 	OPENSSL_free(der);
 	der = NULL;
 	n = make_der(ed, true, &der);
-	EXPECT_EQ(HAL_ERROR_UNSUPPORTED_KEY, rpc_load(&self->e, USER, der, (size_t)n, DS, &h, uuid));
+	EXPECT_EQ(HAL_ERROR_UNSUPPORTED_KEY, cl_load(&self->e, USER, der, (size_t)n, DS, &h, uuid));
 	OPENSSL_free(der);
 	der = NULL;
 	/* bare PKCS#1 RSAPrivateKey is refused */
 	n = i2d_PrivateKey(rsa, &der);
-	EXPECT_EQ(HAL_ERROR_ASN1_PARSE_FAILED, rpc_load(&self->e, USER, der, (size_t)n, DS, &h, uuid));
+	EXPECT_EQ(HAL_ERROR_ASN1_PARSE_FAILED, cl_load(&self->e, USER, der, (size_t)n, DS, &h, uuid));
 	OPENSSL_free(der);
 	der = NULL;
 	/* RSA PKCS#8 and SPKI */
 	n = make_der(rsa, true, &der);
-	ASSERT_EQ(0, rpc_load(&self->e, USER, der, (size_t)n, DS, &h, uuid));
-	EXPECT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_TYPE, h, &v));
+	ASSERT_EQ(0, cl_load(&self->e, USER, der, (size_t)n, DS, &h, uuid));
+	EXPECT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_TYPE, h, &v));
 	EXPECT_EQ((uint32_t)HAL_KEY_TYPE_RSA_PRIVATE, v);
-	ASSERT_EQ(0, rpc_pubkey(&self->e, h, pub, &plen));
+	ASSERT_EQ(0, cl_pubkey(&self->e, h, pub, &plen));
 	OPENSSL_free(der);
 	der = NULL;
 	n = make_der(rsa, false, &der);
 	EXPECT_EQ((uint32_t)n, plen);
 	EXPECT_EQ(0, memcmp(der, pub, plen));
-	ASSERT_EQ(0, rpc_load(&self->e, USER, der, (size_t)n, DS, &h, uuid));
-	EXPECT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_TYPE, h, &v));
+	ASSERT_EQ(0, cl_load(&self->e, USER, der, (size_t)n, DS, &h, uuid));
+	EXPECT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_TYPE, h, &v));
 	EXPECT_EQ((uint32_t)HAL_KEY_TYPE_RSA_PUBLIC, v);
 	OPENSSL_free(der);
 	EVP_PKEY_free(ec);
@@ -642,15 +663,160 @@ TEST_F(board, load_rsa_with_board_factors)
 	}
 	buf[2] = (uint8_t)((m - 4) >> 8);
 	buf[3] = (uint8_t)(m - 4);
-	ASSERT_EQ(0, rpc_load(&self->e, USER, buf, m, DS, &h, uuid));
+	ASSERT_EQ(0, cl_load(&self->e, USER, buf, m, DS, &h, uuid));
 	uint8_t di[51] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
 			   0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
 	memcpy(di + 19, abc_sha256, 32);
-	EXPECT_EQ(0, rpc_sign(&self->e, h, 0, di, 51, 128, sig, &siglen));
-	EXPECT_EQ(0, rpc_verify(&self->e, h, 0, di, 51, sig, siglen));
+	EXPECT_EQ(0, cl_sign(&self->e, h, 0, di, 51, 128, sig, &siglen));
+	EXPECT_EQ(0, cl_verify(&self->e, h, 0, di, 51, sig, siglen));
 	(void)n;
 	OPENSSL_free(der);
 	EVP_PKEY_free(rsa);
+}
+
+TEST_F(board, key_block_limits)
+{
+	/* outer structure only is parsed at LOAD: a huge RSA PKCS#8 is stored... */
+	static uint8_t der[9000], big[7000], sig[128];
+	static const uint8_t head[] = { 0x30, 0x82, 0, 0, 0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09,
+					0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05,
+					0x00, 0x04, 0x82, 0, 0 };
+	uint32_t h, v, siglen;
+	size_t n;
+
+	for (int round = 0; round < 2; round++) {
+		size_t body = round ? 8200 : 5600;
+
+		memcpy(der, head, sizeof(head));
+		memset(der + sizeof(head), 0x5a, body);
+		n = sizeof(head) + body;
+		der[2] = (uint8_t)((n - 4) >> 8);
+		der[3] = (uint8_t)(n - 4);
+		der[24] = (uint8_t)(body >> 8);
+		der[25] = (uint8_t)body;
+		if (round) {
+			/* ...unless it cannot be wrapped into a key block */
+			EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_load(&self->e, USER, der, n, DS, &h, NULL));
+			break;
+		}
+		ASSERT_EQ(0, cl_load(&self->e, USER, der, n, DS, &h, NULL));
+		/* but a wrapped key above 5480 bytes cannot be fetched again */
+		EXPECT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_GET_PUBLIC_KEY_LEN, h, &v));
+		EXPECT_EQ(0u, v);
+		EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_sign(&self->e, h, 0, abc_sha256, 32, 128, sig,
+							  &siglen));
+	}
+	/* the first RSA signature needs room for the FPGA factors (about 2 KiB) */
+	ASSERT_EQ(0, cl_gen_rsa(&self->e, USER, 1024, DS, &h, NULL));
+	memset(big, 'a', sizeof(big));
+	ASSERT_EQ(0, set_attr(&self->e, h, 1, big, 7000));
+	EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, cl_sign(&self->e, h, 0, abc_sha256, 32, 128, sig,
+						     &siglen));
+	ASSERT_EQ(0, set_attr(&self->e, h, 1, big, 4000));
+	EXPECT_EQ(0, cl_sign(&self->e, h, 0, abc_sha256, 32, 128, sig, &siglen));
+	/* afterwards the block has that much less room */
+	EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, set_attr(&self->e, h, 1, big, 6000));
+}
+
+TEST_F(board, token_keystore_full)
+{
+	uint32_t h = 0, keep = 0;
+	int st = 0, i;
+
+	ASSERT_NE(NULL, emu_control(&self->e, "set pin_iterations 1"));
+	for (i = 0; i < 2100; i++) {
+		st = cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &h, NULL);
+		if (st)
+			break;
+		if (i == 0)
+			keep = h;
+		else
+			ASSERT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h, NULL));
+	}
+	EXPECT_EQ(2047, i);	/* 2048 blocks, one holds the PINs */
+	EXPECT_EQ(HAL_ERROR_NO_KEY_INDEX_SLOTS, st);
+	/* rewrites need a spare block */
+	EXPECT_EQ(HAL_ERROR_NO_KEY_INDEX_SLOTS, set_attr(&self->e, keep, 3, "x", 1));
+	ASSERT_EQ(0, cl_login(&self->e, 5, HAL_USER_WHEEL, WHEEL_PIN));
+	EXPECT_EQ(HAL_ERROR_NO_KEY_INDEX_SLOTS, cl_set_pin(&self->e, 5, HAL_USER_NORMAL, "abcd"));
+	/* volatile keys are still fine, and deleting frees a block */
+	EXPECT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h, NULL));
+	EXPECT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_DELETE, keep, NULL));
+	EXPECT_EQ(0, cl_set_pin(&self->e, 5, HAL_USER_NORMAL, "abcd"));
+}
+
+TEST_F(board, more_error_paths)
+{
+	uint8_t uuid[16], sig[64];
+	uint32_t h, h2, hh, v, siglen;
+	struct req r;
+	struct rep p;
+
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h, uuid));
+	/* GET_PUBLIC_KEY sizes */
+	req_init(&r, RPC_FUNC_PKEY_GET_PUBLIC_KEY, 0);
+	req_u32(&r, h);
+	req_u32(&r, 90);	/* 91 needed */
+	EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, emu_call(&self->e, &r, &p));
+	r.len -= 4;
+	req_u32(&r, 0);
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, emu_call(&self->e, &r, &p));
+	r.len -= 4;
+	req_u32(&r, 16369);
+	EXPECT_EQ(HAL_ERROR_RPC_PACKET_OVERFLOW, emu_call(&self->e, &r, &p));
+	req_init(&r, RPC_FUNC_PKEY_GET_PUBLIC_KEY, 0);
+	req_u32(&r, 0x00990009);
+	req_u32(&r, 200);
+	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, emu_call(&self->e, &r, &p));
+	/* VERIFY through a hash handle */
+	ASSERT_EQ(0, cl_sign(&self->e, h, 0, abc_sha256, 32, 64, sig, &siglen));
+	ASSERT_EQ(0, cl_hash_init(&self->e, HAL_DIGEST_SHA256, NULL, 0, &hh));
+	ASSERT_EQ(0, cl_hash_update(&self->e, hh, "abc", 3));
+	EXPECT_EQ(0, cl_verify(&self->e, h, hh, NULL, 0, sig, siglen));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_verify(&self->e, h, hh, NULL, 0, sig, siglen));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_verify(&self->e, h, 0, abc_sha256, 32, NULL, 0));
+	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, cl_verify(&self->e, 0x00990009, 0, abc_sha256, 32, sig, 64));
+	/* HASH_GET_ALGORITHM of no context */
+	req_init(&r, RPC_FUNC_HASH_GET_ALGORITHM, 0);
+	req_u32(&r, hh);
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, emu_call(&self->e, &r, &p));
+	/* DELETE of a key already deleted through another handle: 21, handle freed */
+	ASSERT_EQ(0, cl_open(&self->e, USER, uuid, &h2));
+	ASSERT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_DELETE, h, NULL));
+	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, cl_handle_op(&self->e, RPC_FUNC_PKEY_DELETE, h2, NULL));
+	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, cl_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_TYPE, h2, &v));
+	/* MATCH: previous name of the wrong length */
+	req_init(&r, RPC_FUNC_PKEY_MATCH, USER);
+	for (int i = 0; i < 6; i++)
+		req_u32(&r, 0);
+	req_u32(&r, 1);
+	req_u32(&r, 10);
+	req_opaque(&r, uuid, 15);
+	EXPECT_EQ(HAL_ERROR_KEY_NAME_TOO_LONG, emu_call(&self->e, &r, &p));
+	/* EXPORT/IMPORT with dead handles */
+	req_init(&r, RPC_FUNC_PKEY_EXPORT, 0);
+	req_u32(&r, 0x00990009);
+	req_u32(&r, 0x00980008);
+	req_u32(&r, 6000);
+	req_u32(&r, 600);
+	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, emu_call(&self->e, &r, &p));
+	req_init(&r, RPC_FUNC_PKEY_IMPORT, USER);
+	req_u32(&r, 0);
+	req_u32(&r, 0x00980008);
+	req_opaque(&r, "abc", 3);
+	req_opaque(&r, "abc", 3);
+	req_u32(&r, DS);
+	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, emu_call(&self->e, &r, &p));
+	/* LOAD and GENERATE_EC arguments */
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_gen_ec(&self->e, USER, 4, DS, &v, NULL));
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_gen_ec(&self->e, USER, 0, DS, &v, NULL));
+	/* no master key: LOAD fails with 32 after its checks */
+	ASSERT_EQ(0, strcmp("ok", emu_control(&self->e, "set masterkey erase")));
+	EXPECT_EQ(HAL_ERROR_MASTERKEY_NOT_SET,
+		  cl_gen_ec(&self->e, 70, HAL_CURVE_P256, DS | PUBLIC, &v, NULL));
+	EXPECT_EQ(HAL_ERROR_MASTERKEY_NOT_SET,
+		  cl_load(&self->e, USER, (const uint8_t *)"\x30\x13\x30\x0d\x06\x09\x2a\x86\x48\x86"
+			  "\xf7\x0d\x01\x01\x01\x05\x00\x03\x02\x00\x00", 21, DS, &v, NULL));
 }
 
 TEST_F(board, access_and_visibility)
@@ -658,36 +824,36 @@ TEST_F(board, access_and_visibility)
 	uint8_t uuid[16], tok[16], pubu[16];
 	uint32_t h, h2, v;
 
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h, uuid));
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &h2, tok));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h, uuid));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &h2, tok));
 	/* another client, logged in as user, sees the token key but not the volatile one */
-	ASSERT_EQ(0, rpc_login(&self->e, 2, HAL_USER_NORMAL, USER_PIN));
-	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, rpc_open(&self->e, 2, uuid, &v));
-	EXPECT_EQ(0, rpc_open(&self->e, 2, tok, &v));
+	ASSERT_EQ(0, cl_login(&self->e, 2, HAL_USER_NORMAL, USER_PIN));
+	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, cl_open(&self->e, 2, uuid, &v));
+	EXPECT_EQ(0, cl_open(&self->e, 2, tok, &v));
 	/* wheel sees every volatile key */
-	ASSERT_EQ(0, rpc_login(&self->e, 3, HAL_USER_WHEEL, WHEEL_PIN));
-	EXPECT_EQ(0, rpc_open(&self->e, 3, uuid, &v));
+	ASSERT_EQ(0, cl_login(&self->e, 3, HAL_USER_WHEEL, WHEEL_PIN));
+	EXPECT_EQ(0, cl_open(&self->e, 3, uuid, &v));
 	/* SO may neither open nor create */
-	ASSERT_EQ(0, rpc_login(&self->e, 4, HAL_USER_SO, SO_PIN));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_open(&self->e, 4, tok, &v));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_gen_ec(&self->e, 4, HAL_CURVE_P256, DS, &v, NULL));
+	ASSERT_EQ(0, cl_login(&self->e, 4, HAL_USER_SO, SO_PIN));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_open(&self->e, 4, tok, &v));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_gen_ec(&self->e, 4, HAL_CURVE_P256, DS, &v, NULL));
 	/* OPEN needs login even for PUBLIC keys (§9 #3) */
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, 60, HAL_CURVE_P256, DS | PUBLIC, &h, pubu));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_open(&self->e, 60, pubu, &v));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, 60, HAL_CURVE_P256, DS | PUBLIC, &h, pubu));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_open(&self->e, 60, pubu, &v));
 	/* keys created under handle 0 are everybody's */
-	ASSERT_EQ(0, rpc_login(&self->e, 0, HAL_USER_NORMAL, USER_PIN));
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, 0, HAL_CURVE_P256, DS, &h, uuid));
-	EXPECT_EQ(0, rpc_open(&self->e, 2, uuid, &v));
+	ASSERT_EQ(0, cl_login(&self->e, 0, HAL_USER_NORMAL, USER_PIN));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, 0, HAL_CURVE_P256, DS, &h, uuid));
+	EXPECT_EQ(0, cl_open(&self->e, 2, uuid, &v));
 	/* DELETE is judged on the client that opened the handle */
-	ASSERT_EQ(0, rpc_open(&self->e, 2, tok, &h2));
-	ASSERT_EQ(0, rpc_simple(&self->e, RPC_FUNC_LOGOUT, 2));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_handle_op(&self->e, RPC_FUNC_PKEY_DELETE, h2, NULL));
-	EXPECT_EQ(0, rpc_open(&self->e, USER, tok, &h));
-	EXPECT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_DELETE, h, NULL));
-	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, rpc_open(&self->e, USER, tok, &h));
+	ASSERT_EQ(0, cl_open(&self->e, 2, tok, &h2));
+	ASSERT_EQ(0, cl_simple(&self->e, RPC_FUNC_LOGOUT, 2));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_handle_op(&self->e, RPC_FUNC_PKEY_DELETE, h2, NULL));
+	EXPECT_EQ(0, cl_open(&self->e, USER, tok, &h));
+	EXPECT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_DELETE, h, NULL));
+	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, cl_open(&self->e, USER, tok, &h));
 	/* handle of the deleted key still answers GET_KEY_TYPE, but not key material */
-	EXPECT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_TYPE, h2, &v));
-	EXPECT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_GET_PUBLIC_KEY_LEN, h2, &v));
+	EXPECT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_TYPE, h2, &v));
+	EXPECT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_GET_PUBLIC_KEY_LEN, h2, &v));
 	EXPECT_EQ(0u, v);
 }
 
@@ -697,22 +863,22 @@ TEST_F(board, logout_semantics)
 	uint32_t h, hp, v, siglen;
 	const char *st;
 
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h, uuid));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h, uuid));
 	/* a PUBLIC session key made without login outlives its client's LOGOUT */
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, 70, HAL_CURVE_P256, DS | PUBLIC, &hp, pubu));
-	ASSERT_EQ(0, rpc_simple(&self->e, RPC_FUNC_LOGOUT, 70));
-	EXPECT_EQ(0, rpc_sign(&self->e, hp, 0, abc_sha256, 32, 64, sig, &siglen));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, 70, HAL_CURVE_P256, DS | PUBLIC, &hp, pubu));
+	ASSERT_EQ(0, cl_simple(&self->e, RPC_FUNC_LOGOUT, 70));
+	EXPECT_EQ(0, cl_sign(&self->e, hp, 0, abc_sha256, 32, 64, sig, &siglen));
 	st = emu_control(&self->e, "stats");
 	EXPECT_EQ(2, json_num(st, "volatile"));
-	ASSERT_EQ(0, rpc_simple(&self->e, RPC_FUNC_LOGOUT, USER));
+	ASSERT_EQ(0, cl_simple(&self->e, RPC_FUNC_LOGOUT, USER));
 	/* the volatile key is gone; the handle survives (§9 #2) */
-	EXPECT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_TYPE, h, &v));
-	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, rpc_sign(&self->e, h, 0, abc_sha256, 32, 64, sig, &siglen));
+	EXPECT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_GET_KEY_TYPE, h, &v));
+	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, cl_sign(&self->e, h, 0, abc_sha256, 32, 64, sig, &siglen));
 	st = emu_control(&self->e, "stats");
 	EXPECT_EQ(1, json_num(st, "volatile"));
 	EXPECT_EQ(2, json_num(st, "pkey_handles_open"));
-	EXPECT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h, NULL));
-	EXPECT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, hp, NULL));
+	EXPECT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h, NULL));
+	EXPECT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, hp, NULL));
 	EXPECT_EQ(0, json_num(emu_control(&self->e, "stats"), "pkey_handles_open"));
 }
 
@@ -721,25 +887,25 @@ TEST_F(board, handles_and_slot_limit)
 	uint32_t h[256], v;
 	uint8_t uuid[16];
 
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h[0], uuid));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h[0], uuid));
 	EXPECT_EQ(0u, h[0] & 0xFFFF);
 	EXPECT_EQ(0u, h[0] & 0x80000000u);
 	for (int i = 1; i < 256; i++) {
-		ASSERT_EQ(0, rpc_open(&self->e, USER, uuid, &h[i]));
+		ASSERT_EQ(0, cl_open(&self->e, USER, uuid, &h[i]));
 		EXPECT_EQ((uint32_t)i, h[i] & 0xFFFF);
 		EXPECT_EQ(((h[i - 1] >> 16) & 0x7FFF) + 1, (h[i] >> 16) & 0x7FFF);
 	}
-	EXPECT_EQ(HAL_ERROR_NO_KEY_SLOTS_AVAILABLE, rpc_open(&self->e, USER, uuid, &v));
+	EXPECT_EQ(HAL_ERROR_NO_KEY_SLOTS_AVAILABLE, cl_open(&self->e, USER, uuid, &v));
 	EXPECT_EQ(256, json_num(emu_control(&self->e, "stats"), "pkey_handles_open"));
-	ASSERT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h[7], NULL));
-	ASSERT_EQ(0, rpc_open(&self->e, USER, uuid, &v));
+	ASSERT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h[7], NULL));
+	ASSERT_EQ(0, cl_open(&self->e, USER, uuid, &v));
 	EXPECT_EQ(7u, v & 0xFFFF);
 	for (int i = 0; i < 256; i++)
-		ASSERT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, i == 7 ? v : h[i], NULL));
+		ASSERT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, i == 7 ? v : h[i], NULL));
 	/* a failed generation after the slot was taken leaks it, as on the board */
 	for (int i = 0; i < 256; i++)
-		ASSERT_EQ(HAL_ERROR_UNSUPPORTED_KEY, rpc_gen_rsa(&self->e, USER, 512, DS, &v, NULL));
-	EXPECT_EQ(HAL_ERROR_NO_KEY_SLOTS_AVAILABLE, rpc_gen_ec(&self->e, USER, 1, DS, &v, NULL));
+		ASSERT_EQ(HAL_ERROR_UNSUPPORTED_KEY, cl_gen_rsa(&self->e, USER, 512, DS, &v, NULL));
+	EXPECT_EQ(HAL_ERROR_NO_KEY_SLOTS_AVAILABLE, cl_gen_ec(&self->e, USER, 1, DS, &v, NULL));
 }
 
 TEST_F(board, volatile_capacity)
@@ -748,29 +914,13 @@ TEST_F(board, volatile_capacity)
 	int st = 0, i;
 
 	for (i = 0; i < 1300; i++) {
-		st = rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h, NULL);
+		st = cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h, NULL);
 		if (st)
 			break;
-		ASSERT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h, NULL));
+		ASSERT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h, NULL));
 	}
 	EXPECT_EQ(1280, i);
 	EXPECT_EQ(HAL_ERROR_NO_KEY_INDEX_SLOTS, st);
-}
-
-static int set_attr(struct emu *e, uint32_t h, uint32_t type, const void *v, uint32_t len)
-{
-	struct req r;
-	struct rep p;
-
-	req_init(&r, RPC_FUNC_PKEY_SET_ATTRIBUTES, 0);
-	req_u32(&r, h);
-	req_u32(&r, 1);
-	req_u32(&r, type);
-	if (len == HAL_PKEY_ATTRIBUTE_NIL)
-		req_u32(&r, len);
-	else
-		req_opaque(&r, v, len);
-	return emu_call(e, &r, &p);
 }
 
 TEST_F(board, attributes)
@@ -780,8 +930,8 @@ TEST_F(board, attributes)
 	struct rep p;
 	uint8_t big[4000];
 
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &h, NULL));
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &hn, NULL));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &h, NULL));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &hn, NULL));
 	/* a key without attributes: 40 in both modes */
 	req_init(&r, RPC_FUNC_PKEY_GET_ATTRIBUTES, 0);
 	req_u32(&r, h);
@@ -866,7 +1016,7 @@ TEST_F(board, attributes)
 	req_u32(&r, 16364);
 	EXPECT_EQ(HAL_ERROR_RPC_PACKET_OVERFLOW, emu_call(&self->e, &r, &p));
 	/* not logged in any more: SET is refused (judged on the handle's client) */
-	ASSERT_EQ(0, rpc_simple(&self->e, RPC_FUNC_LOGOUT, USER));
+	ASSERT_EQ(0, cl_simple(&self->e, RPC_FUNC_LOGOUT, USER));
 	EXPECT_EQ(HAL_ERROR_FORBIDDEN, set_attr(&self->e, h, 3, "x", 1));
 }
 
@@ -921,12 +1071,12 @@ TEST_F(board, match_paging_and_filters)
 	static const char *const mine[] = { "mine" };
 
 	for (int i = 0; i < 5; i++) {
-		ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &h, tok[i]));
+		ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &h, tok[i]));
 		if (i == 2)
 			ASSERT_EQ(0, set_attr(&self->e, h, 3, "mine", 4));
 	}
 	for (int i = 0; i < 3; i++)
-		ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | (i ? 0 : EXPORTABLE), &h,
+		ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | (i ? 0 : EXPORTABLE), &h,
 					vol[i]));
 	/* page through everything two at a time: token keys first, each store sorted */
 	state = 0;
@@ -963,7 +1113,7 @@ TEST_F(board, match_paging_and_filters)
 			   NULL, &state, got, &count));
 	EXPECT_EQ(0u, count);
 	/* another client does not see USER's volatile keys; not logged in: empty, state echoed */
-	ASSERT_EQ(0, rpc_login(&self->e, 2, HAL_USER_NORMAL, USER_PIN));
+	ASSERT_EQ(0, cl_login(&self->e, 2, HAL_USER_NORMAL, USER_PIN));
 	ASSERT_EQ(0, match(&self->e, 2, 0, 0, 0, 0, NULL, NULL, 0, 64, NULL, &state, got, &count));
 	EXPECT_EQ(5u, count);
 	ASSERT_EQ(0, match(&self->e, 99, 0, 0, 0, 0, NULL, NULL, 1, 64, NULL, &state, got, &count));
@@ -993,7 +1143,7 @@ TEST_F(board, match_paging_and_filters)
 
 /* ---- export / import ---- */
 
-static int rpc_export(struct emu *e, uint32_t key, uint32_t kekek, uint32_t p8max, uint32_t kmax,
+static int cl_export(struct emu *e, uint32_t key, uint32_t kekek, uint32_t p8max, uint32_t kmax,
 		      uint8_t *p8, uint32_t *p8len, uint8_t *kek, uint32_t *keklen)
 {
 	struct req r;
@@ -1016,7 +1166,7 @@ static int rpc_export(struct emu *e, uint32_t key, uint32_t kekek, uint32_t p8ma
 	return 0;
 }
 
-static int rpc_import(struct emu *e, uint32_t client, uint32_t kekek, const uint8_t *p8,
+static int cl_import(struct emu *e, uint32_t client, uint32_t kekek, const uint8_t *p8,
 		      uint32_t p8len, const uint8_t *kek, uint32_t keklen, uint32_t flags,
 		      uint32_t *h)
 {
@@ -1044,44 +1194,44 @@ TEST_F(board, export_import_between_boards)
 
 	ASSERT_EQ(0, emu_start(&dst, NULL, "--bad-pin-delay", "5", NULL));
 	ASSERT_EQ(0, bringup(&dst));
-	ASSERT_EQ(0, rpc_login(&dst, USER, HAL_USER_NORMAL, USER_PIN));
-	ASSERT_EQ(0, rpc_gen_rsa(&dst, USER, 1024, KE | TOKEN, &kekek_dst, NULL));
-	ASSERT_EQ(0, rpc_pubkey(&dst, kekek_dst, der, &len));
+	ASSERT_EQ(0, cl_login(&dst, USER, HAL_USER_NORMAL, USER_PIN));
+	ASSERT_EQ(0, cl_gen_rsa(&dst, USER, 1024, KE | TOKEN, &kekek_dst, NULL));
+	ASSERT_EQ(0, cl_pubkey(&dst, kekek_dst, der, &len));
 	/* source board: load the KEKEK's public key, export an exportable key */
-	ASSERT_EQ(0, rpc_load(&self->e, USER, der, len, KE, &kekek_src, NULL));
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | EXPORTABLE, &key, NULL));
-	ASSERT_EQ(0, rpc_export(&self->e, key, kekek_src, 5480, 600, p8, &p8len, kek, &keklen));
+	ASSERT_EQ(0, cl_load(&self->e, USER, der, len, KE, &kekek_src, NULL));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | EXPORTABLE, &key, NULL));
+	ASSERT_EQ(0, cl_export(&self->e, key, kekek_src, 5480, 600, p8, &p8len, kek, &keklen));
 	/* errors, in the firmware's order */
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_export(&self->e, key, kekek_src, 5480, 32, p8, &l1,
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_export(&self->e, key, kekek_src, 5480, 32, p8, &l1,
 						      kek, &l2));
-	EXPECT_EQ(HAL_ERROR_RPC_PACKET_OVERFLOW, rpc_export(&self->e, key, kekek_src, 16000, 600,
+	EXPECT_EQ(HAL_ERROR_RPC_PACKET_OVERFLOW, cl_export(&self->e, key, kekek_src, 16000, 600,
 							    p8, &l1, kek, &l2));
-	EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, rpc_export(&self->e, key, kekek_src, 5479, 600, p8,
+	EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, cl_export(&self->e, key, kekek_src, 5479, 600, p8,
 							&l1, kek, &l2));
-	EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, rpc_export(&self->e, key, kekek_src, 5480, 128, p8,
+	EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, cl_export(&self->e, key, kekek_src, 5480, 128, p8,
 							&l1, kek, &l2));
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &bad, NULL));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_export(&self->e, bad, kekek_src, 5480, 600, p8, &l1, kek,
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &bad, NULL));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_export(&self->e, bad, kekek_src, 5480, 600, p8, &l1, kek,
 						  &l2));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_export(&self->e, key, key, 5480, 600, p8, &l1, kek, &l2));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_export(&self->e, key, key, 5480, 600, p8, &l1, kek, &l2));
 	/* destination: import with the KEKEK's private half, new name, caller's flags */
-	ASSERT_EQ(0, rpc_import(&dst, USER, kekek_dst, p8, p8len, kek, keklen, DS, &imp));
-	ASSERT_EQ(0, rpc_pubkey(&self->e, key, pub1, &l1));
-	ASSERT_EQ(0, rpc_pubkey(&dst, imp, pub2, &l2));
+	ASSERT_EQ(0, cl_import(&dst, USER, kekek_dst, p8, p8len, kek, keklen, DS, &imp));
+	ASSERT_EQ(0, cl_pubkey(&self->e, key, pub1, &l1));
+	ASSERT_EQ(0, cl_pubkey(&dst, imp, pub2, &l2));
 	EXPECT_EQ(l1, l2);
 	EXPECT_EQ(0, memcmp(pub1, pub2, l1));
-	ASSERT_EQ(0, rpc_sign(&dst, imp, 0, abc_sha256, 32, 64, sig, &siglen));
-	EXPECT_EQ(0, rpc_verify(&self->e, key, 0, abc_sha256, 32, sig, siglen));
+	ASSERT_EQ(0, cl_sign(&dst, imp, 0, abc_sha256, 32, 64, sig, &siglen));
+	EXPECT_EQ(0, cl_verify(&self->e, key, 0, abc_sha256, 32, sig, siglen));
 	/* a corrupted KEK block silently gives a random KEK: unwrap fails with 9 */
 	kek[keklen - 5] ^= 0x55;
-	EXPECT_EQ(HAL_ERROR_KEYWRAP_BAD_MAGIC, rpc_import(&dst, USER, kekek_dst, p8, p8len, kek,
+	EXPECT_EQ(HAL_ERROR_KEYWRAP_BAD_MAGIC, cl_import(&dst, USER, kekek_dst, p8, p8len, kek,
 							  keklen, DS, &imp));
-	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, rpc_import(&dst, USER, kekek_dst, p8, p8len, kek, 2, DS,
+	EXPECT_EQ(HAL_ERROR_BAD_ARGUMENTS, cl_import(&dst, USER, kekek_dst, p8, p8len, kek, 2, DS,
 						      &imp));
-	EXPECT_EQ(HAL_ERROR_ASN1_PARSE_FAILED, rpc_import(&dst, USER, kekek_dst, kek, keklen, kek,
+	EXPECT_EQ(HAL_ERROR_ASN1_PARSE_FAILED, cl_import(&dst, USER, kekek_dst, kek, keklen, kek,
 							  keklen, DS, &imp));
 	/* the source's public-only KEKEK cannot import */
-	EXPECT_EQ(HAL_ERROR_UNSUPPORTED_KEY, rpc_import(&self->e, USER, kekek_src, p8, p8len, kek,
+	EXPECT_EQ(HAL_ERROR_UNSUPPORTED_KEY, cl_import(&self->e, USER, kekek_src, p8, p8len, kek,
 							keklen, DS, &imp));
 	emu_cleanup(&dst);
 }
@@ -1111,26 +1261,26 @@ TEST_F(board, persistence_across_restart)
 	uint32_t h, hv, siglen, l1, l2;
 	char state[300];
 
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &h, tok));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &h, tok));
 	ASSERT_EQ(0, set_attr(&self->e, h, 3, "kept", 4));
-	ASSERT_EQ(0, rpc_pubkey(&self->e, h, pub1, &l1));
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &hv, vol));
+	ASSERT_EQ(0, cl_pubkey(&self->e, h, pub1, &l1));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &hv, vol));
 	snprintf(state, sizeof(state), "%s", self->e.state);
 	ASSERT_EQ(0, emu_stop(&self->e));
 	EXPECT_NE(0, access(self->e.sock, F_OK));	/* socket removed on SIGTERM */
 
 	struct emu e2;
 	ASSERT_EQ(0, emu_start(&e2, state, "--bad-pin-delay", "5", NULL));
-	EXPECT_EQ(HAL_ERROR_FORBIDDEN, rpc_is_logged_in(&e2, USER, HAL_USER_NORMAL));
-	EXPECT_EQ(HAL_ERROR_PIN_INCORRECT, rpc_login(&e2, USER, HAL_USER_WHEEL, LAST_GASP));
-	ASSERT_EQ(0, rpc_login(&e2, USER, HAL_USER_NORMAL, USER_PIN));
-	ASSERT_EQ(0, rpc_open(&e2, USER, tok, &h));
-	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, rpc_open(&e2, USER, vol, &hv));
-	ASSERT_EQ(0, rpc_pubkey(&e2, h, pub2, &l2));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_is_logged_in(&e2, USER, HAL_USER_NORMAL));
+	EXPECT_EQ(HAL_ERROR_PIN_INCORRECT, cl_login(&e2, USER, HAL_USER_WHEEL, LAST_GASP));
+	ASSERT_EQ(0, cl_login(&e2, USER, HAL_USER_NORMAL, USER_PIN));
+	ASSERT_EQ(0, cl_open(&e2, USER, tok, &h));
+	EXPECT_EQ(HAL_ERROR_KEY_NOT_FOUND, cl_open(&e2, USER, vol, &hv));
+	ASSERT_EQ(0, cl_pubkey(&e2, h, pub2, &l2));
 	EXPECT_EQ(l1, l2);
 	EXPECT_EQ(0, memcmp(pub1, pub2, l1));
-	ASSERT_EQ(0, rpc_sign(&e2, h, 0, abc_sha256, 32, 64, sig, &siglen));
-	EXPECT_EQ(0, rpc_verify(&e2, h, 0, abc_sha256, 32, sig, siglen));
+	ASSERT_EQ(0, cl_sign(&e2, h, 0, abc_sha256, 32, 64, sig, &siglen));
+	EXPECT_EQ(0, cl_verify(&e2, h, 0, abc_sha256, 32, sig, siglen));
 	/* attributes survive */
 	struct req r;
 	struct rep p;
@@ -1153,24 +1303,25 @@ TEST_F(board, masterkey_missing_or_wrong)
 	char path[400];
 	FILE *f;
 
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &tok[0] ? &h : &h, tok));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &h, tok));
 	ASSERT_EQ(0, emu_stop(&self->e));
 	snprintf(path, sizeof(path), "%s/mkm", self->e.state);
 	ASSERT_EQ(0, unlink(path));
 
 	struct emu e2;
 	ASSERT_EQ(0, emu_start(&e2, self->e.state, "--bad-pin-delay", "5", NULL));
-	ASSERT_EQ(0, rpc_login(&e2, USER, HAL_USER_NORMAL, USER_PIN));
-	ASSERT_EQ(0, rpc_open(&e2, USER, tok, &h));	/* OPEN works without a KEK */
-	EXPECT_EQ(HAL_ERROR_MASTERKEY_NOT_SET, rpc_sign(&e2, h, 0, abc_sha256, 32, 64, sig, &siglen));
-	EXPECT_EQ(0, rpc_handle_op(&e2, RPC_FUNC_PKEY_GET_PUBLIC_KEY_LEN, h, &v));
+	ASSERT_EQ(0, cl_login(&e2, USER, HAL_USER_NORMAL, USER_PIN));
+	ASSERT_EQ(0, cl_open(&e2, USER, tok, &h));	/* OPEN works without a KEK */
+	EXPECT_EQ(HAL_ERROR_MASTERKEY_NOT_SET, cl_sign(&e2, h, 0, abc_sha256, 32, 64, sig, &siglen));
+	EXPECT_EQ(0, cl_handle_op(&e2, RPC_FUNC_PKEY_GET_PUBLIC_KEY_LEN, h, &v));
 	EXPECT_EQ(0u, v);
-	EXPECT_EQ(HAL_ERROR_MASTERKEY_NOT_SET, rpc_gen_ec(&e2, USER, 1, DS, &v, NULL));
+	EXPECT_EQ(HAL_ERROR_MASTERKEY_NOT_SET, cl_gen_ec(&e2, USER, 1, DS, &v, NULL));
 	/* a different master key: unwrap fails */
 	EXPECT_NE(NULL, emu_control(&e2, "set masterkey random"));
-	EXPECT_EQ(HAL_ERROR_KEYWRAP_BAD_MAGIC, rpc_sign(&e2, h, 0, abc_sha256, 32, 64, sig, &siglen));
-	EXPECT_EQ(0, rpc_gen_ec(&e2, USER, 1, DS, &v, NULL));
-	emu_stop(&e2);
+	EXPECT_EQ(HAL_ERROR_KEYWRAP_BAD_MAGIC, cl_sign(&e2, h, 0, abc_sha256, 32, 64, sig, &siglen));
+	EXPECT_EQ(0, cl_gen_ec(&e2, USER, 1, DS, &v, NULL));
+	EXPECT_EQ(0, emu_stop(&e2));
+	emu_cleanup(&e2);
 	/* a damaged master key file is not a crash either */
 	f = fopen(path, "w");
 	ASSERT_NE(NULL, f);
@@ -1193,7 +1344,7 @@ TEST(crash_loses_no_reported_key)
 
 	ASSERT_EQ(0, emu_start(&e, NULL, NULL));
 	ASSERT_EQ(0, bringup(&e));
-	ASSERT_EQ(0, rpc_login(&e, USER, HAL_USER_NORMAL, USER_PIN));
+	ASSERT_EQ(0, cl_login(&e, USER, HAL_USER_NORMAL, USER_PIN));
 	for (int i = 0; i < 300; i++) {
 		req_init(&r, RPC_FUNC_PKEY_GENERATE_EC, USER);
 		req_u32(&r, 0);
@@ -1210,12 +1361,12 @@ TEST(crash_loses_no_reported_key)
 	emu_kill(&e);
 	ASSERT_EQ(100, n);
 	ASSERT_EQ(0, emu_start(&e2, e.state, NULL));
-	ASSERT_EQ(0, rpc_login(&e2, USER, HAL_USER_NORMAL, USER_PIN));
+	ASSERT_EQ(0, cl_login(&e2, USER, HAL_USER_NORMAL, USER_PIN));
 	for (int i = 0; i < n; i++) {
 		uint32_t h;
 
-		ASSERT_EQ(0, rpc_open(&e2, USER, reported[i], &h));
-		ASSERT_EQ(0, rpc_handle_op(&e2, RPC_FUNC_PKEY_CLOSE, h, NULL));
+		ASSERT_EQ(0, cl_open(&e2, USER, reported[i], &h));
+		ASSERT_EQ(0, cl_handle_op(&e2, RPC_FUNC_PKEY_CLOSE, h, NULL));
 	}
 	EXPECT_GE(json_num(emu_control(&e2, "stats"), "token"), 100);
 	emu_cleanup(&e2);
@@ -1256,6 +1407,8 @@ TEST_F(board, fault_injection)
 	ASSERT_EQ(0, strcmp("ok", emu_control(&self->e, "set drop_next 1")));
 	req_init(&r, RPC_FUNC_GET_VERSION, 1);
 	ASSERT_EQ(0, emu_send(&self->e, r.buf, r.len));
+	while (json_num(emu_control(&self->e, "stats"), "drop") != 1)
+		;	/* until the board has dropped it */
 	req_init(&r, RPC_FUNC_GET_VERSION, 2);
 	ASSERT_EQ(0, emu_send(&self->e, r.buf, r.len));
 	ASSERT_EQ(0, emu_recv(&self->e, buf, &len, 5000));
@@ -1310,25 +1463,82 @@ TEST_F(board, fault_injection)
 	EXPECT_EQ(1, json_num(st, "corrupt"));
 }
 
+TEST_F(board, uart_pacing_and_keygen_stall)
+{
+	uint8_t buf[HAL_RPC_MAX_PKT_SIZE];
+	size_t len;
+	struct req r;
+	struct rep p;
+	int64_t t0;
+
+	/* a 16 KiB reply at 1 Mbaud keeps the line busy for at least 160 ms */
+	ASSERT_EQ(0, strcmp("ok", emu_control(&self->e, "set baud 1000000")));
+	req_init(&r, RPC_FUNC_GET_RANDOM, 1);
+	req_u32(&r, 16368);
+	t0 = mono_ms();
+	ASSERT_EQ(0, emu_call(&self->e, &r, &p));
+	req_init(&r, RPC_FUNC_GET_VERSION, 1);
+	ASSERT_EQ(0, emu_call(&self->e, &r, &p));	/* waits for the line */
+	EXPECT_GE(mono_ms() - t0, 160);
+	ASSERT_EQ(0, strcmp("ok", emu_control(&self->e, "set baud 0")));
+
+	/* with rsa_keygen_stalls, nothing overtakes an RSA key generation */
+	ASSERT_EQ(0, strcmp("ok", emu_control(&self->e, "set rsa_keygen_stalls 1")));
+	ASSERT_EQ(0, strcmp("ok", emu_control(&self->e, "set service_ms.PKEY_GENERATE_RSA 300")));
+	req_init(&r, RPC_FUNC_PKEY_GENERATE_RSA, USER);
+	req_u32(&r, 0);
+	req_u32(&r, 1024);
+	req_opaque(&r, "\1\0\1", 3);
+	req_u32(&r, DS);
+	ASSERT_EQ(0, emu_send(&self->e, r.buf, r.len));
+	while (json_num(emu_control(&self->e, "stats"), "stalled") != 1)
+		;	/* until the generation holds the board */
+	req_init(&r, RPC_FUNC_GET_VERSION, 2);
+	ASSERT_EQ(0, emu_send(&self->e, r.buf, r.len));
+	ASSERT_EQ(0, emu_recv(&self->e, buf, &len, 10000));
+	EXPECT_EQ((uint32_t)RPC_FUNC_PKEY_GENERATE_RSA, get_be32(buf));
+	ASSERT_EQ(0, emu_recv(&self->e, buf, &len, 10000));
+	if (get_be32(buf + 4) != 2u)
+		TH_LOG("got %08x %08x %08x len %zu", get_be32(buf), get_be32(buf + 4), get_be32(buf + 8), len);
+	EXPECT_EQ(2u, get_be32(buf + 4));
+}
+
 TEST_F(board, stats_per_client)
 {
 	uint32_t h1, h2, hh;
 	const char *st;
 
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h1, NULL));
-	ASSERT_EQ(0, rpc_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &h2, NULL));
-	ASSERT_EQ(0, rpc_hash_init(&self->e, HAL_DIGEST_SHA256, NULL, 0, &hh));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h1, NULL));
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &h2, NULL));
+	ASSERT_EQ(0, cl_hash_init(&self->e, HAL_DIGEST_SHA256, NULL, 0, &hh));
 	st = emu_control(&self->e, "stats");
 	ASSERT_NE(NULL, st);
 	EXPECT_NE(NULL, strstr(st, "{\"client\":1,\"user\":1,\"pkey_handles\":2,\"hash_handles\":0,"
 				   "\"volatile_keys\":1}"));
 	EXPECT_EQ(1, json_num(st, "token"));
 	EXPECT_GE(json_num(st, "PKEY_GENERATE_EC\":{\"requests"), 2);
-	ASSERT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h1, NULL));
-	ASSERT_EQ(0, rpc_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h2, NULL));
+	ASSERT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h1, NULL));
+	ASSERT_EQ(0, cl_handle_op(&self->e, RPC_FUNC_PKEY_CLOSE, h2, NULL));
 	st = emu_control(&self->e, "stats");
 	EXPECT_EQ(0, json_num(st, "pkey_handles_open"));
 	EXPECT_EQ(1, json_num(st, "hash_handles_open"));
+	/* `keys` lists names and metadata of both keystores */
+	st = emu_control(&self->e, "keys");
+	ASSERT_NE(NULL, st);
+	EXPECT_EQ(st, strstr(st, "{\"token\":[{\"uuid\":\""));
+	EXPECT_NE(NULL, strstr(st, "\"volatile\":[{\"uuid\""));
+	EXPECT_NE(NULL, strstr(st, "\"owner\":1,"));
+	/* `reboot`: RAM state is gone, the token keystore and PINs stay */
+	EXPECT_EQ(0, strcmp("ok", emu_control(&self->e, "reboot")));
+	st = emu_control(&self->e, "stats");
+	EXPECT_EQ(1, json_num(st, "token"));
+	EXPECT_EQ(0, json_num(st, "volatile"));
+	EXPECT_EQ(0, json_num(st, "hash_handles_open"));
+	EXPECT_NE(NULL, strstr(st, "\"clients\":[]"));
+	EXPECT_EQ(HAL_ERROR_FORBIDDEN, cl_is_logged_in(&self->e, USER, HAL_USER_NORMAL));
+	EXPECT_EQ(0, cl_login(&self->e, USER, HAL_USER_NORMAL, USER_PIN));
+	EXPECT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS, &h1, NULL));
+	EXPECT_EQ(0x00010000u, h1);	/* handle counters restart */
 }
 
 TEST(several_boards_and_sigterm)
@@ -1352,6 +1562,119 @@ TEST(several_boards_and_sigterm)
 	EXPECT_NE(0, access(a.ctl, F_OK));
 	EXPECT_EQ(0, emu_stop(&b));
 	emu_cleanup(&a);
+	emu_cleanup(&b);
+}
+
+TEST_F(board, socket_garbage_keeps_serving)
+{
+	/* random and mutated frames through the real transport and worker pool */
+	uint8_t buf[HAL_RPC_MAX_PKT_SIZE], junk[600];
+	struct req corpus[6], r;
+	uint32_t h;
+	size_t len;
+	unsigned int seed = (unsigned int)time(NULL);
+
+	TH_LOG("seed %u", seed);
+	srand(seed);
+	ASSERT_EQ(0, cl_gen_ec(&self->e, USER, HAL_CURVE_P256, DS | TOKEN, &h, NULL));
+	ASSERT_NE(NULL, emu_control(&self->e, "set bad_pin_ms 0"));
+	req_init(&corpus[0], RPC_FUNC_PKEY_SIGN, USER);
+	req_u32(&corpus[0], h);
+	req_u32(&corpus[0], 0);
+	req_opaque(&corpus[0], abc_sha256, 32);
+	req_u32(&corpus[0], 64);
+	req_init(&corpus[1], RPC_FUNC_PKEY_SET_ATTRIBUTES, USER);
+	req_u32(&corpus[1], h);
+	req_u32(&corpus[1], 1);
+	req_u32(&corpus[1], 3);
+	req_opaque(&corpus[1], "abc", 3);
+	req_init(&corpus[2], RPC_FUNC_PKEY_MATCH, USER);
+	for (int i = 0; i < 7; i++)
+		req_u32(&corpus[2], 0);
+	req_u32(&corpus[2], 10);
+	req_opaque(&corpus[2], abc_sha256, 16);
+	req_init(&corpus[3], RPC_FUNC_HASH_INITIALIZE, USER);
+	req_u32(&corpus[3], 0);
+	req_u32(&corpus[3], 3);
+	req_opaque(&corpus[3], "k", 1);
+	req_init(&corpus[4], RPC_FUNC_GET_RANDOM, USER);
+	req_u32(&corpus[4], 100);
+	req_init(&corpus[5], RPC_FUNC_PKEY_GET_ATTRIBUTES, USER);
+	req_u32(&corpus[5], h);
+	req_u32(&corpus[5], 1);
+	req_u32(&corpus[5], 3);
+	req_u32(&corpus[5], 10);
+	for (int i = 0; i < 20000; i++) {
+		if (i % 3 == 0) {
+			size_t n = (size_t)(rand() % (int)sizeof(junk));
+
+			for (size_t k = 0; k < n; k++)
+				junk[k] = (uint8_t)(rand() % 5 ? rand() : (rand() % 2 ? 0xC0 : 0xDB));
+			ASSERT_EQ(0, emu_send_raw(&self->e, junk, n));
+		} else {
+			r = corpus[rand() % 6];
+			for (int m = rand() % 3; m > 0; m--)
+				r.buf[rand() % (int)r.len] ^= (uint8_t)(1 << (rand() % 8));
+			if (rand() % 4 == 0)
+				r.len = (size_t)(rand() % (int)r.len);
+			ASSERT_EQ(0, emu_send(&self->e, r.buf, r.len));
+		}
+		while (emu_recv(&self->e, buf, &len, 0) == 0)
+			;	/* drain whatever is ready */
+	}
+	/* still serving: a marked request's reply arrives */
+	req_init(&r, RPC_FUNC_GET_VERSION, 0x5EED5EED);
+	ASSERT_EQ(0, emu_send_raw(&self->e, (uint8_t[]){ 0xC0 }, 1));
+	ASSERT_EQ(0, emu_send(&self->e, r.buf, r.len));
+	do {
+		ASSERT_EQ(0, emu_recv(&self->e, buf, &len, 10000));
+	} while (len < 8 || get_be32(buf + 4) != 0x5EED5EEDu);
+	/* and shuts down cleanly (under ASan: no leak, no error) */
+	EXPECT_EQ(0, emu_stop(&self->e));
+}
+
+TEST(pty_and_serial_transports)
+{
+	static const char *const none[] = { NULL };
+	struct emu a, b;
+	struct req r;
+	struct rep p;
+	int m;
+	char *slave;
+	struct termios tio;
+	struct stat st;
+
+	/* --pty: PATH is a symlink to the slave side */
+	ASSERT_EQ(0, emu_spawn(&a, NULL, "--pty", NULL, none));
+	ASSERT_EQ(0, lstat(a.sock, &st));
+	EXPECT_TRUE(S_ISLNK(st.st_mode));
+	req_init(&r, RPC_FUNC_GET_VERSION, 0xC0DB);
+	ASSERT_EQ(0, emu_call(&a, &r, &p));
+	EXPECT_EQ(HAL_RPC_VERSION, rep_u32(&p));
+	/* the host closing and reopening the tty is harmless */
+	emu_disconnect(&a);
+	ASSERT_EQ(0, emu_spawn_reopen_pty(&a));
+	ASSERT_EQ(0, emu_call(&a, &r, &p));
+	EXPECT_EQ(0, emu_stop(&a));
+	EXPECT_NE(0, lstat(a.sock, &st));	/* symlink removed */
+	emu_cleanup(&a);
+
+	/* --serial on a device: here the slave of a pty the test owns */
+	m = posix_openpt(O_RDWR | O_NOCTTY);
+	ASSERT_GE(m, 0);
+	ASSERT_EQ(0, grantpt(m));
+	ASSERT_EQ(0, unlockpt(m));
+	slave = ptsname(m);
+	ASSERT_NE(NULL, slave);
+	ASSERT_EQ(0, emu_spawn(&b, NULL, "--serial", slave, none));
+	tcgetattr(m, &tio);
+	cfmakeraw(&tio);
+	tcsetattr(m, TCSANOW, &tio);
+	b.fd = m;
+	slip_decoder_init(&b.dec);
+	ASSERT_EQ(0, emu_call(&b, &r, &p));
+	EXPECT_EQ(HAL_RPC_VERSION, rep_u32(&p));
+	EXPECT_EQ(0, emu_stop(&b));
 	emu_cleanup(&b);
 }
 

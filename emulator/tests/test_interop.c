@@ -33,7 +33,7 @@ FIXTURE_SETUP(interop)
 {
 	ASSERT_EQ(0, emu_start(&self->e, NULL, "--bad-pin-delay", "5", NULL));
 	ASSERT_EQ(0, bringup(&self->e));
-	ASSERT_EQ(0, rpc_login(&self->e, 1, HAL_USER_NORMAL, USER_PIN));
+	ASSERT_EQ(0, cl_login(&self->e, 1, HAL_USER_NORMAL, USER_PIN));
 }
 
 FIXTURE_TEARDOWN(interop)
@@ -110,11 +110,11 @@ TEST_F(interop, ecdsa_signatures_verify_with_openssl_cli)
 		unsigned int dl;
 		char cmd[1400];
 
-		ASSERT_EQ(0, rpc_gen_ec(&self->e, 1, cv[i].curve, DS, &h, NULL));
-		ASSERT_EQ(0, rpc_pubkey(&self->e, h, der, &len));
+		ASSERT_EQ(0, cl_gen_ec(&self->e, 1, cv[i].curve, DS, &h, NULL));
+		ASSERT_EQ(0, cl_pubkey(&self->e, h, der, &len));
 		ASSERT_EQ(0, write_pub_pem(file(&self->e, "pub.pem"), der, len));
 		EVP_Digest(data, sizeof(data) - 1, dg, &dl, EVP_get_digestbyname(cv[i].md), NULL);
-		ASSERT_EQ(0, rpc_sign(&self->e, h, 0, dg, dl, 200, sig, &siglen));
+		ASSERT_EQ(0, cl_sign(&self->e, h, 0, dg, dl, 200, sig, &siglen));
 		ASSERT_EQ(2 * cv[i].olen, siglen);
 		size_t n = rs_to_der(sig, siglen, sder);
 		ASSERT_EQ(0, write_file(file(&self->e, "sig"), sder, n));
@@ -140,21 +140,21 @@ TEST_F(interop, rsa_signatures_verify_with_openssl_cli)
 
 	for (int bits = 1024; bits <= 2048; bits += 1024) {
 		ASSERT_EQ(0, write_file(file(&self->e, "data"), data, sizeof(data) - 1));
-		ASSERT_EQ(0, rpc_gen_rsa(&self->e, 1, (uint32_t)bits, DS, &h, NULL));
-		ASSERT_EQ(0, rpc_pubkey(&self->e, h, der, &len));
+		ASSERT_EQ(0, cl_gen_rsa(&self->e, 1, (uint32_t)bits, DS, &h, NULL));
+		ASSERT_EQ(0, cl_pubkey(&self->e, h, der, &len));
 		ASSERT_EQ(0, write_pub_pem(file(&self->e, "pub.pem"), der, len));
 		memcpy(di, prefix, 19);
 		EVP_Digest(data, sizeof(data) - 1, di + 19, &dl, EVP_sha256(), NULL);
-		ASSERT_EQ(0, rpc_sign(&self->e, h, 0, di, sizeof(di), 512, sig, &siglen));
+		ASSERT_EQ(0, cl_sign(&self->e, h, 0, di, sizeof(di), 512, sig, &siglen));
 		ASSERT_EQ((uint32_t)bits / 8, siglen);
 		ASSERT_EQ(0, write_file(file(&self->e, "sig"), sig, siglen));
 		snprintf(cmd, sizeof(cmd), "openssl dgst -sha256 -verify %s -signature %s %s >&2",
 			 file(&self->e, "pub.pem"), file(&self->e, "sig"), file(&self->e, "data"));
 		EXPECT_EQ(0, run(cmd));
 		/* the same through a board hash handle */
-		ASSERT_EQ(0, rpc_hash_init(&self->e, HAL_DIGEST_SHA256, NULL, 0, &hh));
-		ASSERT_EQ(0, rpc_hash_update(&self->e, hh, data, sizeof(data) - 1));
-		ASSERT_EQ(0, rpc_sign(&self->e, h, hh, NULL, 0, 512, sig, &siglen));
+		ASSERT_EQ(0, cl_hash_init(&self->e, HAL_DIGEST_SHA256, NULL, 0, &hh));
+		ASSERT_EQ(0, cl_hash_update(&self->e, hh, data, sizeof(data) - 1));
+		ASSERT_EQ(0, cl_sign(&self->e, h, hh, NULL, 0, 512, sig, &siglen));
 		ASSERT_EQ(0, write_file(file(&self->e, "sig"), sig, siglen));
 		EXPECT_EQ(0, run(cmd));
 	}
@@ -228,7 +228,7 @@ TEST_F(interop, exported_keys_import_into_openssl)
 
 	ASSERT_NE(NULL, kekek);
 	n = i2d_PUBKEY(kekek, &spki);
-	ASSERT_EQ(0, rpc_load(&self->e, 1, spki, (size_t)n, KE, &kh, NULL));
+	ASSERT_EQ(0, cl_load(&self->e, 1, spki, (size_t)n, KE, &kh, NULL));
 	OPENSSL_free(spki);
 	for (int i = 0; i < 2; i++) {
 		struct req r;
@@ -239,11 +239,11 @@ TEST_F(interop, exported_keys_import_into_openssl)
 		size_t siglen = sizeof(sig);
 		uint8_t dg[32] = { 9, 8, 7 };
 
-		int st = i == 0 ? rpc_gen_ec(&self->e, 1, HAL_CURVE_P256, DS | EXPORTABLE, &h, NULL)
-				: rpc_gen_rsa(&self->e, 1, 1024, DS | EXPORTABLE, &h, NULL);
+		int st = i == 0 ? cl_gen_ec(&self->e, 1, HAL_CURVE_P256, DS | EXPORTABLE, &h, NULL)
+				: cl_gen_rsa(&self->e, 1, 1024, DS | EXPORTABLE, &h, NULL);
 
 		ASSERT_EQ(0, st);
-		ASSERT_EQ(0, rpc_pubkey(&self->e, h, der, &len));
+		ASSERT_EQ(0, cl_pubkey(&self->e, h, der, &len));
 		req_init(&r, RPC_FUNC_PKEY_EXPORT, 0);
 		req_u32(&r, h);
 		req_u32(&r, kh);
@@ -279,7 +279,7 @@ TEST_F(interop, exported_keys_import_into_openssl)
 			BN_bn2binpad(ECDSA_SIG_get0_r(es), rs, 32);
 			BN_bn2binpad(ECDSA_SIG_get0_s(es), rs + 32, 32);
 			ECDSA_SIG_free(es);
-			EXPECT_EQ(0, rpc_verify(&self->e, h, 0, dg, 32, rs, 64));
+			EXPECT_EQ(0, cl_verify(&self->e, h, 0, dg, 32, rs, 64));
 		} else {
 			static const uint8_t prefix[19] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
 							    0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
@@ -290,7 +290,7 @@ TEST_F(interop, exported_keys_import_into_openssl)
 			ASSERT_EQ(1, EVP_PKEY_sign(c, sig, &siglen, dg, 32));
 			memcpy(di, prefix, 19);
 			memcpy(di + 19, dg, 32);
-			EXPECT_EQ(0, rpc_verify(&self->e, h, 0, di, 51, sig, siglen));
+			EXPECT_EQ(0, cl_verify(&self->e, h, 0, di, 51, sig, siglen));
 		}
 		EVP_PKEY_CTX_free(c);
 		EVP_PKEY_free(got);
