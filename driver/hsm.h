@@ -177,6 +177,9 @@ void hsm_release_owned_tty(struct hsm_board *b);
  * @finished:	@result is final
  * @abandoned:	the caller gave up (timeout, signal); the handle is in
  *		quarantine until the reply arrives or the board goes away
+ * @timeout_ms:	the caller's timeout, for its operation class
+ * @late_work:	queued (on hsm_wq) when an abandoned call finishes; armed
+ *		and disarmed under board->lock
  * @done:	completed when @finished is set
  */
 struct hsm_call {
@@ -193,7 +196,19 @@ struct hsm_call {
 	int result;
 	bool finished;
 	bool abandoned;
+	unsigned int timeout_ms;
+	struct work_struct *late_work;
 	struct completion done;
+};
+
+/**
+ * struct hsm_abandoned - where hsm_rpc() leaves a request given up on
+ * @call:	the request, referenced, until hsm_call_release()
+ * @notify:	work to queue when its late reply lands (or the board goes)
+ */
+struct hsm_abandoned {
+	struct hsm_call *call;
+	struct work_struct *notify;
 };
 
 /**
@@ -217,9 +232,12 @@ enum hsm_wait {
 
 int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 	    unsigned int timeout_ms, enum hsm_wait wait, struct hsm_reply *reply,
-	    struct hsm_call **abandoned);
+	    struct hsm_abandoned *abandoned);
 bool hsm_call_settled(struct hsm_call *c, unsigned int timeout_ms, u32 *created);
 u32 hsm_call_opcode(const struct hsm_call *c);
+unsigned int hsm_call_timeout(const struct hsm_call *c);
+void hsm_call_disarm(struct hsm_board *b, struct hsm_call *c);
+void hsm_call_forget(struct hsm_board *b, struct hsm_call *c);
 void hsm_call_release(struct hsm_call *c);
 void hsm_reply_free(struct hsm_reply *reply);
 void hsm_rpc_receive(struct hsm_board *b, const u8 *frame, size_t len);
@@ -252,6 +270,7 @@ struct hsm_key {
  * @abandoned:		a request the session gave up on (timeout, signal)
  *			whose reply has not been dealt with yet; while it is
  *			unanswered the client handle is quarantined
+ * @settle_work:	deals with @abandoned as soon as its reply lands
  * @cleanup_work:	closes the keys and logs out after release
  */
 struct hsm_session {
@@ -261,7 +280,8 @@ struct hsm_session {
 	struct xarray keys;
 	u8 *req;
 	bool used;
-	struct hsm_call *abandoned;
+	struct hsm_abandoned abandoned;
+	struct work_struct settle_work;
 	struct work_struct cleanup_work;
 };
 

@@ -212,11 +212,15 @@ static void hsm_tty_set_raw(struct tty_struct *tty)
 	tty_set_termios(tty, &t);
 }
 
-/* Close a tty opened with tty_kopen_exclusive(). */
+/*
+ * Close a tty opened with tty_kopen_exclusive(). After a hangup the tty
+ * driver has already shut the port down: closing it again would only
+ * unbalance its counts.
+ */
 static void hsm_tty_kclose(struct tty_struct *tty)
 {
 	tty_lock(tty);
-	if (tty->ops->close)
+	if (tty->ops->close && !test_bit(TTY_HUPPED, &tty->flags))
 		tty->ops->close(tty, NULL);
 	tty_unlock(tty);
 	tty_kclose(tty);

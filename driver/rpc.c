@@ -55,6 +55,10 @@ static void hsm_call_finish_locked(struct hsm_board *b, struct hsm_call *c,
 	atomic_dec(&b->stats.in_flight);
 	c->result = result;
 	c->finished = true;
+	if (c->late_work) {
+		queue_work(hsm_wq, c->late_work);
+		c->late_work = NULL;
+	}
 	/* An abandoned call was counted when its caller gave up. */
 	if (result && !c->abandoned)
 		atomic64_inc(&b->stats.errors);
@@ -145,8 +149,9 @@ static long hsm_rpc_wait_slot(struct hsm_board *b, unsigned long deadline,
  * @timeout_ms:	how long the board has to answer
  * @wait:	whether a fatal signal ends the wait
  * @reply:	out: the reply, on success; release with hsm_reply_free()
- * @abandoned:	out, may be NULL: on timeout or fatal signal, a reference to
- *		the abandoned request, whose late reply will land in it
+ * @abandoned:	may be NULL; on timeout or fatal signal, receives a
+ *		reference to the abandoned request, whose late reply will land
+ *		in it, and ->notify is queued when it does
  *
  * On timeout or a fatal signal the request is abandoned and its client
  * handle stays quarantined until the late reply. A caller that passes
@@ -164,7 +169,7 @@ static long hsm_rpc_wait_slot(struct hsm_board *b, unsigned long deadline,
  */
 int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 	    unsigned int timeout_ms, enum hsm_wait wait, struct hsm_reply *reply,
-	    struct hsm_call **abandoned)
+	    struct hsm_abandoned *abandoned)
 {
 	unsigned long flags, deadline;
 	struct hsm_call *c;
@@ -188,6 +193,7 @@ int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 	init_completion(&c->done);
 	c->opcode = hsm_get_be32(req);
 	c->client = hsm_get_be32(req + 4);
+	c->timeout_ms = timeout_ms;
 	c->frame_len = slip_encode(c->frame, SLIP_ENCODED_MAX(req_len),
 				   req, req_len);
 
@@ -231,7 +237,8 @@ int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 			atomic64_inc(&b->stats.timeouts);
 		if (abandoned && !c->finished) {
 			kref_get(&c->ref);
-			*abandoned = c;
+			abandoned->call = c;
+			c->late_work = abandoned->notify;
 		}
 	}
 	err = c->abandoned ? (left == 0 ? -ETIMEDOUT : -EINTR) : c->result;
@@ -292,6 +299,58 @@ bool hsm_call_settled(struct hsm_call *c, unsigned int timeout_ms, u32 *created)
 u32 hsm_call_opcode(const struct hsm_call *c)
 {
 	return c->opcode;
+}
+
+/**
+ * hsm_call_timeout() - the timeout its caller gave an abandoned request
+ * @c: the request
+ *
+ * Return: milliseconds.
+ */
+unsigned int hsm_call_timeout(const struct hsm_call *c)
+{
+	return c->timeout_ms;
+}
+
+/**
+ * hsm_call_disarm() - no longer queue the notify work for this request
+ * @b: board
+ * @c: the request, from hsm_rpc()'s @abandoned
+ *
+ * After it returns the work is not queued again by this request; the
+ * caller cancels what may already be queued.
+ */
+void hsm_call_disarm(struct hsm_board *b, struct hsm_call *c)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->lock, flags);
+	c->late_work = NULL;
+	spin_unlock_irqrestore(&b->lock, flags);
+}
+
+/**
+ * hsm_call_forget() - end the quarantine of a request the board never
+ * answered
+ * @b: board
+ * @c: the request, from hsm_rpc()'s @abandoned
+ *
+ * For a session that is ending and has waited long enough: its client
+ * handle must be usable for the final LOGOUT. Should the board answer
+ * after all, the reply names another opcode than the LOGOUT's and is
+ * dropped (§2.8 item 12).
+ */
+void hsm_call_forget(struct hsm_board *b, struct hsm_call *c)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->lock, flags);
+	c->late_work = NULL;
+	if (!c->finished) {
+		hsm_call_unqueue_locked(c);
+		hsm_call_finish_locked(b, c, -ETIMEDOUT);
+	}
+	spin_unlock_irqrestore(&b->lock, flags);
 }
 
 /**

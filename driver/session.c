@@ -26,6 +26,8 @@
 /* GET_RANDOM may answer CSPRNG_BROKEN on all-zero output (§5.3): retry. */
 #define HSM_RANDOM_TRIES	3
 
+static void hsm_session_settle_work(struct work_struct *work);
+
 struct hsm_session *hsm_session_open(struct hsm_board *b)
 {
 	struct hsm_session *s;
@@ -43,6 +45,8 @@ struct hsm_session *hsm_session_open(struct hsm_board *b)
 	s->client = hsm_board_alloc_client(b);
 	mutex_init(&s->lock);
 	xa_init_flags(&s->keys, XA_FLAGS_ALLOC1);
+	INIT_WORK(&s->settle_work, hsm_session_settle_work);
+	s->abandoned.notify = &s->settle_work;
 	atomic_inc(&b->stats.sessions);
 	return s;
 }
@@ -73,7 +77,7 @@ static int hsm_session_send(struct hsm_session *s, struct xdr_writer *w,
 	*board_status = HAL_OK;
 	if (w->err)
 		return -EMSGSIZE;
-	if (s->abandoned)
+	if (s->abandoned.call)
 		return -EBUSY;
 	s->used = true;
 	err = hsm_rpc(s->board, w->buf, w->len, timeout_ms, wait, r,
@@ -116,7 +120,7 @@ static int hsm_session_simple(struct hsm_session *s, u32 opcode, u32 arg,
  */
 static int hsm_session_settle(struct hsm_session *s, unsigned int wait_ms)
 {
-	struct hsm_call *c = s->abandoned;
+	struct hsm_call *c = s->abandoned.call;
 	u32 created, opcode, st;
 
 	if (!c)
@@ -124,7 +128,7 @@ static int hsm_session_settle(struct hsm_session *s, unsigned int wait_ms)
 	if (!hsm_call_settled(c, wait_ms, &created))
 		return -EBUSY;
 	opcode = hsm_call_opcode(c);
-	s->abandoned = NULL;
+	s->abandoned.call = NULL;
 	hsm_call_release(c);
 	if (!created)
 		return 0;
@@ -136,6 +140,17 @@ static int hsm_session_settle(struct hsm_session *s, unsigned int wait_ms)
 	hsm_session_simple(s, RPC_FUNC_PKEY_CLOSE, created, true,
 			   hsm_op_timeout_ms, HSM_WAIT_UNKILLABLE, &st);
 	return 0;
+}
+
+/* The late reply of an abandoned request landed: act on it now. */
+static void hsm_session_settle_work(struct work_struct *work)
+{
+	struct hsm_session *s = container_of(work, struct hsm_session,
+					     settle_work);
+
+	mutex_lock(&s->lock);
+	hsm_session_settle(s, 0);
+	mutex_unlock(&s->lock);
 }
 
 /**
@@ -180,6 +195,20 @@ int hsm_reply_malformed(struct hsm_board *b)
 	return -EPROTO;
 }
 
+/*
+ * Stop the late reply of an abandoned request from queueing settle_work,
+ * and wait for an instance already queued. settle_work takes s->lock, so
+ * the lock is dropped around the cancel.
+ */
+static void hsm_session_quiesce(struct hsm_session *s)
+{
+	if (s->abandoned.call)
+		hsm_call_disarm(s->board, s->abandoned.call);
+	mutex_unlock(&s->lock);
+	cancel_work_sync(&s->settle_work);
+	mutex_lock(&s->lock);
+}
+
 static void hsm_session_cleanup(struct work_struct *work)
 {
 	struct hsm_session *s = container_of(work, struct hsm_session,
@@ -189,11 +218,21 @@ static void hsm_session_cleanup(struct work_struct *work)
 	unsigned long id;
 	u32 st;
 
-	/* Its last request first, so LOGOUT never races it (§2.8 item 8). */
-	if (hsm_session_settle(s, hsm_keygen_timeout_ms))
+	mutex_lock(&s->lock);
+	hsm_session_quiesce(s);
+	/*
+	 * The abandoned request first, so LOGOUT never races it (§2.8 item
+	 * 8): wait for its late reply once more as long as the request's own
+	 * timeout, then give up on it so the handle can still log out.
+	 */
+	if (s->abandoned.call &&
+	    hsm_session_settle(s, hsm_call_timeout(s->abandoned.call))) {
 		dev_warn(&b->dev,
 			 "session 0x%08x: the board never answered its last request\n",
 			 s->client);
+		hsm_call_forget(b, s->abandoned.call);
+		hsm_session_settle(s, 0);
+	}
 
 	xa_for_each(&s->keys, id, k) {
 		hsm_session_simple(s, RPC_FUNC_PKEY_CLOSE, k->board_handle, true,
@@ -204,8 +243,12 @@ static void hsm_session_cleanup(struct work_struct *work)
 	xa_destroy(&s->keys);
 	hsm_session_simple(s, RPC_FUNC_LOGOUT, 0, false, hsm_op_timeout_ms,
 			   HSM_WAIT_UNKILLABLE, &st);
-	if (s->abandoned)
-		hsm_call_release(s->abandoned);
+
+	/* A clean-up request that itself timed out: nothing more to do. */
+	hsm_session_quiesce(s);
+	if (s->abandoned.call)
+		hsm_call_release(s->abandoned.call);
+	mutex_unlock(&s->lock);
 
 	mutex_destroy(&s->lock);
 	kfree(s->req);
