@@ -197,7 +197,7 @@ struct hsm_call {
 	bool finished;
 	bool abandoned;
 	unsigned int timeout_ms;
-	struct work_struct *late_work;
+	struct delayed_work *late_work;
 	struct completion done;
 };
 
@@ -208,7 +208,7 @@ struct hsm_call {
  */
 struct hsm_abandoned {
 	struct hsm_call *call;
-	struct work_struct *notify;
+	struct delayed_work *notify;
 };
 
 /**
@@ -233,7 +233,8 @@ enum hsm_wait {
 int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 	    unsigned int timeout_ms, enum hsm_wait wait, struct hsm_reply *reply,
 	    struct hsm_abandoned *abandoned);
-bool hsm_call_settled(struct hsm_call *c, unsigned int timeout_ms, u32 *created);
+bool hsm_call_settled(struct hsm_board *b, struct hsm_call *c,
+		      unsigned int timeout_ms, u32 *created);
 u32 hsm_call_opcode(const struct hsm_call *c);
 unsigned int hsm_call_timeout(const struct hsm_call *c);
 void hsm_call_disarm(struct hsm_board *b, struct hsm_call *c);
@@ -281,7 +282,7 @@ struct hsm_session {
 	u8 *req;
 	bool used;
 	struct hsm_abandoned abandoned;
-	struct work_struct settle_work;
+	struct delayed_work settle_work;
 	struct work_struct cleanup_work;
 };
 

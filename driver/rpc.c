@@ -56,7 +56,7 @@ static void hsm_call_finish_locked(struct hsm_board *b, struct hsm_call *c,
 	c->result = result;
 	c->finished = true;
 	if (c->late_work) {
-		queue_work(hsm_wq, c->late_work);
+		mod_delayed_work(hsm_wq, c->late_work, 0);
 		c->late_work = NULL;
 	}
 	/* An abandoned call was counted when its caller gave up. */
@@ -138,7 +138,7 @@ static long hsm_rpc_wait_slot(struct hsm_board *b, unsigned long deadline,
 	if (wait == HSM_WAIT_KILLABLE)
 		return wait_event_killable_timeout(b->wq, hsm_rpc_slot_free(b),
 						   left);
-	return wait_event_timeout(b->wq, hsm_rpc_slot_free(b), left);
+	return wait_event_idle_timeout(b->wq, hsm_rpc_slot_free(b), left);
 }
 
 /**
@@ -219,10 +219,16 @@ int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 	left = (long)deadline - (long)jiffies;
 	if (left <= 0)
 		left = 1;
+	/*
+	 * Unkillable waits are clean-up in a worker, possibly for minutes:
+	 * TASK_IDLE keeps them out of the load average and away from the
+	 * hung-task detector. Every finished call wakes b->wq.
+	 */
 	if (wait == HSM_WAIT_KILLABLE)
 		left = wait_for_completion_killable_timeout(&c->done, left);
 	else
-		left = wait_for_completion_timeout(&c->done, left);
+		left = wait_event_idle_timeout(b->wq, completion_done(&c->done),
+					       left);
 
 	spin_lock_irqsave(&b->lock, flags);
 	if (!c->finished) {
@@ -259,6 +265,7 @@ int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 
 /**
  * hsm_call_settled() - wait for an abandoned request's late reply
+ * @b:		board
  * @c:		the request, from hsm_rpc()'s @abandoned
  * @timeout_ms:	longest wait; 0 to only look
  * @created:	out: if the late reply created or opened a key, its board
@@ -267,11 +274,13 @@ int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
  * Return: true when the request is finished (its handle left quarantine),
  * false if it is still waiting for the board.
  */
-bool hsm_call_settled(struct hsm_call *c, unsigned int timeout_ms, u32 *created)
+bool hsm_call_settled(struct hsm_board *b, struct hsm_call *c,
+		      unsigned int timeout_ms, u32 *created)
 {
 	*created = 0;
 	if (timeout_ms)
-		wait_for_completion_timeout(&c->done, msecs_to_jiffies(timeout_ms));
+		wait_event_idle_timeout(b->wq, completion_done(&c->done),
+					msecs_to_jiffies(timeout_ms));
 	if (!completion_done(&c->done))
 		return false;
 	if (!c->result && c->reply_len >= HAL_RPC_REPLY_HDR_SIZE + 4 &&

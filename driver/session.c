@@ -45,7 +45,7 @@ struct hsm_session *hsm_session_open(struct hsm_board *b)
 	s->client = hsm_board_alloc_client(b);
 	mutex_init(&s->lock);
 	xa_init_flags(&s->keys, XA_FLAGS_ALLOC1);
-	INIT_WORK(&s->settle_work, hsm_session_settle_work);
+	INIT_DELAYED_WORK(&s->settle_work, hsm_session_settle_work);
 	s->abandoned.notify = &s->settle_work;
 	atomic_inc(&b->stats.sessions);
 	return s;
@@ -125,7 +125,7 @@ static int hsm_session_settle(struct hsm_session *s, unsigned int wait_ms)
 
 	if (!c)
 		return 0;
-	if (!hsm_call_settled(c, wait_ms, &created))
+	if (!hsm_call_settled(s->board, c, wait_ms, &created))
 		return -EBUSY;
 	opcode = hsm_call_opcode(c);
 	s->abandoned.call = NULL;
@@ -142,13 +142,21 @@ static int hsm_session_settle(struct hsm_session *s, unsigned int wait_ms)
 	return 0;
 }
 
-/* The late reply of an abandoned request landed: act on it now. */
+/*
+ * The late reply of an abandoned request landed: act on it now. Whoever
+ * holds the session's lock settles before sending anything, but may hold
+ * the lock for minutes (an RSA generation): never block on it here, look
+ * again shortly.
+ */
 static void hsm_session_settle_work(struct work_struct *work)
 {
-	struct hsm_session *s = container_of(work, struct hsm_session,
-					     settle_work);
+	struct hsm_session *s = container_of(to_delayed_work(work),
+					     struct hsm_session, settle_work);
 
-	mutex_lock(&s->lock);
+	if (!mutex_trylock(&s->lock)) {
+		mod_delayed_work(hsm_wq, &s->settle_work, HZ / 10);
+		return;
+	}
 	hsm_session_settle(s, 0);
 	mutex_unlock(&s->lock);
 }
@@ -205,7 +213,7 @@ static void hsm_session_quiesce(struct hsm_session *s)
 	if (s->abandoned.call)
 		hsm_call_disarm(s->board, s->abandoned.call);
 	mutex_unlock(&s->lock);
-	cancel_work_sync(&s->settle_work);
+	cancel_delayed_work_sync(&s->settle_work);
 	mutex_lock(&s->lock);
 }
 
