@@ -12,7 +12,7 @@
 #include "exitcodes.h"
 #include "report.h"
 
-#define MAX_EXTRA 8
+#define MAX_EXTRA 16
 
 int cli_parse(struct cli *c, const char *cmd, int argc, char **argv,
 	      const struct cmd_opt *extra, unsigned *flags,
@@ -25,9 +25,13 @@ int cli_parse(struct cli *c, const char *cmd, int argc, char **argv,
 	longopts[n++] = (struct option){ "json", no_argument, NULL, 'J' };
 	longopts[n++] = (struct option){ "device", required_argument, NULL, 'd' };
 	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
-	for (i = 0; extra && extra[i].name && i < MAX_EXTRA; i++)
-		longopts[n++] = (struct option){ extra[i].name, no_argument,
-						 NULL, 0x100 + i };
+	for (i = 0; extra && extra[i].name && i < MAX_EXTRA; i++) {
+		longopts[n++] = (struct option){ extra[i].name,
+			extra[i].arg ? required_argument : no_argument,
+			NULL, 0x100 + i };
+		if (extra[i].arg)
+			*extra[i].arg = NULL;
+	}
 	if (flags)
 		*flags = 0;
 	*npos = 0;
@@ -57,8 +61,15 @@ int cli_parse(struct cli *c, const char *cmd, int argc, char **argv,
 			return report_usage("%s: unknown option '%s'", cmd,
 					    argv[optind - 1]);
 		default:
-			if (flags)
-				*flags |= 1u << (opt - 0x100);
+			i = opt - 0x100;
+			if (extra[i].arg) {
+				if (*extra[i].arg)
+					return report_usage("%s: --%s given twice",
+							    cmd, extra[i].name);
+				*extra[i].arg = optarg;
+			} else if (flags) {
+				*flags |= 1u << i;
+			}
 			break;
 		}
 	}
@@ -130,4 +141,28 @@ int cli_board_index(const struct cli *c, const char *arg, const char *what,
 	fprintf(stderr, "): name one with -d DEV\n");
 	hsm_free_boards(b);
 	return HSMCTL_EXIT_USAGE;
+}
+
+int cli_device_path(const struct cli *c, const char *what, char *buf,
+		    size_t len)
+{
+	uint32_t index;
+	int ret;
+
+	if (c->device) {
+		/* Name the node in messages, whatever form was given. */
+		if (hsm_parse_device(c->device, &index) == 0)
+			snprintf(buf, len, "/dev/hsm%u", index);
+		else if (strchr(c->device, '/'))
+			snprintf(buf, len, "%s", c->device);
+		else
+			return report_usage("not a board name: '%s' (expected hsmN, /dev/hsmN, N or a path)",
+					    c->device);
+		return -1;
+	}
+	ret = cli_board_index(c, NULL, what, &index);
+	if (ret >= 0)
+		return ret;
+	snprintf(buf, len, "/dev/hsm%u", index);
+	return -1;
 }

@@ -3,6 +3,7 @@
 #ifndef HSMCTL_CLI_H
 #define HSMCTL_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct cli {
@@ -10,9 +11,14 @@ struct cli {
 	const char *device;	/* -d/--device, or NULL */
 };
 
-/* A command's own long option (no argument), e.g. { "raw" }. */
+/*
+ * A command's own long option: without @arg a flag (e.g. { "raw" }),
+ * reported through cli_parse()'s @flags; with @arg it takes a value, stored
+ * in *@arg (e.g. { "label", &label }). Giving one twice is a usage error.
+ */
 struct cmd_opt {
 	const char *name;
+	const char **arg;
 };
 
 /*
@@ -34,7 +40,17 @@ int cli_parse(struct cli *c, const char *cmd, int argc, char **argv,
 int cli_board_index(const struct cli *c, const char *arg, const char *what,
 		    uint32_t *index);
 
-/* Print a command's usage (or the overview when @cmd is NULL). */
+/*
+ * The device node a session command works on, into @buf: -d (any path
+ * allowed) or the only attached board. Returns -1 or an exit code.
+ */
+int cli_device_path(const struct cli *c, const char *what, char *buf,
+		    size_t len);
+
+/*
+ * Print a command's usage (or the overview when @cmd is NULL). For
+ * "key generate" and the like, the first word names the command.
+ */
 void cli_usage(const char *cmd, int to_stderr);
 
 int cmd_attach(struct cli *c, int argc, char **argv);
@@ -42,5 +58,8 @@ int cmd_detach(struct cli *c, int argc, char **argv);
 int cmd_list(struct cli *c, int argc, char **argv);
 int cmd_info(struct cli *c, int argc, char **argv);
 int cmd_random(struct cli *c, int argc, char **argv);
+int cmd_login_status(struct cli *c, int argc, char **argv);
+int cmd_set_pin(struct cli *c, int argc, char **argv);
+int cmd_key(struct cli *c, int argc, char **argv);
 
 #endif /* HSMCTL_CLI_H */

@@ -18,7 +18,7 @@
 enum { OPT_RAW = 1u << 0, OPT_HEX = 1u << 1 };
 
 static const struct cmd_opt random_opts[] = {
-	{ "raw" }, { "hex" }, { NULL },
+	{ "raw", NULL }, { "hex", NULL }, { NULL, NULL },
 };
 
 static int parse_count(const char *s, size_t *out)
@@ -34,30 +34,6 @@ static int parse_count(const char *s, size_t *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
-}
-
-/* The device to open: -d (any path allowed) or the only attached board. */
-static int pick_device(const struct cli *c, char *buf, size_t len)
-{
-	uint32_t index;
-	int ret;
-
-	if (c->device) {
-		/* Name the node in messages, whatever form was given. */
-		if (hsm_parse_device(c->device, &index) == 0)
-			snprintf(buf, len, "/dev/hsm%u", index);
-		else if (strchr(c->device, '/'))
-			snprintf(buf, len, "%s", c->device);
-		else
-			return report_usage("not a board name: '%s' (expected hsmN, /dev/hsmN, N or a path)",
-					    c->device);
-		return -1;
-	}
-	ret = cli_board_index(c, NULL, "random", &index);
-	if (ret >= 0)
-		return ret;
-	snprintf(buf, len, "/dev/hsm%u", index);
-	return -1;
 }
 
 /* Lower-case hex of @n bytes, or NULL when out of memory. */
@@ -106,7 +82,7 @@ int cmd_random(struct cli *c, int argc, char **argv)
 	if ((flags & OPT_RAW) && c->json)
 		return report_usage("random: --raw and --json exclude each other");
 
-	ret = pick_device(c, dev, sizeof(dev));
+	ret = cli_device_path(c, "random", dev, sizeof(dev));
 	if (ret >= 0)
 		return ret;
 

@@ -25,6 +25,38 @@ static const struct command commands[] = {
 	  "  --raw   the bytes themselves, for piping to a file\n"
 	  "  --json  {\"bytes\": N, \"hex\": \"...\"}\n"
 	  "DEV may be any path to the device node, e.g. a udev symlink.\n" },
+	{ "login-status", cmd_login_status, "[--user U]",
+	  "show who a session is logged in as; with --user, check a PIN",
+	  "A session is one hsmctl run: without --user it is never logged in.\n"
+	  "  --user user|so|wheel   log in first (PIN from --pin-file FILE,\n"
+	  "                         $HSMCTL_PIN or a prompt on the terminal)\n"
+	  "  --json  {\"device\": \"hsm0\", \"user\": \"user\", \"logged_in\": true}\n" },
+	{ "set-pin", cmd_set_pin, "--user U [--as U2] [--new-pin-file F]",
+	  "set a user's PIN, logged in as --as (default wheel)",
+	  "  --user user|so|wheel   whose PIN to set (required)\n"
+	  "  --as wheel|so          who logs in to set it (so may set only user's)\n"
+	  "  --pin-file FILE        the --as user's PIN (else $HSMCTL_PIN or a prompt)\n"
+	  "  --new-pin-file FILE    the new PIN (else $HSMCTL_NEW_PIN or a prompt,\n"
+	  "                         asked twice)\n"
+	  "PINs are never taken from the command line. A file's trailing newline\n"
+	  "is not part of the PIN.\n" },
+	{ "key", cmd_key, "SUBCOMMAND ...",
+	  "generate, list, inspect, use and delete keys",
+	  "  key generate (rsa BITS | ec p256|p384|p521) [--token] [--exportable]\n"
+	  "               [--label TEXT] [--id HEX]\n"
+	  "  key list [--token|--session]\n"
+	  "  key info KEY\n"
+	  "  key pubkey KEY [--pem|--der]\n"
+	  "  key sign KEY (--digest HEX | --in FILE) [--hash sha256|sha384|sha512]\n"
+	  "               [--hex|--raw]\n"
+	  "  key delete KEY\n"
+	  "KEY is a UUID or label:TEXT. Every subcommand logs in first:\n"
+	  "  --user user|so|wheel   the user (default user; wheel also sees other\n"
+	  "                         sessions' keys)\n"
+	  "  --pin-file FILE        the PIN (else $HSMCTL_PIN or a prompt)\n"
+	  "Keys are generated with the sign usage and printed with their PKCS#11\n"
+	  "URI (token \"Cryptech HSM hsmN\"). Without --token a key lives only as\n"
+	  "long as the hsmctl command.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -41,7 +73,14 @@ const struct command *find_command(const char *name)
 void cli_usage(const char *name, int to_stderr)
 {
 	FILE *f = to_stderr ? stderr : stdout;
-	const struct command *cmd = name ? find_command(name) : NULL;
+	const struct command *cmd = NULL;
+	char first[32];
+
+	/* "key generate" is documented under "key". */
+	if (name) {
+		snprintf(first, sizeof(first), "%.*s", (int)strcspn(name, " "), name);
+		cmd = find_command(first);
+	}
 
 	if (cmd) {
 		fprintf(f, "usage: hsmctl [--json] [-d DEV] %s %s\n\n%s.\n%s",
@@ -54,9 +93,13 @@ void cli_usage(const char *name, int to_stderr)
 		"       hsmctl help [COMMAND] | --help | --version\n\n"
 		"Manage CrypTech HSM boards driven by the cryptech_hsm kernel module.\n\n"
 		"Commands:\n");
-	for (cmd = commands; cmd->name; cmd++)
-		fprintf(f, "  %-7s %-22s %s\n", cmd->name, cmd->args,
-			cmd->summary);
+	for (cmd = commands; cmd->name; cmd++) {
+		if (*cmd->args)
+			fprintf(f, "  %-12s %s\n", cmd->name, cmd->args);
+		else
+			fprintf(f, "  %s\n", cmd->name);
+		fprintf(f, "  %12s %s\n", "", cmd->summary);
+	}
 	fprintf(f,
 		"\nOptions:\n"
 		"  --json            machine-readable output on stdout\n"
@@ -65,6 +108,7 @@ void cli_usage(const char *name, int to_stderr)
 		"  -h, --help        this help, or a command's with COMMAND -h\n"
 		"  --version         print the version\n\n"
 		"Exit status: 0 ok, 1 failed, 2 usage error, 3 no such device or board\n"
-		"(or module not loaded), 4 permission denied, 5 board error, 6 timeout.\n");
+		"(or module not loaded), 4 permission denied, 5 board error, 6 timeout,\n"
+		"7 no such key.\n");
 }
 

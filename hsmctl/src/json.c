@@ -10,7 +10,7 @@
  * Length of the valid UTF-8 sequence at @s (1..4), or 0 if the bytes there
  * are not one (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF).
  */
-static size_t utf8_len(const unsigned char *s)
+size_t json_utf8_len(const unsigned char *s)
 {
 	unsigned char c = s[0];
 
@@ -60,9 +60,9 @@ void json_write_string(FILE *f, const char *str)
 			s++;
 			continue;
 		}
-		/* utf8_len() stops at a NUL, which is never a continuation
+		/* json_utf8_len() stops at a NUL, which is never a continuation
 		 * byte, so it never reads past the string. */
-		n = utf8_len(s);
+		n = json_utf8_len(s);
 		if (n == 0) {
 			fputs("\\ufffd", f);
 			s++;

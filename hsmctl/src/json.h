@@ -7,6 +7,7 @@
 #ifndef HSMCTL_JSON_H
 #define HSMCTL_JSON_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -35,6 +36,13 @@ void json_end(struct json *j);
 void json_kv_string(struct json *j, const char *key, const char *s);
 void json_kv_u64(struct json *j, const char *key, uint64_t v);
 void json_kv_bool(struct json *j, const char *key, int v);
+
+/*
+ * Length of the valid UTF-8 sequence at @s (1..4), or 0 if the bytes there
+ * are not one. Reads past @s only while the bytes are continuation bytes,
+ * so a NUL-terminated @s is never overrun.
+ */
+size_t json_utf8_len(const unsigned char *s);
 
 /* Write @s as a JSON string literal, quotes included. */
 void json_write_string(FILE *f, const char *s);

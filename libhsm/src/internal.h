@@ -59,4 +59,25 @@ int hsm_nl_transact(const struct hsm_nl_request *req, char *errmsg,
 /* Fill @out from one board message (CRYPTECH_HSM_CMD_GET_BOARD shape). */
 int hsm_board_parse(struct nlmsghdr *nlh, struct hsm_board_desc *out);
 
+/* ioctl() on the session's file: 0 or -errno (-EINVAL without a session). */
+int hsm_session_ioctl(struct hsm_session *s, unsigned long cmd, void *arg);
+
+/*
+ * Pack @n attributes in the kernel's format (header, value, pad to 4) into
+ * a malloc()ed buffer (*@out NULL when @n is 0). HSM_ATTR_DELETE entries
+ * are allowed only with @allow_delete. -EINVAL past the ABI's limits.
+ */
+int hsm_attrs_pack(const struct hsm_attr *attrs, size_t n, int allow_delete,
+		   unsigned char **out, size_t *len);
+
+/*
+ * Parse @len bytes of packed entries from the kernel into @out[0..@n-1],
+ * checking each entry's type against @types and every length against the
+ * buffer (the kernel's data is not trusted). With @lengths_only the
+ * entries are bare headers. Values point into @buf. -EPROTO if malformed.
+ */
+int hsm_attrs_unpack(const unsigned char *buf, size_t len,
+		     const uint32_t *types, size_t n, int lengths_only,
+		     struct hsm_attr *out);
+
 #endif /* HSM_INTERNAL_H */

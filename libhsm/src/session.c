@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <hsm/hsm.h>
@@ -75,4 +76,11 @@ void hsm_close(struct hsm_session *s)
 int hsm_session_fd(const struct hsm_session *s)
 {
 	return s ? s->fd : -EINVAL;
+}
+
+int hsm_session_ioctl(struct hsm_session *s, unsigned long cmd, void *arg)
+{
+	if (!s)
+		return -EINVAL;
+	return ioctl(s->fd, cmd, arg) < 0 ? -errno : 0;
 }

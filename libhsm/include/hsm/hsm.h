@@ -158,6 +158,279 @@ void hsm_free_boards(struct hsm_board_desc *boards);
 int hsm_get_board(uint32_t index, struct hsm_board_desc *out,
 		  char *errmsg, size_t errmsg_len);
 
+/* ---- Users and PINs ----------------------------------------------------- */
+
+/* Board users (protocol §6.2); the values are the kernel ABI's. */
+enum hsm_user {
+	HSM_USER_NONE = 0,	/* not logged in */
+	HSM_USER_NORMAL = 1,	/* the key user ("user") */
+	HSM_USER_SO = 2,	/* may only set the NORMAL user's PIN */
+	HSM_USER_WHEEL = 3,	/* administers the board */
+};
+
+#define HSM_PIN_MIN	4
+#define HSM_PIN_MAX	4096
+
+/*
+ * Log the session in as @user with @pin_len bytes of @pin (no NUL needed).
+ * A wrong PIN fails with -EACCES (board status PIN_INCORRECT) after the
+ * board's delay. Logging in again replaces the login.
+ */
+int hsm_login(struct hsm_session *s, uint32_t user, const void *pin,
+	      size_t pin_len, uint32_t *board_status);
+
+/* Log the session out; the board deletes the session's volatile keys. */
+int hsm_logout(struct hsm_session *s, uint32_t *board_status);
+
+/*
+ * Set @user's PIN. Needs a WHEEL login (any user) or an SO login (the
+ * NORMAL user only); -EPERM otherwise.
+ */
+int hsm_set_pin(struct hsm_session *s, uint32_t user, const void *pin,
+		size_t pin_len, uint32_t *board_status);
+
+/* Who the session is logged in as (HSM_USER_*), as the board says. */
+int hsm_login_status(struct hsm_session *s, uint32_t *user,
+		     uint32_t *board_status);
+
+/* "none", "user", "so", "wheel", or "unknown". */
+const char *hsm_user_name(uint32_t user);
+
+/* The reverse of hsm_user_name() for "user", "so" and "wheel"; -EINVAL. */
+int hsm_user_parse(const char *name, uint32_t *user);
+
+/* ---- Keys --------------------------------------------------------------- */
+
+#define HSM_UUID_LEN		16
+#define HSM_UUID_STR_LEN	37	/* 8-4-4-4-12 text and its NUL */
+
+/* Key flags (protocol §6.5), fixed when a key is created. */
+enum hsm_key_flag {
+	HSM_KEY_F_SIGN = 0x01,		/* DIGITALSIGNATURE: sign, verify */
+	HSM_KEY_F_KEYENC = 0x02,	/* KEYENCIPHERMENT: a KEKEK */
+	HSM_KEY_F_DATAENC = 0x04,	/* DATAENCIPHERMENT */
+	HSM_KEY_F_TOKEN = 0x08,		/* persistent; else volatile */
+	HSM_KEY_F_PUBLIC = 0x10,	/* PKCS#11 public object */
+	HSM_KEY_F_EXPORTABLE = 0x20,	/* may be exported wrapped */
+	HSM_KEY_F_ALL = 0x3f,
+};
+
+/* Key types (protocol §6.3) and curves (§6.4). */
+enum hsm_key_type {
+	HSM_KEY_RSA_PRIVATE = 1,
+	HSM_KEY_RSA_PUBLIC = 2,
+	HSM_KEY_EC_PRIVATE = 3,
+	HSM_KEY_EC_PUBLIC = 4,
+};
+
+enum hsm_curve {
+	HSM_CURVE_NONE = 0,
+	HSM_CURVE_P256 = 1,
+	HSM_CURVE_P384 = 2,
+	HSM_CURVE_P521 = 3,
+};
+
+/* Largest signature the board makes (RSA-4096); ECDSA: 64, 96, 132. */
+#define HSM_SIGNATURE_MAX	512
+
+/*
+ * Key handles are the kernel's per-session numbers (from 1): they name a
+ * key in this session only and are released by hsm_close_key(),
+ * hsm_delete_key() or the end of the session.
+ */
+struct hsm_key_info {
+	uint32_t type;			/* enum hsm_key_type */
+	uint32_t curve;			/* enum hsm_curve, 0 for RSA */
+	uint32_t flags;			/* HSM_KEY_F_* */
+	uint8_t uuid[HSM_UUID_LEN];	/* the key's name on the board */
+};
+
+/*
+ * Generate an RSA key pair of @bits (1024..4096, multiple of 8) with
+ * public exponent @exponent (0 means 65537, the only value real boards
+ * accept), or an EC key pair on @curve. @flags are HSM_KEY_F_*. On success
+ * *@handle is the new key's handle and @uuid (may be NULL) its name. Needs
+ * a NORMAL or WHEEL login unless @flags has PUBLIC and not TOKEN. RSA
+ * generation can take minutes on a real board.
+ */
+int hsm_generate_rsa(struct hsm_session *s, unsigned int bits,
+		     uint32_t exponent, uint32_t flags, uint32_t *handle,
+		     uint8_t uuid[HSM_UUID_LEN], uint32_t *board_status);
+int hsm_generate_ec(struct hsm_session *s, uint32_t curve, uint32_t flags,
+		    uint32_t *handle, uint8_t uuid[HSM_UUID_LEN],
+		    uint32_t *board_status);
+
+/* Store a DER PKCS#8 PrivateKeyInfo or SubjectPublicKeyInfo. */
+int hsm_load_der(struct hsm_session *s, const void *der, size_t der_len,
+		 uint32_t flags, uint32_t *handle, uint8_t uuid[HSM_UUID_LEN],
+		 uint32_t *board_status);
+
+/* Open an existing key by name. Unknown or invisible keys: -ENOENT. */
+int hsm_open_key(struct hsm_session *s, const uint8_t uuid[HSM_UUID_LEN],
+		 uint32_t *handle, uint32_t *board_status);
+
+/* Release a handle; hsm_delete_key() also removes the key from the board. */
+int hsm_close_key(struct hsm_session *s, uint32_t handle,
+		  uint32_t *board_status);
+int hsm_delete_key(struct hsm_session *s, uint32_t handle,
+		   uint32_t *board_status);
+
+/* Type, curve, flags and name of a key. */
+int hsm_key_info(struct hsm_session *s, uint32_t handle,
+		 struct hsm_key_info *out, uint32_t *board_status);
+
+/*
+ * The key's DER SubjectPublicKeyInfo into @buf of *@len bytes; *@len is
+ * set to its length. -ENOSPC with *@len the size needed when too small.
+ */
+int hsm_public_key(struct hsm_session *s, uint32_t handle, void *buf,
+		   size_t *len, uint32_t *board_status);
+
+/* The same into a malloc()ed buffer *@out (free() it) of *@len bytes. */
+int hsm_public_key_alloc(struct hsm_session *s, uint32_t handle,
+			 unsigned char **out, size_t *len,
+			 uint32_t *board_status);
+
+/*
+ * Sign @in: for RSA the DER DigestInfo (the board adds PKCS#1 v1.5
+ * padding), for ECDSA the digest (pair it with the curve: the board does
+ * not truncate). The signature goes to @sig of *@sig_len bytes (ECDSA:
+ * r || s); -ENOSPC with the size needed when too small. The key needs
+ * HSM_KEY_F_SIGN (-EPERM otherwise).
+ */
+int hsm_sign(struct hsm_session *s, uint32_t handle, const void *in,
+	     size_t in_len, void *sig, size_t *sig_len,
+	     uint32_t *board_status);
+
+/* 0 when @sig is a valid signature of @in, -EKEYREJECTED when not. */
+int hsm_verify(struct hsm_session *s, uint32_t handle, const void *in,
+	       size_t in_len, const void *sig, size_t sig_len,
+	       uint32_t *board_status);
+
+/* ---- Key attributes ---------------------------------------------------- */
+
+/*
+ * One key attribute: an arbitrary 32-bit type (the PKCS#11 module uses the
+ * CKA_* numbers) and a byte string. The board keeps one value per type.
+ */
+struct hsm_attr {
+	uint32_t type;
+	uint32_t len;		/* HSM_ATTR_DELETE in hsm_set_attributes() */
+	const void *value;	/* NULL for an absent attribute */
+};
+
+#define HSM_ATTR_DELETE		0xffffffffu
+#define HSM_ATTRS_MAX		64	/* attributes per call */
+#define HSM_ATTRS_MAX_BYTES	16000	/* their packed size (8 per header,
+					 * values padded to 4) */
+
+/* PKCS#11 attribute types the tools use (protocol §7.8). */
+#define HSM_CKA_LABEL		0x003u
+#define HSM_CKA_ID		0x102u
+
+/*
+ * Create, replace or (len HSM_ATTR_DELETE) delete @n attributes, all or
+ * nothing. -EINVAL when the list exceeds the limits above.
+ */
+int hsm_set_attributes(struct hsm_session *s, uint32_t handle,
+		       const struct hsm_attr *attrs, size_t n,
+		       uint32_t *board_status);
+
+/*
+ * One attribute's value into @buf of *@len bytes; *@len is set to its
+ * length. -ENODATA when the key has no such attribute, -ENOSPC with the
+ * size needed when @buf is too small.
+ */
+int hsm_get_attribute(struct hsm_session *s, uint32_t handle, uint32_t type,
+		      void *buf, size_t *len, uint32_t *board_status);
+
+/* hsm_get_attributes() flags */
+#define HSM_ATTRS_OPTIONAL	0x1	/* absent ones: value NULL, len 0 */
+
+/*
+ * The attributes @types[0..@n-1], in that order, as one malloc()ed block
+ * *@out of @n entries (free() it; the values live in the same block).
+ * Without HSM_ATTRS_OPTIONAL a missing attribute fails with -ENODATA; with
+ * it, missing (and empty) attributes get value NULL and len 0.
+ */
+int hsm_get_attributes(struct hsm_session *s, uint32_t handle,
+		       const uint32_t *types, size_t n, unsigned int flags,
+		       struct hsm_attr **out, uint32_t *board_status);
+
+/* ---- Finding keys ------------------------------------------------------- */
+
+/* What hsm_match() looks for; all-zero matches every visible key. */
+struct hsm_match_filter {
+	uint32_t type;		/* enum hsm_key_type, 0 for any */
+	uint32_t curve;		/* enum hsm_curve, 0 for any */
+	uint32_t mask;		/* flag bits that must equal... */
+	uint32_t flags;		/* ...these: ((key ^ flags) & mask) == 0 */
+	const struct hsm_attr *attrs;	/* each must be present, exactly */
+	size_t n_attrs;
+};
+
+/*
+ * Call @cb with the name of every key matching @filter (NULL: all), token
+ * keys first, then volatile keys (a WHEEL login sees every session's).
+ * Without a NORMAL or WHEEL login the board lists only PUBLIC keys, and
+ * only when the filter asks for them. A non-zero return of @cb stops the
+ * walk and is returned. The pages of the kernel ABI are hidden.
+ */
+int hsm_match(struct hsm_session *s, const struct hsm_match_filter *filter,
+	      int (*cb)(const uint8_t uuid[HSM_UUID_LEN], void *arg),
+	      void *arg, uint32_t *board_status);
+
+/*
+ * The same into a malloc()ed array *@uuids (free() it; NULL when none) of
+ * *@count names.
+ */
+int hsm_match_all(struct hsm_session *s, const struct hsm_match_filter *filter,
+		  uint8_t (**uuids)[HSM_UUID_LEN], size_t *count,
+		  uint32_t *board_status);
+
+/* ---- Export and import (key backup between boards) ---------------------- */
+
+/*
+ * Wrap an EXPORTABLE private key for @kekek_handle, an RSA key of this
+ * session with HSM_KEY_F_KEYENC (normally the destination board's KEKEK
+ * loaded from its public key). *@pkcs8 (the wrapped key) and *@kek (the
+ * one-time KEK encrypted for the KEKEK) are malloc()ed; free() them.
+ */
+int hsm_export_key(struct hsm_session *s, uint32_t handle,
+		   uint32_t kekek_handle, unsigned char **pkcs8,
+		   size_t *pkcs8_len, unsigned char **kek, size_t *kek_len,
+		   uint32_t *board_status);
+
+/* Unwrap what hsm_export_key() made, with this board's KEKEK private key. */
+int hsm_import_key(struct hsm_session *s, uint32_t kekek_handle,
+		   const void *pkcs8, size_t pkcs8_len, const void *kek,
+		   size_t kek_len, uint32_t flags, uint32_t *handle,
+		   uint8_t uuid[HSM_UUID_LEN], uint32_t *board_status);
+
+/* ---- Key names ---------------------------------------------------------- */
+
+/*
+ * Write @uuid as lower-case 8-4-4-4-12 text ("6ba7b810-9dad-41d1-80b4-
+ * 00c04fd430c8") into @buf of @len >= HSM_UUID_STR_LEN bytes (-ENOSPC).
+ */
+int hsm_uuid_format(const uint8_t uuid[HSM_UUID_LEN], char *buf, size_t len);
+
+/* Parse 8-4-4-4-12 hex text (either case, nothing else around); -EINVAL. */
+int hsm_uuid_parse(const char *text, uint8_t uuid[HSM_UUID_LEN]);
+
+/* "rsa-private", "rsa-public", "ec-private", "ec-public" or "unknown". */
+const char *hsm_key_type_name(uint32_t type);
+
+/* "P-256", "P-384", "P-521", "none" (0) or "unknown". */
+const char *hsm_curve_name(uint32_t curve);
+
+/*
+ * Flags as a comma-separated list of "sign", "keyenc", "dataenc", "token",
+ * "public", "exportable" (unknown bits as "0x40"), "" for none. Returns
+ * what snprintf() would have returned.
+ */
+int hsm_key_flags_format(uint32_t flags, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

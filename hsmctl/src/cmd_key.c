@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * hsmctl key SUBCOMMAND: generate, list, info, delete (pubkey and sign are
+ * in cmd_key_use.c). Every subcommand is one session, logged in first.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <hsm/hsm.h>
+
+#include "cli.h"
+#include "encode.h"
+#include "exitcodes.h"
+#include "key_out.h"
+#include "keycmd.h"
+#include "keysess.h"
+#include "report.h"
+
+/* Longest label and id we write: PKCS#11 tools keep them short. */
+#define LABEL_MAX	1024
+#define ID_MAX		256
+
+static const struct {
+	const char *name;
+	int (*run)(struct cli *c, int argc, char **argv);
+} subcommands[] = {
+	{ "generate", key_generate }, { "list", key_list },
+	{ "info", key_info }, { "delete", key_delete },
+	{ "pubkey", key_pubkey }, { "sign", key_sign },
+};
+
+int cmd_key(struct cli *c, int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return report_usage("key: which subcommand? (generate, list, info, pubkey, sign, delete)");
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		cli_usage("key", 0);
+		return HSMCTL_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].run(c, argc - 1, argv + 1);
+	return report_usage("key: unknown subcommand '%s'", argv[1]);
+}
+
+/* ---- generate ----------------------------------------------------------- */
+
+static int parse_curve(const char *s, uint32_t *curve)
+{
+	static const char *const names[][3] = {
+		{ "p256", "p-256", "prime256v1" },
+		{ "p384", "p-384", "secp384r1" },
+		{ "p521", "p-521", "secp521r1" },
+	};
+	uint32_t i, k;
+
+	for (i = 0; i < 3; i++)
+		for (k = 0; k < 3; k++)
+			if (strcasecmp(s, names[i][k]) == 0) {
+				*curve = HSM_CURVE_P256 + i;
+				return 0;
+			}
+	return -EINVAL;
+}
+
+static int parse_bits(const char *s, unsigned int *bits)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '1' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < 1024 || v > 4096 || v % 8)
+		return -EINVAL;
+	*bits = (unsigned int)v;
+	return 0;
+}
+
+/*
+ * The attributes of a generated private key, as the CrypTech PKCS#11
+ * module stores them (protocol §7.8: CKA_* numbers, host-native values),
+ * so the key is a PKCS#11 private key object its URI finds.
+ */
+#define CKA_CLASS		0x000u
+#define CKA_TOKEN		0x001u
+#define CKA_PRIVATE		0x002u
+#define CKA_KEY_TYPE		0x100u
+#define CKA_SENSITIVE		0x103u
+#define CKA_SIGN		0x108u
+#define CKA_EXTRACTABLE		0x162u
+#define CKA_LOCAL		0x163u
+#define CKO_PRIVATE_KEY		3ul
+#define CKK_RSA			0ul
+#define CKK_EC			3ul
+
+struct gen_attrs {
+	unsigned long class, key_type;	/* CK_ULONG: the host's unsigned long */
+	unsigned char yes, no;
+	struct hsm_attr a[10];
+	size_t n;
+};
+
+static void gen_attrs(struct gen_attrs *g, int rsa, uint32_t flags,
+		      const char *label, const unsigned char *id, size_t id_len)
+{
+	g->class = CKO_PRIVATE_KEY;
+	g->key_type = rsa ? CKK_RSA : CKK_EC;
+	g->yes = 1;
+	g->no = 0;
+	g->n = 0;
+#define ADD(t, l, v) (g->a[g->n++] = (struct hsm_attr){ (t), (uint32_t)(l), (v) })
+	ADD(CKA_CLASS, sizeof(g->class), &g->class);
+	ADD(CKA_KEY_TYPE, sizeof(g->key_type), &g->key_type);
+	ADD(CKA_TOKEN, 1, flags & HSM_KEY_F_TOKEN ? &g->yes : &g->no);
+	ADD(CKA_PRIVATE, 1, &g->yes);
+	ADD(CKA_SENSITIVE, 1, &g->yes);
+	ADD(CKA_SIGN, 1, &g->yes);
+	ADD(CKA_EXTRACTABLE, 1, flags & HSM_KEY_F_EXPORTABLE ? &g->yes : &g->no);
+	ADD(CKA_LOCAL, 1, &g->yes);
+	if (label)
+		ADD(HSM_CKA_LABEL, strlen(label), label);
+	if (id)
+		ADD(HSM_CKA_ID, id_len, id);
+#undef ADD
+}
+
+enum { GEN_TOKEN = 1u << 0, GEN_EXPORTABLE = 1u << 1 };
+
+/* Print one key, as "info" does. */
+static void print_key(const struct cli *c, const struct key_desc *d)
+{
+	if (c->json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		key_json(&j, d);
+		json_end(&j);
+	} else {
+		key_details(stdout, d);
+	}
+}
+
+int key_generate(struct cli *c, int argc, char **argv)
+{
+	const char *label, *id_hex, *user_opt, *pin_file;
+	const struct cmd_opt opts[] = {
+		{ "token", NULL }, { "exportable", NULL },
+		{ "label", &label }, { "id", &id_hex },
+		{ "user", &user_opt }, { "pin-file", &pin_file },
+		{ NULL, NULL },
+	};
+	const char *cmd = "key generate";
+	unsigned char *id = NULL;
+	uint8_t uuid[HSM_UUID_LEN];
+	char *pos[2], what[256], token[64], text[HSM_UUID_STR_LEN];
+	uint32_t curve = 0, user, flags, handle, st = 0;
+	unsigned int bits = 0, oflags;
+	struct gen_attrs ga;
+	struct key_desc d;
+	struct keysess k;
+	size_t id_len = 0;
+	int ret, n, rsa;
+
+	ret = cli_parse(c, cmd, argc, argv, opts, &oflags, pos, 2, &n);
+	if (ret >= 0)
+		return ret;
+	if (n < 1)
+		return report_usage("%s: which algorithm? (rsa BITS or ec p256|p384|p521)", cmd);
+	rsa = strcmp(pos[0], "rsa") == 0;
+	if (!rsa && strcmp(pos[0], "ec") != 0)
+		return report_usage("%s: unknown algorithm '%s' (rsa or ec)", cmd, pos[0]);
+	if (n < 2)
+		return report_usage(rsa ? "%s: how many bits? (rsa 2048)" :
+				    "%s: which curve? (ec p256|p384|p521)", cmd);
+	if (rsa && parse_bits(pos[1], &bits))
+		return report_usage("%s: RSA size must be 1024 to 4096 bits, a multiple of 8, not '%s'",
+				    cmd, pos[1]);
+	if (!rsa && parse_curve(pos[1], &curve))
+		return report_usage("%s: unknown curve '%s' (p256, p384 or p521)", cmd, pos[1]);
+	if (label && (!*label || strlen(label) > LABEL_MAX))
+		return report_usage("%s: --label must be 1 to %d bytes", cmd, LABEL_MAX);
+	if (id_hex && (hex_decode(id_hex, &id, &id_len) || id_len > ID_MAX)) {
+		free(id);
+		return report_usage("%s: --id must be 1 to %d bytes of hex, not '%s'",
+				    cmd, ID_MAX, id_hex);
+	}
+	ret = keysess_user(cmd, "--user", user_opt, HSM_USER_NORMAL, &user);
+	if (ret < 0)
+		ret = keysess_open(c, cmd, user, pin_file, &k);
+	if (ret >= 0) {
+		free(id);
+		return ret;
+	}
+
+	flags = HSM_KEY_F_SIGN;
+	if (oflags & GEN_TOKEN)
+		flags |= HSM_KEY_F_TOKEN;
+	if (oflags & GEN_EXPORTABLE)
+		flags |= HSM_KEY_F_EXPORTABLE;
+	if (rsa)
+		ret = hsm_generate_rsa(k.s, bits, 0, flags, &handle, uuid, &st);
+	else
+		ret = hsm_generate_ec(k.s, curve, flags, &handle, uuid, &st);
+	if (ret) {
+		snprintf(what, sizeof(what), "%s: generating a key on %s", cmd, k.dev_name);
+		goto fail;
+	}
+	gen_attrs(&ga, rsa, flags, label, id, id_len);
+	ret = hsm_set_attributes(k.s, handle, ga.a, ga.n, &st);
+	if (ret) {
+		uint32_t st2;
+
+		/* An unlabelled key is one nobody can find: take it back. */
+		hsm_uuid_format(uuid, text, sizeof(text));
+		snprintf(what, sizeof(what), "%s: setting the attributes of %s (key deleted)",
+			 cmd, text);
+		hsm_delete_key(k.s, handle, &st2);
+		goto fail;
+	}
+	keysess_token(&k, token, sizeof(token));
+	ret = key_describe(k.s, handle, token, &d, &st);
+	if (ret) {
+		hsm_uuid_format(uuid, text, sizeof(text));
+		snprintf(what, sizeof(what), "%s: describing the new key %s", cmd, text);
+		goto fail;
+	}
+	print_key(c, &d);
+	if (!(flags & HSM_KEY_F_TOKEN))
+		fprintf(stderr, "hsmctl: note: without --token the key is a session key, deleted when hsmctl exits\n");
+	key_desc_free(&d);
+	keysess_close(&k);
+	free(id);
+	return HSMCTL_EXIT_OK;
+fail:
+	keysess_close(&k);
+	free(id);
+	return report_failure(what, ret, st, NULL, NULL);
+}
+
+/* ---- list --------------------------------------------------------------- */
+
+struct listing {
+	struct keysess *k;
+	const char *token;
+	struct key_desc *d;
+	size_t n, cap;
+	uint32_t st;
+	char failed_uuid[HSM_UUID_STR_LEN];
+};
+
+static int list_one(const uint8_t uuid[HSM_UUID_LEN], void *arg)
+{
+	struct listing *l = arg;
+	uint32_t handle, st2;
+	int ret;
+
+	ret = hsm_open_key(l->k->s, uuid, &handle, &l->st);
+	if (ret == -ENOENT)
+		return 0;	/* deleted since it was listed */
+	if (ret) {
+		hsm_uuid_format(uuid, l->failed_uuid, sizeof(l->failed_uuid));
+		return ret;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		void *p = realloc(l->d, cap * sizeof(*l->d));
+
+		if (!p)
+			ret = -ENOMEM;
+		else {
+			l->d = p;
+			l->cap = cap;
+		}
+	}
+	if (ret == 0) {
+		ret = key_describe(l->k->s, handle, l->token, &l->d[l->n], &l->st);
+		if (ret == 0)
+			l->n++;
+	}
+	if (ret)
+		hsm_uuid_format(uuid, l->failed_uuid, sizeof(l->failed_uuid));
+	/* Close as we go: a session holds a bounded number of handles. */
+	hsm_close_key(l->k->s, handle, &st2);
+	return ret;
+}
+
+enum { LIST_TOKEN = 1u << 0, LIST_SESSION = 1u << 1 };
+
+int key_list(struct cli *c, int argc, char **argv)
+{
+	const char *user_opt, *pin_file;
+	const struct cmd_opt opts[] = {
+		{ "token", NULL }, { "session", NULL },
+		{ "user", &user_opt }, { "pin-file", &pin_file },
+		{ NULL, NULL },
+	};
+	const char *cmd = "key list";
+	struct hsm_match_filter f = { 0 };
+	struct listing l = { 0 };
+	char *pos[1], what[256], token[64];
+	unsigned int oflags;
+	struct keysess k;
+	uint32_t user;
+	size_t i;
+	int ret, n;
+
+	ret = cli_parse(c, cmd, argc, argv, opts, &oflags, pos, 0, &n);
+	if (ret >= 0)
+		return ret;
+	if ((oflags & LIST_TOKEN) && (oflags & LIST_SESSION))
+		return report_usage("%s: --token and --session exclude each other", cmd);
+	if (oflags & (LIST_TOKEN | LIST_SESSION)) {
+		f.mask = HSM_KEY_F_TOKEN;
+		f.flags = oflags & LIST_TOKEN ? HSM_KEY_F_TOKEN : 0;
+	}
+	ret = keysess_user(cmd, "--user", user_opt, HSM_USER_NORMAL, &user);
+	if (ret < 0)
+		ret = keysess_open(c, cmd, user, pin_file, &k);
+	if (ret >= 0)
+		return ret;
+
+	keysess_token(&k, token, sizeof(token));
+	l.k = &k;
+	l.token = token;
+	ret = hsm_match(k.s, &f, list_one, &l, &l.st);
+	if (ret) {
+		if (l.failed_uuid[0])
+			snprintf(what, sizeof(what), "%s: describing key %s", cmd,
+				 l.failed_uuid);
+		else
+			snprintf(what, sizeof(what), "%s: listing keys on %s", cmd,
+				 k.dev_name);
+		ret = report_failure(what, ret, l.st, NULL, NULL);
+	} else if (c->json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_array_begin(&j);
+		for (i = 0; i < l.n; i++)
+			key_json(&j, &l.d[i]);
+		json_array_end(&j);
+		json_end(&j);
+	} else {
+		key_table(stdout, l.d, l.n);
+	}
+	for (i = 0; i < l.n; i++)
+		key_desc_free(&l.d[i]);
+	free(l.d);
+	keysess_close(&k);
+	return ret;
+}
+
+/* ---- info, delete ------------------------------------------------------- */
+
+/* Parse "SUB KEY [--user U] [--pin-file F]", log in and open KEY. */
+static int open_named_key(struct cli *c, const char *cmd, int argc,
+			  char **argv, struct keysess *k, uint32_t *handle,
+			  const char **ref)
+{
+	const char *user_opt, *pin_file;
+	const struct cmd_opt opts[] = {
+		{ "user", &user_opt }, { "pin-file", &pin_file }, { NULL, NULL },
+	};
+	char *pos[1];
+	int ret, n;
+
+	ret = cli_parse(c, cmd, argc, argv, opts, NULL, pos, 1, &n);
+	if (ret >= 0)
+		return ret;
+	*ref = n ? pos[0] : NULL;
+	return keysess_open_named(c, cmd, *ref, user_opt, pin_file, k, handle);
+}
+
+int key_info(struct cli *c, int argc, char **argv)
+{
+	const char *cmd = "key info", *ref;
+	struct keysess k;
+	struct key_desc d;
+	char what[128], token[64];
+	uint32_t handle, st = 0;
+	int ret;
+
+	ret = open_named_key(c, cmd, argc, argv, &k, &handle, &ref);
+	if (ret >= 0)
+		return ret;
+	keysess_token(&k, token, sizeof(token));
+	ret = key_describe(k.s, handle, token, &d, &st);
+	keysess_close(&k);
+	if (ret) {
+		snprintf(what, sizeof(what), "%s: describing %.100s", cmd, ref);
+		return report_failure(what, ret, st, NULL, NULL);
+	}
+	print_key(c, &d);
+	key_desc_free(&d);
+	return HSMCTL_EXIT_OK;
+}
+
+int key_delete(struct cli *c, int argc, char **argv)
+{
+	const char *cmd = "key delete", *ref;
+	struct hsm_key_info info;
+	char what[128], text[HSM_UUID_STR_LEN];
+	uint32_t handle, st = 0;
+	struct keysess k;
+	int ret;
+
+	ret = open_named_key(c, cmd, argc, argv, &k, &handle, &ref);
+	if (ret >= 0)
+		return ret;
+	/* The name to report, also when the key was given by label. */
+	ret = hsm_key_info(k.s, handle, &info, &st);
+	if (ret == 0) {
+		hsm_uuid_format(info.uuid, text, sizeof(text));
+		ret = hsm_delete_key(k.s, handle, &st);
+	} else {
+		snprintf(text, sizeof(text), "%.36s", ref);
+	}
+	keysess_close(&k);
+	if (ret) {
+		snprintf(what, sizeof(what), "%s: deleting %s", cmd, text);
+		return report_failure(what, ret, st, NULL, NULL);
+	}
+	if (c->json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_object_begin(&j);
+		json_kv_string(&j, "uuid", text);
+		json_kv_bool(&j, "deleted", 1);
+		json_object_end(&j);
+		json_end(&j);
+	} else {
+		printf("deleted %s\n", text);
+	}
+	return HSMCTL_EXIT_OK;
+}

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Key descriptions (key_out.h). Labels and ids are the board's bytes: they
+ * are escaped before they reach a terminal, and the URI carries them
+ * exactly.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "encode.h"
+#include "key_out.h"
+
+static int is_rsa(uint32_t type)
+{
+	return type == HSM_KEY_RSA_PRIVATE || type == HSM_KEY_RSA_PUBLIC;
+}
+
+/* The RSA modulus size from the public key; 0 if it does not parse. */
+static unsigned int rsa_bits(struct hsm_session *s, uint32_t handle,
+			     uint32_t *st)
+{
+	unsigned char *der;
+	const unsigned char *p;
+	unsigned int bits = 0;
+	EVP_PKEY *pk;
+	size_t len;
+
+	if (hsm_public_key_alloc(s, handle, &der, &len, st))
+		return 0;
+	p = der;
+	pk = d2i_PUBKEY(NULL, &p, (long)len);
+	if (pk && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)
+		bits = (unsigned int)EVP_PKEY_get_bits(pk);
+	EVP_PKEY_free(pk);
+	free(der);
+	return bits;
+}
+
+int key_describe(struct hsm_session *s, uint32_t handle, const char *token,
+		 struct key_desc *d, uint32_t *st)
+{
+	static const uint32_t types[2] = { HSM_CKA_LABEL, HSM_CKA_ID };
+	static const unsigned int curve_bits[] = { 0, 256, 384, 521 };
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	ret = hsm_key_info(s, handle, &d->info, st);
+	if (ret)
+		return ret;
+	ret = hsm_get_attributes(s, handle, types, 2, HSM_ATTRS_OPTIONAL,
+				 &d->attrs, st);
+	if (ret)
+		return ret;
+	if (is_rsa(d->info.type))
+		d->bits = rsa_bits(s, handle, st);	/* best effort */
+	else if (d->info.curve <= HSM_CURVE_P521)
+		d->bits = curve_bits[d->info.curve];
+	d->uri = pkcs11_uri(token, d->attrs[0].value, d->attrs[0].len,
+			    d->attrs[1].value, d->attrs[1].len);
+	if (!d->uri) {
+		key_desc_free(d);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void key_desc_free(struct key_desc *d)
+{
+	free(d->attrs);
+	free(d->uri);
+	d->attrs = NULL;
+	d->uri = NULL;
+}
+
+void key_size_text(const struct key_desc *d, char *buf, size_t len)
+{
+	if (!is_rsa(d->info.type))
+		snprintf(buf, len, "%s", hsm_curve_name(d->info.curve));
+	else if (d->bits)
+		snprintf(buf, len, "%u", d->bits);
+	else
+		snprintf(buf, len, "-");
+}
+
+static const char *algorithm(uint32_t type)
+{
+	return is_rsa(type) ? "rsa" : type == HSM_KEY_EC_PRIVATE ||
+	       type == HSM_KEY_EC_PUBLIC ? "ec" : "unknown";
+}
+
+/* A JSON string of untrusted bytes: stops at a NUL, repairs UTF-8. */
+static void json_kv_bytes(struct json *j, const char *key,
+			  const struct hsm_attr *a)
+{
+	char *t = malloc(a->len + 1);
+
+	if (!t)
+		return;
+	memcpy(t, a->value, a->len);
+	t[a->len] = '\0';
+	json_kv_string(j, key, t);
+	free(t);
+}
+
+void key_json(struct json *j, const struct key_desc *d)
+{
+	static const char *const flag_names[] = {
+		"sign", "keyenc", "dataenc", "token", "public", "exportable",
+	};
+	char uuid[HSM_UUID_STR_LEN];
+	unsigned int i;
+
+	hsm_uuid_format(d->info.uuid, uuid, sizeof(uuid));
+	json_object_begin(j);
+	json_kv_string(j, "uuid", uuid);
+	json_kv_string(j, "type", hsm_key_type_name(d->info.type));
+	json_kv_string(j, "algorithm", algorithm(d->info.type));
+	if (!is_rsa(d->info.type))
+		json_kv_string(j, "curve", hsm_curve_name(d->info.curve));
+	if (d->bits)
+		json_kv_u64(j, "bits", d->bits);
+	json_key(j, "flags");
+	json_array_begin(j);
+	for (i = 0; i < 6; i++)
+		if (d->info.flags & (1u << i))
+			json_string(j, flag_names[i]);
+	json_array_end(j);
+	json_kv_u64(j, "flags_value", d->info.flags);
+	json_kv_bool(j, "token", !!(d->info.flags & HSM_KEY_F_TOKEN));
+	if (d->attrs[0].value)
+		json_kv_bytes(j, "label", &d->attrs[0]);
+	if (d->attrs[1].value) {
+		char *h = hex_encode(d->attrs[1].value, d->attrs[1].len);
+
+		if (h)
+			json_kv_string(j, "id", h);
+		free(h);
+	}
+	json_kv_string(j, "uri", d->uri);
+	json_object_end(j);
+}
+
+/* The label for people: escaped, or "-" when there is none. */
+static char *label_text(const struct key_desc *d)
+{
+	if (!d->attrs[0].value)
+		return strdup("-");
+	return text_safe(d->attrs[0].value, d->attrs[0].len);
+}
+
+static char *id_text(const struct key_desc *d)
+{
+	if (!d->attrs[1].value)
+		return strdup("-");
+	return hex_encode(d->attrs[1].value, d->attrs[1].len);
+}
+
+void key_details(FILE *f, const struct key_desc *d)
+{
+	char uuid[HSM_UUID_STR_LEN], flags[128], size[32];
+	char *label = label_text(d), *id = id_text(d);
+
+	hsm_uuid_format(d->info.uuid, uuid, sizeof(uuid));
+	hsm_key_flags_format(d->info.flags, flags, sizeof(flags));
+	key_size_text(d, size, sizeof(size));
+	fprintf(f, "uuid:   %s\n", uuid);
+	fprintf(f, "type:   %s\n", hsm_key_type_name(d->info.type));
+	fprintf(f, "%s  %s\n", is_rsa(d->info.type) ? "bits: " : "curve:", size);
+	fprintf(f, "flags:  %s\n", flags[0] ? flags : "-");
+	fprintf(f, "label:  %s\n", label ? label : "?");
+	fprintf(f, "id:     %s\n", id ? id : "?");
+	fprintf(f, "uri:    %s\n", d->uri);
+	free(label);
+	free(id);
+}
+
+enum { COL_UUID, COL_TYPE, COL_SIZE, COL_FLAGS, COL_LABEL, COL_ID, NCOLS };
+
+static const char *const headers[NCOLS] = {
+	"UUID", "TYPE", "SIZE", "FLAGS", "LABEL", "ID",
+};
+
+static void cells(const struct key_desc *d, char *c[NCOLS])
+{
+	char flags[128], size[32], uuid[HSM_UUID_STR_LEN];
+
+	hsm_uuid_format(d->info.uuid, uuid, sizeof(uuid));
+	hsm_key_flags_format(d->info.flags, flags, sizeof(flags));
+	key_size_text(d, size, sizeof(size));
+	c[COL_UUID] = strdup(uuid);
+	c[COL_TYPE] = strdup(hsm_key_type_name(d->info.type));
+	c[COL_SIZE] = strdup(size);
+	c[COL_FLAGS] = strdup(flags[0] ? flags : "-");
+	c[COL_LABEL] = label_text(d);
+	c[COL_ID] = id_text(d);
+}
+
+static void print_row(FILE *f, char *const *c, const size_t *w)
+{
+	int i;
+
+	for (i = 0; i < NCOLS; i++) {
+		const char *s = c[i] ? c[i] : "?";
+
+		/* the last column is not padded: no trailing blanks */
+		if (i == NCOLS - 1)
+			fprintf(f, "%s\n", s);
+		else
+			fprintf(f, "%-*s  ", (int)w[i], s);
+	}
+}
+
+static void free_cells(char *c[NCOLS])
+{
+	int i;
+
+	for (i = 0; i < NCOLS; i++)
+		free(c[i]);
+}
+
+void key_table(FILE *f, const struct key_desc *d, size_t n)
+{
+	size_t w[NCOLS], i;
+	char *c[NCOLS];
+	int k;
+
+	for (k = 0; k < NCOLS; k++)
+		w[k] = strlen(headers[k]);
+	for (i = 0; i < n; i++) {
+		cells(&d[i], c);
+		for (k = 0; k < NCOLS; k++)
+			if (c[k] && strlen(c[k]) > w[k])
+				w[k] = strlen(c[k]);
+		free_cells(c);
+	}
+	print_row(f, (char *const *)headers, w);
+	for (i = 0; i < n; i++) {
+		cells(&d[i], c);
+		print_row(f, c, w);
+		free_cells(c);
+	}
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The "hsmctl key" subcommands (cmd_key.c dispatches to them). */
+#ifndef HSMCTL_KEYCMD_H
+#define HSMCTL_KEYCMD_H
+
+#include "cli.h"
+
+/* Each gets argv[0] = the subcommand's name. */
+int key_generate(struct cli *c, int argc, char **argv);
+int key_list(struct cli *c, int argc, char **argv);
+int key_info(struct cli *c, int argc, char **argv);
+int key_delete(struct cli *c, int argc, char **argv);
+int key_pubkey(struct cli *c, int argc, char **argv);
+int key_sign(struct cli *c, int argc, char **argv);
+
+#endif /* HSMCTL_KEYCMD_H */
