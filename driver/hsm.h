@@ -90,7 +90,7 @@ struct hsm_stats {
  * @next_client: client handle counter (protocol §2.8 items 2, 3)
  * @wq:		woken when a request finishes: a slot under the bound on
  *		requests in flight, or a client handle, may have become free
- * @tx_work:	writes @tx_queue to the tty; the only writer of the line
+ * @tx_work:	continues writing @tx_queue after a tty write wakeup
  * @rx:		SLIP receive state; used only from the ldisc receive path,
  *		which the tty layer serialises
  * @rx_buf:	decoded frame buffer for @rx
@@ -154,6 +154,7 @@ void hsm_boards_exit(void);
 int hsm_ldisc_register(void);
 void hsm_ldisc_unregister(void);
 void hsm_line_kick_tx(struct hsm_board *b);
+void hsm_line_tx_locked(struct hsm_board *b);
 struct hsm_board *hsm_attach_tty(const char *path,
 				 struct netlink_ext_ack *extack);
 int hsm_detach(struct hsm_board *b);

@@ -15,6 +15,7 @@
 #include <linux/capability.h>
 #include <linux/module.h>
 #include <linux/namei.h>
+#include <linux/serial.h>
 #include <linux/tty.h>
 #include <linux/tty_driver.h>
 #include <linux/tty_flip.h>
@@ -28,25 +29,35 @@ static DEFINE_MUTEX(hsm_attach_mutex);
 static struct tty_struct *hsm_attaching;
 
 /**
- * hsm_line_kick_tx() - write what is queued for the board
- * @b: board
+ * hsm_line_tx_locked() - write what is queued for the board
+ * @b: board; caller holds board->lock
  *
- * The body of board->tx_work: the only writer of the line, so frames never
- * interleave (§2.8 item 6).
+ * Every write to the line happens here, under board->lock, so frames
+ * never interleave (§2.8 item 6). Called when a request is queued and from
+ * board->tx_work after a write wakeup; tty write operations do not sleep.
+ */
+void hsm_line_tx_locked(struct hsm_board *b)
+{
+	struct tty_struct *tty = b->tty;
+
+	if (!tty || b->state == HSM_BOARD_GONE)
+		return;
+	/* Ask for the wakeup before writing, or it could be missed. */
+	set_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
+	if (!hsm_rpc_tx_locked(b, tty))
+		clear_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
+}
+
+/**
+ * hsm_line_kick_tx() - the body of board->tx_work
+ * @b: board
  */
 void hsm_line_kick_tx(struct hsm_board *b)
 {
-	struct tty_struct *tty;
 	unsigned long flags;
 
 	spin_lock_irqsave(&b->lock, flags);
-	tty = b->tty;
-	if (tty && b->state != HSM_BOARD_GONE) {
-		/* Ask for the wakeup before writing, or it could be missed. */
-		set_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
-		if (!hsm_rpc_tx_locked(b, tty))
-			clear_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
-	}
+	hsm_line_tx_locked(b);
 	spin_unlock_irqrestore(&b->lock, flags);
 }
 
@@ -213,6 +224,26 @@ static void hsm_tty_set_raw(struct tty_struct *tty)
 }
 
 /*
+ * USB-serial bridges hold received bytes until their packet fills or a
+ * latency timer expires: 16 ms by default on the board's FTDI FT232H, far
+ * longer than many board operations. Ask for the shortest timer; ttys that
+ * do not know the flag ignore it.
+ */
+static void hsm_tty_set_low_latency(struct tty_struct *tty)
+{
+	struct serial_struct ss = {};
+
+	if (!tty->ops->get_serial || !tty->ops->set_serial)
+		return;
+	if (tty->ops->get_serial(tty, &ss))
+		return;
+	if (ss.flags & ASYNC_LOW_LATENCY)
+		return;
+	ss.flags |= ASYNC_LOW_LATENCY;
+	tty->ops->set_serial(tty, &ss);
+}
+
+/*
  * Close a tty opened with tty_kopen_exclusive(). After a hangup the tty
  * driver has already shut the port down: closing it again would only
  * unbalance its counts.
@@ -289,6 +320,7 @@ static struct hsm_board *hsm_tty_take(dev_t devt,
 	}
 	clear_bit(TTY_HUPPED, &tty->flags);
 	hsm_tty_set_raw(tty);
+	hsm_tty_set_low_latency(tty);
 	tty_unlock(tty);
 
 	WRITE_ONCE(hsm_attaching, tty);

@@ -120,7 +120,8 @@ static int hsm_rpc_admit_locked(struct hsm_board *b, struct hsm_call *c)
 	list_add_tail(&c->tx_node, &b->tx_queue);
 	atomic_inc(&b->stats.in_flight);
 	atomic64_inc(&b->stats.requests);
-	queue_work(hsm_tx_wq, &b->tx_work);
+	/* Straight to the line: a trip through the workqueue costs latency. */
+	hsm_line_tx_locked(b);
 	return 0;
 }
 
@@ -434,6 +435,9 @@ void hsm_rpc_receive(struct hsm_board *b, const u8 *frame, size_t len)
 		found->reply = copy;
 		found->reply_len = len;
 		copy = NULL;
+		/* Answered, but with the board's own error status. */
+		if (hsm_get_be32(frame + 8) != HAL_OK && !found->abandoned)
+			atomic64_inc(&b->stats.errors);
 		hsm_call_finish_locked(b, found, 0);
 	}
 	spin_unlock_irqrestore(&b->lock, flags);
