@@ -19,6 +19,24 @@ static void devpath(const struct hsm_board_desc *d, char *buf, size_t len)
 	snprintf(buf, len, "/dev/%s", d->dev_name);
 }
 
+/* ftdi_sio's latency timer of a USB-serial port, in ms; -1 if unreadable. */
+static int latency_timer_ms(const char *tty)
+{
+	char path[128];
+	FILE *f;
+	int ms = -1;
+
+	snprintf(path, sizeof(path),
+		 "/sys/bus/usb-serial/devices/%s/latency_timer", tty);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &ms) != 1)
+		ms = -1;
+	fclose(f);
+	return ms;
+}
+
 /* Attach tty @i through netlink and check the board is listed as ready. */
 #define ATTACH(i, desc) do {						\
 	char __msg[256];						\
@@ -66,6 +84,12 @@ TEST(attach_list_info_random_detach)
 	ASSERT_EQ(d.index, info.index);
 	ASSERT_EQ(0x01010100, info.protocol_version);
 	ASSERT_STREQ("ttyUSB0", info.tty_name);
+
+	/*
+	 * The USB bridge was asked for its shortest latency timer: 1 ms
+	 * instead of the FT232's 16 ms default, which would delay every reply.
+	 */
+	ASSERT_EQ(1, latency_timer_ms("ttyUSB0"));
 
 	ASSERT_EQ(0, hsm_random(s, a, sizeof(a), &st));
 	ASSERT_EQ(0, st);

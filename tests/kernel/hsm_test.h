@@ -8,6 +8,7 @@
 #define HSM_TEST_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -139,6 +140,185 @@ static inline bool hsm_all_zero(const unsigned char *p, size_t n)
 		if (*p++)
 			return false;
 	return true;
+}
+
+/* ---- The emulator behind board @i, through the VM runner ---------------- */
+
+/*
+ * Send one control line to board @board's emulator (tests/vm/vmctl board N
+ * COMMAND, relayed by the runner to the emulator's --control socket). The
+ * answer text after "ok" (e.g. the stats JSON) goes to @out. Returns 0 on
+ * "ok", non-zero otherwise. The one place that knows how to reach the
+ * board's control socket from the guest.
+ */
+static inline int hsm_test_board_ctl(int board, const char *cmd, char *out,
+				     size_t outlen)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "tests/vm/vmctl board %d %s", board, cmd);
+	return hsm_test_run(line, out, outlen);
+}
+
+/* "set KNOB VALUE" on board @board; 0 on success. */
+static inline int hsm_test_board_set(int board, const char *knob, long value)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "set %s %ld", knob, value);
+	return hsm_test_board_ctl(board, cmd, NULL, 0);
+}
+
+#define HSM_EMU_MAX_CLIENTS	64
+
+struct hsm_emu_client {
+	unsigned int client, user, pkey_handles, hash_handles, volatile_keys;
+};
+
+/* The parts of the emulator's `stats` JSON the tests look at. */
+struct hsm_emu_stats {
+	unsigned long requests, errors, busy;
+	unsigned long logout, logout_all, login, pkey_close, pkey_sign;
+	unsigned long token_keys, volatile_keys;
+	unsigned long pkey_handles_open, hash_handles_open;
+	unsigned int nclients;
+	struct hsm_emu_client c[HSM_EMU_MAX_CLIENTS];
+};
+
+/* The number after "KEY": at or after @from, or -1. */
+static inline long hsm_json_num(const char *from, const char *key)
+{
+	char pat[96];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = from ? strstr(from, pat) : NULL;
+	if (!p)
+		return -1;
+	return strtol(p + strlen(pat), NULL, 10);
+}
+
+/* by_function.FUNC.requests */
+static inline long hsm_json_func_requests(const char *js, const char *func)
+{
+	char pat[96];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":{\"requests\":", func);
+	p = strstr(js, pat);
+	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+static inline int hsm_emu_parse_stats(const char *js, struct hsm_emu_stats *st)
+{
+	const char *p;
+
+	memset(st, 0, sizeof(*st));
+	if (js[0] != '{' || hsm_json_num(js, "requests") < 0)
+		return -1;
+	st->requests = hsm_json_num(js, "requests");
+	st->errors = hsm_json_num(js, "errors");
+	st->busy = hsm_json_num(js, "busy");
+	st->logout = hsm_json_func_requests(js, "LOGOUT");
+	st->logout_all = hsm_json_func_requests(js, "LOGOUT_ALL");
+	st->login = hsm_json_func_requests(js, "LOGIN");
+	st->pkey_close = hsm_json_func_requests(js, "PKEY_CLOSE");
+	st->pkey_sign = hsm_json_func_requests(js, "PKEY_SIGN");
+	p = strstr(js, "\"keys\":{");
+	st->token_keys = hsm_json_num(p, "token");
+	st->volatile_keys = hsm_json_num(p, "volatile");
+	st->pkey_handles_open = hsm_json_num(js, "pkey_handles_open");
+	st->hash_handles_open = hsm_json_num(js, "hash_handles_open");
+	p = strstr(js, "\"clients\":[");
+	if (!p)
+		return -1;
+	p += strlen("\"clients\":[");
+	while (*p == '{' || *p == ',') {
+		struct hsm_emu_client *c = &st->c[st->nclients];
+		int n;
+
+		if (*p == ',')
+			p++;
+		if (st->nclients == HSM_EMU_MAX_CLIENTS)
+			break;
+		n = 0;
+		if (sscanf(p, "{\"client\":%u,\"user\":%u,\"pkey_handles\":%u,"
+			   "\"hash_handles\":%u,\"volatile_keys\":%u}%n",
+			   &c->client, &c->user, &c->pkey_handles,
+			   &c->hash_handles, &c->volatile_keys, &n) != 5 || !n)
+			return -1;
+		st->nclients++;
+		p += n;
+	}
+	return 0;
+}
+
+/* Fetch and parse board @board's stats; 0 on success. */
+static inline int hsm_test_emu_stats(int board, struct hsm_emu_stats *st)
+{
+	static char js[65536];
+
+	if (hsm_test_board_ctl(board, "stats", js, sizeof(js)))
+		return -1;
+	return hsm_emu_parse_stats(js, st);
+}
+
+/* The entry of client handle @client, or NULL when the board has none. */
+static inline const struct hsm_emu_client *
+hsm_emu_client(const struct hsm_emu_stats *st, unsigned int client)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->nclients; i++)
+		if (st->c[i].client == client)
+			return &st->c[i];
+	return NULL;
+}
+
+/* Clients logged in as anyone. */
+static inline unsigned int hsm_emu_logged_in(const struct hsm_emu_stats *st)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < st->nclients; i++)
+		n += st->c[i].user != 0;
+	return n;
+}
+
+/*
+ * The client handle that is logged in as @user in @after but was not
+ * logged in in @before: how a test learns the handle the driver gave a
+ * session (userspace never sees it). 0 if there is not exactly one.
+ */
+static inline unsigned int hsm_emu_new_login(const struct hsm_emu_stats *before,
+					     const struct hsm_emu_stats *after,
+					     unsigned int user)
+{
+	unsigned int i, found = 0, n = 0;
+
+	for (i = 0; i < after->nclients; i++) {
+		const struct hsm_emu_client *b;
+
+		if (after->c[i].user != user)
+			continue;
+		b = hsm_emu_client(before, after->c[i].client);
+		if (b && b->user == user)
+			continue;
+		found = after->c[i].client;
+		n++;
+	}
+	return n == 1 ? found : 0;
+}
+
+/* Wait until board @board holds nothing for client @client: no login, no
+ * key handle, no hash handle, no volatile key. */
+static inline bool hsm_test_emu_client_gone(int board, unsigned int client,
+					    long ms)
+{
+	struct hsm_emu_stats st;
+
+	return hsm_wait_until(hsm_test_emu_stats(board, &st) == 0 &&
+			      !hsm_emu_client(&st, client), ms);
 }
 
 #endif /* HSM_TEST_H */
