@@ -74,7 +74,7 @@ if [ "$mode" != host ]; then
 	run_suite vm-silent-board tests/vm/run --timeout 300 \
 		--board-cmd "python3 $top/tests/boards/silent_board.py --socket {socket}" -- \
 		tests/kernel/run-group silent
-	for mode_ in oversize garbage wrong-handle stall; do
+	for mode_ in oversize garbage wrong-handle stall truncated; do
 		run_suite "vm-faulty-board-$mode_" tests/vm/run --timeout 300 \
 			--board-cmd "python3 $top/tests/boards/faulty_board.py --socket {socket} --mode $mode_" -- \
 			tests/kernel/run-group "faulty-$mode_"

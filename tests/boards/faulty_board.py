@@ -19,6 +19,8 @@ MODE:
                 reply
   stall         no reply at all (a board that stopped answering after the
                 attach handshake)
+  truncated     the reply only: status 0 and an opaque<> length word for
+                the bytes asked, followed by fewer bytes (a frame cut short)
 Other opcodes are answered as by minimal_board.py.
 """
 
@@ -28,7 +30,7 @@ import sys
 
 import stubboard as sb
 
-MODES = ("oversize", "garbage", "wrong-handle", "stall")
+MODES = ("oversize", "garbage", "wrong-handle", "stall", "truncated")
 
 
 def junk_frames(frame):
@@ -68,6 +70,9 @@ def make_handler(mode):
             return junk_frames(frame) + [good]
         if mode == "stall":
             return []
+        if mode == "truncated":
+            whole = sb.standard_reply(frame)
+            return [sb.slip_encode(whole[:len(whole) // 2])]
         # wrong-handle
         bad = bytearray(sb.standard_reply(frame))
         bad[4:8] = struct.pack(">I", client ^ 1)
