@@ -4,6 +4,7 @@
  * codes and messages for missing boards and for a file that is not an HSM.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,38 +17,28 @@
 #include "kselftest_harness.h"
 
 #include "exitcodes.h"
-
-struct run {
-	int status;		/* exit code, or -1 if it did not exit */
-	char out[65536];
-	char err[8192];
-};
+#include "run_hsmctl.h"
 
 /* Set in the child only: FAKE_HSM mode for the preloaded ioctl shim. */
 static const char *fake_mode;
 
-static void drain(int fd, char *buf, size_t cap, size_t *len, int *open)
+static void fake_board_env(const void *unused)
 {
-	ssize_t n = read(fd, buf + *len, cap - 1 - *len);
-
-	if (n <= 0) {
-		*open = 0;
+	(void)unused;
+	if (!fake_mode)
 		return;
-	}
-	*len += (size_t)n;
-	buf[*len] = '\0';
-	if (*len == cap - 1)
-		*open = 0;	/* more than any test expects: stop */
+	setenv("LD_PRELOAD", HSMCTL_SHIM, 1);
+	setenv("FAKE_HSM", fake_mode, 1);
+	/* a sanitized hsmctl tolerates the shim going first */
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
 }
 
 /* Run hsmctl with a NULL-terminated argument list. */
 static void hsmctl(struct run *r, ...)
 {
 	char *argv[32];
-	int out[2], err[2], st, oo = 1, eo = 1, n = 1;
-	size_t ol = 0, el = 0;
 	va_list ap;
-	pid_t pid;
+	int n = 1;
 
 	argv[0] = "hsmctl";
 	va_start(ap, r);
@@ -55,46 +46,7 @@ static void hsmctl(struct run *r, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	if (pipe(out) || pipe(err))
-		return;
-	pid = fork();
-	if (pid == 0) {
-		if (fake_mode) {
-			setenv("LD_PRELOAD", HSMCTL_SHIM, 1);
-			setenv("FAKE_HSM", fake_mode, 1);
-			/* a sanitized hsmctl tolerates the shim going first */
-			setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
-		}
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		close(out[0]);
-		close(err[0]);
-		execv(HSMCTL_BIN, argv);
-		_exit(127);
-	}
-	close(out[1]);
-	close(err[1]);
-	while (oo || eo) {
-		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
-
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (oo && (p[0].revents & (POLLIN | POLLHUP)))
-			drain(out[0], r->out, sizeof(r->out), &ol, &oo);
-		if (eo && (p[1].revents & (POLLIN | POLLHUP)))
-			drain(err[0], r->err, sizeof(r->err), &el, &eo);
-		if (!oo)
-			p[0].fd = -1;
-		if (!eo)
-			p[1].fd = -1;
-	}
-	close(out[0]);
-	close(err[0]);
-	if (waitpid(pid, &st, 0) == pid && WIFEXITED(st))
-		r->status = WEXITSTATUS(st);
+	run_hsmctl(r, argv, fake_board_env, NULL);
 }
 
 static int module_loaded(void)

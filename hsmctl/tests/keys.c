@@ -21,41 +21,33 @@
 
 #include "encode.h"
 #include "exitcodes.h"
-
-struct run {
-	int status;
-	char out[65536];
-	char err[8192];
-};
+#include "run_hsmctl.h"
 
 static char logpath[128], dir[64];
-
-static void drain(int fd, char *buf, size_t cap, size_t *len, int *open)
-{
-	ssize_t n = read(fd, buf + *len, cap - 1 - *len);
-
-	if (n <= 0) {
-		*open = 0;
-		return;
-	}
-	*len += (size_t)n;
-	buf[*len] = '\0';
-	if (*len == cap - 1)
-		*open = 0;
-}
 
 /*
  * Run hsmctl on the fake board: @env is "NAME=VALUE" or NULL, then the
  * arguments, NULL-terminated. The child has no controlling terminal, so a
  * PIN prompt is impossible and must be reported.
  */
+static void fake_board_env(const void *env)
+{
+	setsid();
+	setenv("LD_PRELOAD", HSMCTL_SHIM, 1);
+	setenv("FAKE_HSM", "ok", 1);
+	setenv("FAKE_HSM_LOG", logpath, 1);
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
+	unsetenv("HSMCTL_PIN");
+	unsetenv("HSMCTL_NEW_PIN");
+	if (env)
+		putenv((char *)env);
+}
+
 static void hsmctl(struct run *r, const char *env, ...)
 {
 	char *argv[40];
-	int out[2], err[2], st, oo = 1, eo = 1, n = 1;
-	size_t ol = 0, el = 0;
 	va_list ap;
-	pid_t pid;
+	int n = 1;
 
 	argv[0] = "hsmctl";
 	va_start(ap, env);
@@ -63,49 +55,7 @@ static void hsmctl(struct run *r, const char *env, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	if (pipe(out) || pipe(err))
-		return;
-	pid = fork();
-	if (pid == 0) {
-		setsid();
-		setenv("LD_PRELOAD", HSMCTL_SHIM, 1);
-		setenv("FAKE_HSM", "ok", 1);
-		setenv("FAKE_HSM_LOG", logpath, 1);
-		setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
-		unsetenv("HSMCTL_PIN");
-		unsetenv("HSMCTL_NEW_PIN");
-		if (env)
-			putenv((char *)env);
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		close(out[0]);
-		close(err[0]);
-		execv(HSMCTL_BIN, argv);
-		_exit(127);
-	}
-	close(out[1]);
-	close(err[1]);
-	while (oo || eo) {
-		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
-
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (oo && (p[0].revents & (POLLIN | POLLHUP)))
-			drain(out[0], r->out, sizeof(r->out), &ol, &oo);
-		if (eo && (p[1].revents & (POLLIN | POLLHUP)))
-			drain(err[0], r->err, sizeof(r->err), &el, &eo);
-		if (!oo)
-			p[0].fd = -1;
-		if (!eo)
-			p[1].fd = -1;
-	}
-	close(out[0]);
-	close(err[0]);
-	if (waitpid(pid, &st, 0) == pid && WIFEXITED(st))
-		r->status = WEXITSTATUS(st);
+	run_hsmctl(r, argv, fake_board_env, env);
 }
 
 /* What the fake board was asked, one request per line. */
