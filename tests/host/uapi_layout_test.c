@@ -24,7 +24,9 @@
 TEST(sizes_and_headers)
 {
 	SIZE_IS(cryptech_hsm_random, CRYPTECH_HSM_RANDOM_SIZE_VER0);
-	SIZE_IS(cryptech_hsm_board_info, CRYPTECH_HSM_BOARD_INFO_SIZE_VER0);
+	SIZE_IS(cryptech_hsm_board_info, CRYPTECH_HSM_BOARD_INFO_SIZE_VER1);
+	ASSERT_EQ(CRYPTECH_HSM_BOARD_INFO_SIZE_VER0,
+		  offsetof(struct cryptech_hsm_board_info, board_id_kind));
 	SIZE_IS(cryptech_hsm_status, CRYPTECH_HSM_STATUS_SIZE_VER0);
 	SIZE_IS(cryptech_hsm_pin, CRYPTECH_HSM_PIN_SIZE_VER0);
 	SIZE_IS(cryptech_hsm_login_status, CRYPTECH_HSM_LOGIN_STATUS_SIZE_VER0);

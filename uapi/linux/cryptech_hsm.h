@@ -71,6 +71,11 @@ struct cryptech_hsm_random {
  * @protocol_version:	out: RPC version from the attach handshake,
  *			e.g. 0x01010100 for 1.1.1.0
  * @tty_name:		out: NUL-terminated name of the serial line
+ * @board_id_kind:	out: where @board_id comes from, a
+ *			CRYPTECH_HSM_BOARD_ID_* value (since size 152)
+ * @reserved:		must be zero
+ * @board_id:		out: NUL-terminated stable identity of the board,
+ *			see CRYPTECH_HSM_BOARD_ID_USB_SERIAL (since size 152)
  */
 struct cryptech_hsm_board_info {
 	__u32 size;
@@ -78,7 +83,28 @@ struct cryptech_hsm_board_info {
 	__u32 index;
 	__u32 protocol_version;
 	char tty_name[64];
+	__u32 board_id_kind;
+	__u32 reserved;
+	char board_id[64];
 };
+
+/*
+ * A board's stable identity. /dev/hsmN and the tty name follow plug order;
+ * the identity does not, so PKCS#11 token labels and serials, keyring
+ * payloads and hsmctl's --board use it. It is taken, in this order, from:
+ *
+ * CRYPTECH_HSM_BOARD_ID_USB_SERIAL: the USB serial number of the board's
+ *	serial bridge (the FTDI chip), verbatim (printable ASCII, at most 63
+ *	bytes). Stable across reboots, ports and plug order.
+ * CRYPTECH_HSM_BOARD_ID_USB_PATH: the bridge has no serial number:
+ *	"usb-" and its USB device name ("usb-1-1.2"), stable while the board
+ *	stays on the same port.
+ * CRYPTECH_HSM_BOARD_ID_TTY: the line is not on USB: "tty-" and the tty
+ *	name. Not stable; say so to the user.
+ */
+#define CRYPTECH_HSM_BOARD_ID_USB_SERIAL	1
+#define CRYPTECH_HSM_BOARD_ID_USB_PATH		2
+#define CRYPTECH_HSM_BOARD_ID_TTY		3
 
 /*
  * Users (protocol §6.2). NORMAL is the key user, SO may only set the NORMAL
@@ -495,6 +521,7 @@ struct cryptech_hsm_import {
 /* Sizes of the first published version of each struct: the smallest accepted. */
 #define CRYPTECH_HSM_RANDOM_SIZE_VER0		24
 #define CRYPTECH_HSM_BOARD_INFO_SIZE_VER0	80
+#define CRYPTECH_HSM_BOARD_INFO_SIZE_VER1	152	/* + board_id */
 #define CRYPTECH_HSM_STATUS_SIZE_VER0		8
 #define CRYPTECH_HSM_PIN_SIZE_VER0		24
 #define CRYPTECH_HSM_LOGIN_STATUS_SIZE_VER0	16
@@ -573,12 +600,13 @@ struct cryptech_hsm_import {
  *
  * CRYPTECH_HSM_CMD_GET_BOARD (dump, or doit with CRYPTECH_HSM_A_INDEX)
  *	One message per board with CRYPTECH_HSM_A_INDEX, _DEV_NAME, _TTY_NAME,
- *	_PROTOCOL_VERSION, _STATE and the nested _STATS.
+ *	_PROTOCOL_VERSION, _STATE, _BOARD_ID, _BOARD_ID_KIND and the nested
+ *	_STATS.
  *
  * Multicast group CRYPTECH_HSM_GENL_MCGRP_EVENTS carries
  * CRYPTECH_HSM_CMD_EVENT messages: CRYPTECH_HSM_A_EVENT (u32, enum
  * cryptech_hsm_event), CRYPTECH_HSM_A_INDEX, CRYPTECH_HSM_A_DEV_NAME,
- * CRYPTECH_HSM_A_TTY_NAME.
+ * CRYPTECH_HSM_A_TTY_NAME, CRYPTECH_HSM_A_BOARD_ID.
  *
  * DETACH and GET_BOARD with an unknown index fail with ENODEV.
  * CRYPTECH_HSM_A_TTY_PATH is at most PATH_MAX - 1 bytes.
@@ -608,6 +636,8 @@ enum cryptech_hsm_attr {
 	CRYPTECH_HSM_A_STATE,		/* u32, enum cryptech_hsm_state */
 	CRYPTECH_HSM_A_STATS,		/* nested, enum cryptech_hsm_stat */
 	CRYPTECH_HSM_A_EVENT,		/* u32, enum cryptech_hsm_event */
+	CRYPTECH_HSM_A_BOARD_ID,	/* string, the stable identity */
+	CRYPTECH_HSM_A_BOARD_ID_KIND,	/* u32, CRYPTECH_HSM_BOARD_ID_* */
 	__CRYPTECH_HSM_A_MAX,
 };
 
