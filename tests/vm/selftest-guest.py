@@ -6,6 +6,9 @@
     selftest-guest.py random DEV N      GET_RANDOM of N bytes on DEV
     selftest-guest.py gone DEV [SEC]    wait until DEV disappears
     selftest-guest.py present DEV [SEC] wait until DEV exists
+    selftest-guest.py flood DEV STOP    GET_RANDOM(3000) on DEV over and over,
+                                        riding out unplugs, until file STOP
+                                        exists; prints how many succeeded
 
 Prints one line per check; exit status 0 on success.
 """
@@ -78,6 +81,19 @@ def main(argv):
         print(f"{dev} GET_RANDOM({n}) reply of {len(rep)} bytes: "
               f"{'ok' if ok else 'BAD'}")
         return 0 if ok else 1
+    if what == "flood":
+        # Keeps the board sending while the test unplugs it: the window in
+        # which QEMU 7.2's usb-serial crashes if bytes still reach it.
+        stop, done, failed = argv[2], 0, 0
+        while not os.path.exists(stop):
+            try:
+                rep = transact(dev, struct.pack(">III", 1, client, 3000), 2.0)
+                done += rep[:4] == struct.pack(">I", 1)
+            except (OSError, TimeoutError, subprocess.CalledProcessError):
+                failed += 1
+                wait(dev, True, 0.2)    # unplugged: until it is back
+        print(f"{dev} flood: {done} replies, {failed} failed attempts")
+        return 0 if done else 1
     if what in ("gone", "present"):
         ok = wait(dev, what == "present", float(argv[2]) if len(argv) > 2
                   else 20)
