@@ -67,6 +67,14 @@ if [ "$mode" != vm ]; then
 fi
 
 if [ "$mode" != host ]; then
+	# The VM tests need the module's test-only delay points (debugfs,
+	# Documentation/driver-api/cryptech_hsm_test_hooks.rst): build it so.
+	if ! make -s module CRYPTECH_HSM_TEST_HOOKS=1 >"$logdir/module-test-hooks.log" 2>&1; then
+		cat "$logdir/module-test-hooks.log"
+		echo "not ok - building the module with CRYPTECH_HSM_TEST_HOOKS=1"
+		failed=$((failed + 1))
+		failed_suites+=(module-test-hooks)
+	fi
 	# Group 1: the emulator as the board; everything a healthy board allows.
 	run_suite vm-main tests/vm/run --boards 2 --timeout 900 -- \
 		tests/kernel/run-group main
