@@ -60,7 +60,7 @@ extern unsigned int hsm_detach_timeout_ms;
 
 /*
  * Test-only delay points (testhooks.c, built with CRYPTECH_HSM_TEST_HOOKS=1;
- * see Documentation/driver-api/cryptech_hsm_test_hooks.rst). Each widens one
+ * see Documentation/test-hooks.rst). Each widens one
  * race window on purpose: a test sets a delay in debugfs, waits until the
  * point's hit counter moves (it is inside the window), then acts. In a
  * normal build hsm_test_delay() is an empty inline.

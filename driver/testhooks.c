@@ -6,22 +6,27 @@
  *
  *   /sys/kernel/debug/cryptech_hsm/delay_ms/<point>  (u32, 0 = off)
  *   /sys/kernel/debug/cryptech_hsm/hits/<point>      (count of delays taken)
+ *   /sys/kernel/debug/cryptech_hsm/release           (write: end all delays)
  *
- * A point with a non-zero delay counts a hit, then sleeps that long (at most
- * HSM_TEST_DELAY_MAX_MS). A test reads the counter to know a thread is inside
- * the window before it acts: a wait for a condition, never a sleep.
+ * A point with a non-zero delay counts a hit, then waits that long (at most
+ * HSM_TEST_DELAY_MAX_MS) or until a write to "release". A test reads the
+ * counter to know a thread is inside the window, acts, then releases it: a
+ * wait for a condition, never a sleep.
  *
- * Locking: none; the values are read with READ_ONCE() and the counters are
- * atomic. Every point is in process context where sleeping is allowed.
+ * Locking: none; the values are read with READ_ONCE(), the counters and the
+ * release generation are atomic. Every point is in process context where
+ * sleeping is allowed.
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
-#include <linux/delay.h>
+#include <linux/fs.h>
 #include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/wait.h>
 
 #include "hsm.h"
 
-#define HSM_TEST_DELAY_MAX_MS	10000
+#define HSM_TEST_DELAY_MAX_MS	60000
 
 static const char *const hsm_delay_names[HSM_DELAY_NR] = {
 	[HSM_DELAY_ATTACH_SET_LDISC]	= "attach_set_ldisc",
@@ -35,7 +40,24 @@ static const char *const hsm_delay_names[HSM_DELAY_NR] = {
 
 static u32 hsm_delay_ms[HSM_DELAY_NR];
 static atomic_t hsm_delay_hits[HSM_DELAY_NR];
+static atomic_t hsm_delay_release;	/* bumped by each write to "release" */
+static DECLARE_WAIT_QUEUE_HEAD(hsm_delay_wq);
 static struct dentry *hsm_test_dir;
+
+static ssize_t hsm_release_write(struct file *file, const char __user *buf,
+				 size_t len, loff_t *ppos)
+{
+	atomic_inc(&hsm_delay_release);
+	wake_up_all(&hsm_delay_wq);
+	return len;
+}
+
+static const struct file_operations hsm_release_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= hsm_release_write,
+	.llseek	= noop_llseek,
+};
 
 /**
  * hsm_test_delay() - sleep at a named delay point if a test asked for it
@@ -45,6 +67,7 @@ static struct dentry *hsm_test_dir;
  */
 void hsm_test_delay(enum hsm_delay_point point)
 {
+	int gen = atomic_read(&hsm_delay_release);
 	u32 ms;
 
 	if (point >= HSM_DELAY_NR)
@@ -53,7 +76,9 @@ void hsm_test_delay(enum hsm_delay_point point)
 	if (!ms)
 		return;
 	atomic_inc(&hsm_delay_hits[point]);
-	msleep(ms);
+	wait_event_idle_timeout(hsm_delay_wq,
+				atomic_read(&hsm_delay_release) != gen,
+				msecs_to_jiffies(ms));
 }
 
 /**
@@ -69,6 +94,8 @@ void hsm_test_hooks_init(void)
 	hsm_test_dir = debugfs_create_dir(HSM_DRV_NAME, NULL);
 	delay = debugfs_create_dir("delay_ms", hsm_test_dir);
 	hits = debugfs_create_dir("hits", hsm_test_dir);
+	debugfs_create_file("release", 0200, hsm_test_dir, NULL,
+			    &hsm_release_fops);
 	for (i = 0; i < HSM_DELAY_NR; i++) {
 		debugfs_create_u32(hsm_delay_names[i], 0600, delay,
 				   &hsm_delay_ms[i]);
