@@ -260,7 +260,8 @@ static int hsm_board_handshake(struct hsm_board *b)
  *
  * Teardown may start at any moment, also while the device is being added
  * with board->lock dropped: the board moves from PROBING to READY only if it
- * is still PROBING, so a teardown is never overwritten. The device removal
+ * is still PROBING and no DETACH has begun, so a teardown is never
+ * overwritten. The device removal
  * is then left to hsm_board_kill(), which waits for this function through
  * state_mutex and sees @published.
  *
@@ -283,7 +284,7 @@ int hsm_board_publish(struct hsm_board *b)
 		xa_store(&hsm_boards, b->index, b, GFP_KERNEL);
 		hsm_test_delay(HSM_DELAY_PUBLISH);
 		spin_lock_irqsave(&b->lock, flags);
-		if (b->state == HSM_BOARD_PROBING)
+		if (b->state == HSM_BOARD_PROBING && !b->closing)
 			b->state = HSM_BOARD_READY;
 		else
 			err = -ENODEV;

@@ -369,7 +369,18 @@ int hsm_session_logout(struct hsm_session *s, struct cryptech_hsm_status *a);
 int hsm_session_login_status(struct hsm_session *s,
 			     struct cryptech_hsm_login_status *a);
 
-/* keys.c */
+/*
+ * keys.c: each operation on kernel buffers (for in-kernel users: crypto
+ * API, key type, hwrng) and its ioctl wrapper, which only copies between
+ * userspace and kernel buffers.
+ */
+int hsm_key_public_buf(struct hsm_session *s, u32 handle, u8 *der,
+		       u32 *der_len, u32 *board_status);
+int hsm_key_sign_buf(struct hsm_session *s, u32 handle, const u8 *input,
+		     u32 input_len, u8 *sig, u32 *sig_len, u32 *board_status);
+int hsm_key_verify_buf(struct hsm_session *s, u32 handle, const u8 *input,
+		       u32 input_len, const u8 *sig, u32 sig_len,
+		       u32 *board_status);
 int hsm_key_generate(struct hsm_session *s, struct cryptech_hsm_generate *a);
 int hsm_key_load(struct hsm_session *s, struct cryptech_hsm_load *a);
 int hsm_key_open(struct hsm_session *s, struct cryptech_hsm_open *a);

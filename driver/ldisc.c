@@ -406,7 +406,8 @@ struct hsm_board *hsm_attach_tty(const char *path,
 	left = wait_for_completion_killable_timeout(&b->probed,
 						    msecs_to_jiffies(2 * ms + 1000));
 	err = left > 0 ? READ_ONCE(b->probe_err) : (left ? -EINTR : -ETIMEDOUT);
-	if (!err && READ_ONCE(b->state) != HSM_BOARD_READY)
+	if (!err && (READ_ONCE(b->state) != HSM_BOARD_READY ||
+		     READ_ONCE(b->closing)))
 		err = -ENODEV;
 	if (!err)
 		return b;
