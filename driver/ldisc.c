@@ -140,34 +140,14 @@ static void hsm_ldisc_receive(struct tty_struct *tty, const u8 *cp,
 	struct hsm_board *b = tty->disc_data;
 	enum slip_result res;
 	size_t used;
-	int i, run;
 
 	if (READ_ONCE(b->state) == HSM_BOARD_GONE || count <= 0)
 		return;
 	atomic64_add(count, &b->stats.bytes_in);
 
 	while (count > 0) {
-		/*
-		 * A byte with a line error (framing, parity, overrun) spoils
-		 * the frame it belongs to, not the one in progress when the
-		 * chunk began: decode up to it, mark the frame being received
-		 * then, and drop the byte itself.
-		 */
-		run = count;
-		for (i = 0; fp && i < count; i++) {
-			if (fp[i] != TTY_NORMAL) {
-				run = i;
-				break;
-			}
-		}
-		if (run == 0) {
-			b->rx.overflow = true;
-			cp++;
-			fp++;
-			count--;
-			continue;
-		}
-		res = slip_decode(&b->rx, cp, run, &used);
+		/* A line error spoils the frame holding the bad byte only. */
+		res = slip_decode_flagged(&b->rx, cp, fp, count, &used);
 		cp += used;
 		if (fp)
 			fp += used;

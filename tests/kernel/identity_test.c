@@ -7,6 +7,7 @@
  * while /dev/ttyUSBn and /dev/hsmN follow plug order. Group "identity";
  * two emulator boards.
  */
+#include <poll.h>
 #include <sys/ioctl.h>
 
 #include "kselftest_harness.h"
@@ -73,6 +74,52 @@ TEST_F(identity, usb_serial_in_board_info_and_netlink)
 	ASSERT_EQ(0, hsm_t_attach(1, &self->d[1]));
 	expect_identity(_metadata, &self->d[0], "ttyUSB0", "EMU00000");
 	expect_identity(_metadata, &self->d[1], "ttyUSB1", "EMU00001");
+}
+
+static int on_event(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *a[CRYPTECH_HSM_A_MAX + 1];
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	char *id = arg;
+
+	if (gh->cmd != CRYPTECH_HSM_CMD_EVENT ||
+	    genlmsg_parse(nlmsg_hdr(msg), 0, a, CRYPTECH_HSM_A_MAX, NULL) ||
+	    !a[CRYPTECH_HSM_A_EVENT] ||
+	    nla_get_u32(a[CRYPTECH_HSM_A_EVENT]) != CRYPTECH_HSM_EVENT_ATTACHED)
+		return NL_OK;
+	snprintf(id, 64, "%s", a[CRYPTECH_HSM_A_BOARD_ID] ?
+		 nla_get_string(a[CRYPTECH_HSM_A_BOARD_ID]) : "(none)");
+	return NL_OK;
+}
+
+/* The ATTACHED event names the board by its identity too. */
+TEST_F(identity, attached_event_carries_the_identity)
+{
+	char id[64] = "";
+	struct nl_sock *sk;
+	struct pollfd p;
+	long end;
+	int grp;
+
+	sk = nl_socket_alloc();
+	ASSERT_NE(NULL, sk);
+	ASSERT_EQ(0, genl_connect(sk));
+	grp = genl_ctrl_resolve_grp(sk, CRYPTECH_HSM_GENL_NAME,
+				    CRYPTECH_HSM_GENL_MCGRP_EVENTS);
+	ASSERT_GE(grp, 0);
+	ASSERT_EQ(0, nl_socket_add_membership(sk, grp));
+	nl_socket_disable_seq_check(sk);
+	ASSERT_EQ(0, nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, id));
+	ASSERT_EQ(0, nl_socket_set_nonblocking(sk));
+	ASSERT_EQ(0, hsm_t_attach(1, &self->d[1]));
+	p.fd = nl_socket_get_fd(sk);
+	p.events = POLLIN;
+	end = hsm_test_now_ms() + 10000;
+	while (!id[0] && hsm_test_now_ms() < end)
+		if (poll(&p, 1, 1000) > 0)
+			nl_recvmsgs_default(sk);
+	nl_socket_free(sk);
+	ASSERT_STREQ("EMU00001", id);
 }
 
 /* A caller of the first BOARD_INFO size gets no identity and no overrun. */

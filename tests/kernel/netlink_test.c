@@ -92,14 +92,14 @@ static int detach_refused(void *arg)
 }
 
 /* CAP_NET_ADMIN is not what ATTACH and DETACH ask for. */
-TEST_F(nl, attach_detach_without_cap_net_admin)
+TEST_F_TIMEOUT(nl, attach_detach_without_cap_net_admin, 120)
 {
 	ASSERT_EQ(0, without_cap(CAP_NET_ADMIN, attach_then_detach, NULL));
 	ASSERT_EQ(0, hsm_test_board_count());
 }
 
 /* CAP_SYS_ADMIN is: without it, neither works (the docs' promise). */
-TEST_F(nl, attach_detach_need_cap_sys_admin)
+TEST_F_TIMEOUT(nl, attach_detach_need_cap_sys_admin, 120)
 {
 	ASSERT_EQ(0, without_cap(CAP_SYS_ADMIN, attach_refused, NULL));
 	ASSERT_EQ(0, hsm_test_board_count());
@@ -287,7 +287,7 @@ TEST_F_TIMEOUT(nl, proto_error_events_are_rate_limited, 120)
 }
 
 /* An ioctl struct larger than a page is refused, as openat2 and clone3 do. */
-TEST_F(nl, ioctl_struct_over_page_size_is_e2big)
+TEST_F_TIMEOUT(nl, ioctl_struct_over_page_size_is_e2big, 120)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	unsigned char *big, out[16];
@@ -321,7 +321,7 @@ TEST_F(nl, ioctl_struct_over_page_size_is_e2big)
  * must still be plausible: read-write, and at least the first published
  * size of the struct.
  */
-TEST_F(nl, ioctl_command_size_is_checked)
+TEST_F_TIMEOUT(nl, ioctl_command_size_is_checked, 120)
 {
 	struct cryptech_hsm_board_info bi;
 	struct cryptech_hsm_random r;

@@ -13,7 +13,9 @@
 #include "hsm_ioctl.h"
 #include "hsm_hooks.h"
 
-#define ITERATIONS	100
+#ifndef ITERATIONS
+#define ITERATIONS	100	/* per race test (issue 7) */
+#endif
 #define F_SIGN		CRYPTECH_HSM_KEY_F_SIGN
 
 #define ASSERT_HOOKS() do {						\
@@ -188,7 +190,7 @@ static int bring_up(const struct hsm_board_desc *d)
  * a LOGOUT, so the board frees the login slot (10 per board) now, not at the
  * next attach.
  */
-TEST_F(teardown, cleanup_close_timeout_still_logs_out)
+TEST_F_TIMEOUT(teardown, cleanup_close_timeout_still_logs_out, 180)
 {
 	struct hsm_emu_stats st;
 	struct hsm_t_key k;
@@ -218,7 +220,7 @@ TEST_F(teardown, cleanup_close_timeout_still_logs_out)
  * are closed and logged out on the board before the line goes; the files
  * stay open and get ENODEV.
  */
-TEST_F(teardown, detach_closes_open_sessions)
+TEST_F_TIMEOUT(teardown, detach_closes_open_sessions, 180)
 {
 	unsigned int c1, c2;
 	struct hsm_t_key k1, k2;
@@ -272,7 +274,7 @@ static bool board_busy(uint32_t index)
 }
 
 /* A request in flight when DETACH comes is answered, then the session closed. */
-TEST_F(teardown, detach_lets_request_in_flight_finish)
+TEST_F_TIMEOUT(teardown, detach_lets_request_in_flight_finish, 180)
 {
 	struct hsm_t_key k;
 	struct signer sg;
@@ -303,7 +305,7 @@ TEST_F(teardown, detach_lets_request_in_flight_finish)
  * A request still unanswered at detach_timeout_ms fails with ENODEV, and
  * DETACH does not wait for it longer than that.
  */
-TEST_F(teardown, detach_bounds_its_wait_for_requests_in_flight)
+TEST_F_TIMEOUT(teardown, detach_bounds_its_wait_for_requests_in_flight, 180)
 {
 	struct hsm_t_key k;
 	struct signer sg;
