@@ -15,7 +15,11 @@
  * Clean-up at close runs from a work item: it first waits for a request the
  * session abandoned (so a LOGOUT never races, e.g., a key generation), then
  * closes every key handle the session holds and logs the client handle out.
- * It runs exactly once, whether the file was closed or its process died.
+ * It runs exactly once, whether the file was closed or its process died, or
+ * earlier, for every open session, when a netlink DETACH begins
+ * (hsm_board_close_sessions()).
+ *
+ * Lock order: board->sessions_mutex, then session->lock, then board->lock.
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -304,9 +308,12 @@ static void hsm_session_cleanup(struct work_struct *work)
 	hsm_session_release_board(s);
 	/* A late reply may have queued settle_work again. */
 	hsm_session_quiesce(s);
-	if (s->abandoned.call)
+	if (s->abandoned.call) {
 		hsm_call_release(s->abandoned.call);
+		s->abandoned.call = NULL;
+	}
 	mutex_unlock(&s->lock);
+	/* A DETACH still working on this session holds the list: wait. */
 	hsm_session_unlist(s);
 
 	xa_destroy(&s->keys);
@@ -370,16 +377,11 @@ void hsm_session_close(struct hsm_session *s)
 {
 	/* The counter is of open files; the board's side follows below. */
 	atomic_dec(&s->board->stats.sessions);
+	/*
+	 * Always from the work, also with nothing to clean up on the board:
+	 * taking the session off the board's list may wait for a DETACH.
+	 */
 	INIT_WORK(&s->cleanup_work, hsm_session_cleanup);
-	if (!s->used) {
-		/* Nothing reached the board: nothing to clean up there. */
-		hsm_session_unlist(s);
-		xa_destroy(&s->keys);
-		hsm_board_put(s->board);
-		kfree_sensitive(s->req);
-		kfree(s);
-		return;
-	}
 	queue_work(hsm_wq, &s->cleanup_work);
 }
 
