@@ -331,9 +331,27 @@ out:
 }
 
 /*
- * Copy one opaque<> result to a user buffer of @*room bytes. If it does not
- * fit, report the size needed in @*room and fail with -ENOSPC.
+ * Copy one opaque<> result to a kernel buffer of @*room bytes. If it does
+ * not fit, report the size needed in @*room and fail with -ENOSPC.
  */
+static int hsm_put_opaque(struct hsm_session *s, struct xdr_reader *rd,
+			  u8 *out, u32 *room)
+{
+	const u8 *data;
+	u32 len;
+
+	if (!xdr_get_opaque(rd, &data, &len, HSM_OUT_MAX))
+		return hsm_reply_malformed(s->board);
+	if (len > *room) {
+		*room = len;
+		return -ENOSPC;
+	}
+	*room = len;
+	memcpy(out, data, len);
+	return 0;
+}
+
+/* Same, to a user buffer. */
 static int hsm_put_user_opaque(struct hsm_session *s, struct xdr_reader *rd,
 			       u64 uptr, u32 *room)
 {
@@ -351,11 +369,31 @@ static int hsm_put_user_opaque(struct hsm_session *s, struct xdr_reader *rd,
 }
 
 /*
+ * A kernel buffer for an output of which the caller has room for @room
+ * bytes: never more than the board can return.
+ */
+static u8 *hsm_out_buf(u32 room)
+{
+	return kmalloc(max(1u, min(room, HSM_OUT_MAX)), GFP_KERNEL);
+}
+
+/**
+ * hsm_key_public_buf() - the DER public key of a key of this session
+ * @s:			session
+ * @handle:		the session's (virtual) key handle
+ * @der:		out: the key, kernel buffer of @*der_len bytes
+ * @der_len:		in: room at @der; out: the key's length, also when
+ *			it did not fit (-ENOSPC)
+ * @board_status:	out: the board's status word
+ *
  * Outputs (public keys, signatures) are always requested at the protocol's
  * maximum size and then copied to what the caller has room for, so a
  * too-small buffer costs no second request and still learns the size.
+ *
+ * Return: 0; -ENOENT for an unknown handle; -ENOSPC; or a request error.
  */
-int hsm_key_public(struct hsm_session *s, struct cryptech_hsm_public_key *a)
+int hsm_key_public_buf(struct hsm_session *s, u32 handle, u8 *der,
+		       u32 *der_len, u32 *board_status)
 {
 	struct xdr_writer w;
 	struct xdr_reader rd;
@@ -363,10 +401,11 @@ int hsm_key_public(struct hsm_session *s, struct cryptech_hsm_public_key *a)
 	struct hsm_key *k;
 	int err;
 
+	*board_status = HAL_OK;
 	err = hsm_lock(s);
 	if (err)
 		return err;
-	k = hsm_key_lookup(s, a->handle);
+	k = hsm_key_lookup(s, handle);
 	if (!k) {
 		err = -ENOENT;
 		goto out;
@@ -374,38 +413,95 @@ int hsm_key_public(struct hsm_session *s, struct cryptech_hsm_public_key *a)
 	hsm_req_begin(s, &w, RPC_FUNC_PKEY_GET_PUBLIC_KEY);
 	xdr_put_u32(&w, k->board_handle);
 	xdr_put_u32(&w, HSM_OUT_MAX);
-	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &a->board_status);
+	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, board_status);
 	if (err)
 		goto out;
 	xdr_reader_init(&rd, r.data, r.len);
-	err = hsm_put_user_opaque(s, &rd, a->der, &a->der_len);
+	err = hsm_put_opaque(s, &rd, der, der_len);
 	hsm_reply_free(&r);
 out:
 	mutex_unlock(&s->lock);
 	return err;
 }
 
+int hsm_key_public(struct hsm_session *s, struct cryptech_hsm_public_key *a)
+{
+	u8 *der = hsm_out_buf(a->der_len);
+	int err;
+
+	if (!der)
+		return -ENOMEM;
+	err = hsm_key_public_buf(s, a->handle, der, &a->der_len,
+				 &a->board_status);
+	if (!err && copy_to_user(u64_to_user_ptr(a->der), der, a->der_len))
+		err = -EFAULT;
+	kfree(der);
+	return err;
+}
+
 /* SIGN and VERIFY start alike: key, no hash handle, input (§5.5). */
 static int hsm_key_sig_begin(struct hsm_session *s, struct xdr_writer *w,
-			     u32 opcode, struct cryptech_hsm_sign *a, u8 *input)
+			     u32 opcode, u32 handle, const u8 *input,
+			     u32 input_len)
 {
-	struct hsm_key *k = hsm_key_lookup(s, a->handle);
+	struct hsm_key *k = hsm_key_lookup(s, handle);
 
 	if (!k)
 		return -ENOENT;
 	hsm_req_begin(s, w, opcode);
 	xdr_put_u32(w, k->board_handle);
 	xdr_put_u32(w, HAL_HANDLE_NONE);
-	xdr_put_opaque(w, input, a->input_len);
+	xdr_put_opaque(w, input, input_len);
 	return 0;
 }
 
-int hsm_key_sign(struct hsm_session *s, struct cryptech_hsm_sign *a)
+/**
+ * hsm_key_sign_buf() - sign with a key of this session, kernel buffers
+ * @s:			session
+ * @handle:		the session's (virtual) key handle
+ * @input:		DigestInfo (RSA) or digest (ECDSA)
+ * @input_len:		1..CRYPTECH_HSM_BLOB_MAX
+ * @sig:		out: the signature, kernel buffer of @*sig_len bytes
+ * @sig_len:		in: room at @sig; out: the signature's length, also
+ *			when it did not fit (-ENOSPC)
+ * @board_status:	out: the board's status word
+ *
+ * Return: 0; -EINVAL for a bad length; -ENOENT for an unknown handle;
+ * -ENOSPC; or a request error.
+ */
+int hsm_key_sign_buf(struct hsm_session *s, u32 handle, const u8 *input,
+		     u32 input_len, u8 *sig, u32 *sig_len, u32 *board_status)
 {
 	struct xdr_writer w;
 	struct xdr_reader rd;
 	struct hsm_reply r;
-	u8 *input;
+	int err;
+
+	*board_status = HAL_OK;
+	if (input_len == 0 || input_len > CRYPTECH_HSM_BLOB_MAX)
+		return -EINVAL;
+	err = hsm_lock(s);
+	if (err)
+		return err;
+	err = hsm_key_sig_begin(s, &w, RPC_FUNC_PKEY_SIGN, handle, input,
+				input_len);
+	if (err)
+		goto unlock;
+	xdr_put_u32(&w, HSM_OUT_MAX);
+	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, board_status);
+	if (err)
+		goto unlock;
+	xdr_reader_init(&rd, r.data, r.len);
+	err = hsm_put_opaque(s, &rd, sig, sig_len);
+	hsm_reply_free(&r);
+unlock:
+	mutex_unlock(&s->lock);
+	return err;
+}
+
+int hsm_key_sign(struct hsm_session *s, struct cryptech_hsm_sign *a)
+{
+	u8 *input, *sig;
 	int err;
 
 	if (a->reserved)
@@ -413,30 +509,64 @@ int hsm_key_sign(struct hsm_session *s, struct cryptech_hsm_sign *a)
 	input = hsm_copy_blob(a->input, a->input_len);
 	if (IS_ERR(input))
 		return PTR_ERR(input);
+	sig = hsm_out_buf(a->sig_len);
+	if (!sig) {
+		kfree_sensitive(input);
+		return -ENOMEM;
+	}
+	err = hsm_key_sign_buf(s, a->handle, input, a->input_len, sig,
+			       &a->sig_len, &a->board_status);
+	if (!err && copy_to_user(u64_to_user_ptr(a->sig), sig, a->sig_len))
+		err = -EFAULT;
+	kfree(sig);
+	kfree_sensitive(input);
+	return err;
+}
+
+/**
+ * hsm_key_verify_buf() - verify a signature with a key of this session
+ * @s:			session
+ * @handle:		the session's (virtual) key handle
+ * @input:		DigestInfo (RSA) or digest (ECDSA)
+ * @input_len:		1..CRYPTECH_HSM_BLOB_MAX
+ * @sig:		the signature
+ * @sig_len:		1..CRYPTECH_HSM_BLOB_MAX
+ * @board_status:	out: the board's status word
+ *
+ * Return: 0 for a valid signature, -EKEYREJECTED for an invalid one;
+ * -EINVAL for a bad length; -ENOENT for an unknown handle; or a request
+ * error.
+ */
+int hsm_key_verify_buf(struct hsm_session *s, u32 handle, const u8 *input,
+		       u32 input_len, const u8 *sig, u32 sig_len,
+		       u32 *board_status)
+{
+	struct xdr_writer w;
+	struct hsm_reply r;
+	int err;
+
+	*board_status = HAL_OK;
+	if (input_len == 0 || input_len > CRYPTECH_HSM_BLOB_MAX ||
+	    sig_len == 0 || sig_len > CRYPTECH_HSM_BLOB_MAX)
+		return -EINVAL;
 	err = hsm_lock(s);
 	if (err)
-		goto free;
-	err = hsm_key_sig_begin(s, &w, RPC_FUNC_PKEY_SIGN, a, input);
-	if (err)
-		goto unlock;
-	xdr_put_u32(&w, HSM_OUT_MAX);
-	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &a->board_status);
-	if (err)
-		goto unlock;
-	xdr_reader_init(&rd, r.data, r.len);
-	err = hsm_put_user_opaque(s, &rd, a->sig, &a->sig_len);
-	hsm_reply_free(&r);
-unlock:
+		return err;
+	err = hsm_key_sig_begin(s, &w, RPC_FUNC_PKEY_VERIFY, handle, input,
+				input_len);
+	if (!err) {
+		xdr_put_opaque(&w, sig, sig_len);
+		err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r,
+				       board_status);
+		if (!err)
+			hsm_reply_free(&r);
+	}
 	mutex_unlock(&s->lock);
-free:
-	kfree(input);
 	return err;
 }
 
 int hsm_key_verify(struct hsm_session *s, struct cryptech_hsm_sign *a)
 {
-	struct xdr_writer w;
-	struct hsm_reply r;
 	u8 *input, *sig;
 	int err;
 
@@ -447,24 +577,13 @@ int hsm_key_verify(struct hsm_session *s, struct cryptech_hsm_sign *a)
 		return PTR_ERR(input);
 	sig = hsm_copy_blob(a->sig, a->sig_len);
 	if (IS_ERR(sig)) {
-		kfree(input);
+		kfree_sensitive(input);
 		return PTR_ERR(sig);
 	}
-	err = hsm_lock(s);
-	if (err)
-		goto free;
-	err = hsm_key_sig_begin(s, &w, RPC_FUNC_PKEY_VERIFY, a, input);
-	if (!err) {
-		xdr_put_opaque(&w, sig, a->sig_len);
-		err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r,
-				       &a->board_status);
-		if (!err)
-			hsm_reply_free(&r);
-	}
-	mutex_unlock(&s->lock);
-free:
+	err = hsm_key_verify_buf(s, a->handle, input, a->input_len, sig,
+				 a->sig_len, &a->board_status);
 	kfree(sig);
-	kfree(input);
+	kfree_sensitive(input);
 	return err;
 }
 
@@ -804,7 +923,7 @@ int hsm_key_import(struct hsm_session *s, struct cryptech_hsm_import *a)
 		return PTR_ERR(pkcs8);
 	kek = hsm_copy_blob(a->kek, a->kek_len);
 	if (IS_ERR(kek)) {
-		kfree(pkcs8);
+		kfree_sensitive(pkcs8);
 		return PTR_ERR(kek);
 	}
 	err = hsm_lock(s);
@@ -822,10 +941,12 @@ int hsm_key_import(struct hsm_session *s, struct cryptech_hsm_import *a)
 		xdr_put_u32(&w, a->flags);
 		err = hsm_key_create(s, &w, hsm_op_timeout_ms, NULL,
 				     &a->board_status, &a->handle, a->uuid);
+		/* Wrapped key material passed through the request buffer. */
+		memzero_explicit(s->req, HAL_RPC_MAX_PKT_SIZE);
 	}
 	mutex_unlock(&s->lock);
 free:
-	kfree(kek);
-	kfree(pkcs8);
+	kfree_sensitive(kek);
+	kfree_sensitive(pkcs8);
 	return err;
 }

@@ -117,3 +117,47 @@ enum slip_result slip_decode(struct slip_decoder *d, const u8 *in, size_t n,
 	*consumed = n;
 	return SLIP_MORE;
 }
+
+/**
+ * slip_decode_flagged() - feed received bytes that carry line-error flags
+ * @d:		decoder state
+ * @in:		received bytes
+ * @flags:	one flag per byte, 0 for a good byte (the tty layer's
+ *		TTY_NORMAL), else a line error; NULL if all are good
+ * @n:		number of bytes in @in
+ * @consumed:	out: bytes of @in used, as for slip_decode()
+ *
+ * As slip_decode(), but a byte with a line error (framing, parity, overrun)
+ * is dropped and spoils the frame it arrived in: the one being received at
+ * that byte, not the one in progress when the chunk began. A spoiled frame
+ * ends as SLIP_OVERSIZE at its END; a bad byte between frames spoils only
+ * the empty frame before the next END.
+ *
+ * Return: as slip_decode().
+ */
+enum slip_result slip_decode_flagged(struct slip_decoder *d, const u8 *in,
+				     const char *flags, size_t n,
+				     size_t *consumed)
+{
+	enum slip_result res;
+	size_t i = 0, run, used;
+
+	while (i < n) {
+		if (flags && flags[i]) {
+			d->overflow = true;
+			i++;
+			continue;
+		}
+		run = 1;
+		while (i + run < n && !(flags && flags[i + run]))
+			run++;
+		res = slip_decode(d, in + i, run, &used);
+		i += used;
+		if (res != SLIP_MORE) {
+			*consumed = i;
+			return res;
+		}
+	}
+	*consumed = n;
+	return SLIP_MORE;
+}

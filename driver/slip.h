@@ -37,6 +37,9 @@ struct slip_decoder {
 void slip_decoder_init(struct slip_decoder *d, u8 *buf, size_t size);
 enum slip_result slip_decode(struct slip_decoder *d, const u8 *in, size_t n,
 			     size_t *consumed);
+enum slip_result slip_decode_flagged(struct slip_decoder *d, const u8 *in,
+				     const char *flags, size_t n,
+				     size_t *consumed);
 void slip_decoder_reset_frame(struct slip_decoder *d);
 
 #endif /* CRYPTECH_SLIP_H */
