@@ -61,6 +61,7 @@ if [ "$mode" != vm ]; then
 	run_suite codec tests/host/codec_test
 	run_suite uapi-layout tests/host/uapi_layout_test
 	run_suite emulator make -s -C emulator check
+	run_suite self-contained tests/host/self_contained.sh
 	run_suite libhsm make -s -C libhsm check
 	run_suite hsmctl make -s -C hsmctl check
 	run_suite vm-runner tests/vm/selftest
