@@ -45,7 +45,7 @@ int cmd_key(struct cli *c, int argc, char **argv)
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (strcmp(argv[1], subcommands[i].name) == 0)
 			return subcommands[i].run(c, argc - 1, argv + 1);
-	return report_usage("key: unknown subcommand '%s'", argv[1]);
+	return report_usage("key: unknown subcommand '%s'", cli_shown(argv[1]));
 }
 
 /* ---- generate ----------------------------------------------------------- */
@@ -131,7 +131,37 @@ static void gen_attrs(struct gen_attrs *g, int rsa, uint32_t flags,
 #undef ADD
 }
 
-enum { GEN_TOKEN = 1u << 0, GEN_EXPORTABLE = 1u << 1 };
+enum { GEN_TOKEN = 1u << 0, GEN_EXPORTABLE = 1u << 1, GEN_ALLOW_DUP = 1u << 6 };	/* the bit of its place in opts[] */
+
+/*
+ * A label names a key in "label:TEXT" and in PKCS#11 URIs: refuse one
+ * already in use (visible to this login) unless the caller insists.
+ * -1 or an exit code.
+ */
+static int label_unused(struct keysess *k, const char *cmd, const char *label)
+{
+	struct hsm_attr a = { HSM_CKA_LABEL, (uint32_t)strlen(label), label };
+	struct hsm_match_filter f = { .attrs = &a, .n_attrs = 1 };
+	uint8_t (*found)[HSM_UUID_LEN];
+	char what[200], text[HSM_UUID_STR_LEN];
+	uint32_t st = 0;
+	size_t n;
+	int ret;
+
+	ret = hsm_match_all(k->s, &f, &found, &n, &st);
+	if (ret) {
+		snprintf(what, sizeof(what), "%s: looking for keys labelled '%.100s'",
+			 cmd, label);
+		return report_failure(what, ret, st, NULL, NULL);
+	}
+	if (n == 0)
+		return -1;
+	hsm_uuid_format(found[0], text, sizeof(text));
+	free(found);
+	fprintf(stderr, "hsmctl: %s: the label '%s' is already used on %s (key %s%s); choose another label, or give --allow-duplicate-label (label:%s would then name several keys)\n",
+		cmd, label, k->dev_name, text, n > 1 ? " and others" : "", label);
+	return HSMCTL_EXIT_FAILED;
+}
 
 /* Print one key, as "info" does. */
 static void print_key(const struct cli *c, const struct key_desc *d)
@@ -154,12 +184,14 @@ int key_generate(struct cli *c, int argc, char **argv)
 		{ "token", NULL }, { "exportable", NULL },
 		{ "label", &label }, { "id", &id_hex },
 		{ "user", &user_opt }, { "pin-file", &pin_file },
+		{ "allow-duplicate-label", NULL },
 		{ NULL, NULL },
 	};
 	const char *cmd = "key generate";
 	unsigned char *id = NULL;
 	uint8_t uuid[HSM_UUID_LEN];
-	char *pos[2], what[256], token[64], text[HSM_UUID_STR_LEN];
+	char *pos[2], what[256], tokbuf[HSM_TOKEN_LABEL_LEN], text[HSM_UUID_STR_LEN];
+	const char *token;
 	uint32_t curve = 0, user, flags, handle, st = 0;
 	unsigned int bits = 0, oflags;
 	struct gen_attrs ga;
@@ -191,12 +223,20 @@ int key_generate(struct cli *c, int argc, char **argv)
 		return report_usage("%s: --id must be 1 to %d bytes of hex, not '%s'",
 				    cmd, ID_MAX, id_hex);
 	}
-	ret = keysess_user(cmd, "--user", user_opt, HSM_USER_NORMAL, &user);
+	ret = keysess_key_user(cmd, user_opt, &user);
 	if (ret < 0)
 		ret = keysess_open(c, cmd, user, pin_file, &k);
 	if (ret >= 0) {
 		free(id);
 		return ret;
+	}
+	if (label && !(oflags & GEN_ALLOW_DUP)) {
+		ret = label_unused(&k, cmd, label);
+		if (ret >= 0) {
+			keysess_close(&k);
+			free(id);
+			return ret;
+		}
 	}
 
 	flags = HSM_KEY_F_SIGN;
@@ -224,7 +264,7 @@ int key_generate(struct cli *c, int argc, char **argv)
 		hsm_delete_key(k.s, handle, &st2);
 		goto fail;
 	}
-	keysess_token(&k, token, sizeof(token));
+	token = keysess_token(&k, tokbuf, sizeof(tokbuf));
 	ret = key_describe(k.s, handle, token, &d, &st);
 	if (ret) {
 		hsm_uuid_format(uuid, text, sizeof(text));
@@ -304,7 +344,8 @@ int key_list(struct cli *c, int argc, char **argv)
 	const char *cmd = "key list";
 	struct hsm_match_filter f = { 0 };
 	struct listing l = { 0 };
-	char *pos[1], what[256], token[64];
+	char *pos[1], what[256], tokbuf[HSM_TOKEN_LABEL_LEN];
+	const char *token;
 	unsigned int oflags;
 	struct keysess k;
 	uint32_t user;
@@ -320,13 +361,13 @@ int key_list(struct cli *c, int argc, char **argv)
 		f.mask = HSM_KEY_F_TOKEN;
 		f.flags = oflags & LIST_TOKEN ? HSM_KEY_F_TOKEN : 0;
 	}
-	ret = keysess_user(cmd, "--user", user_opt, HSM_USER_NORMAL, &user);
+	ret = keysess_key_user(cmd, user_opt, &user);
 	if (ret < 0)
 		ret = keysess_open(c, cmd, user, pin_file, &k);
 	if (ret >= 0)
 		return ret;
 
-	keysess_token(&k, token, sizeof(token));
+	token = keysess_token(&k, tokbuf, sizeof(tokbuf));
 	l.k = &k;
 	l.token = token;
 	ret = hsm_match(k.s, &f, list_one, &l, &l.st);
@@ -383,14 +424,15 @@ int key_info(struct cli *c, int argc, char **argv)
 	const char *cmd = "key info", *ref;
 	struct keysess k;
 	struct key_desc d;
-	char what[128], token[64];
+	char what[128], tokbuf[HSM_TOKEN_LABEL_LEN];
+	const char *token;
 	uint32_t handle, st = 0;
 	int ret;
 
 	ret = open_named_key(c, cmd, argc, argv, &k, &handle, &ref);
 	if (ret >= 0)
 		return ret;
-	keysess_token(&k, token, sizeof(token));
+	token = keysess_token(&k, tokbuf, sizeof(tokbuf));
 	ret = key_describe(k.s, handle, token, &d, &st);
 	keysess_close(&k);
 	if (ret) {

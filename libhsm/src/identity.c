@@ -91,9 +91,12 @@ int hsm_board_match(const struct hsm_board_desc *boards, size_t n,
 
 	if (!name || !*name || !index || strlen(name) > 63)
 		return -EINVAL;
+	/* Printable, no blank; a '/' only in /dev/hsmN (ids: use the label). */
 	for (p = name; *p; p++)
 		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
 			return -EINVAL;
+	if (strchr(name, '/') && strncmp(name, "/dev/hsm", 8) != 0)
+		return -EINVAL;
 	/* Device names first: "hsm3" always means /dev/hsm3. */
 	if (hsm_parse_device(name, &idx) == 0) {
 		for (i = 0; i < n; i++)

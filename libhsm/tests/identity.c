@@ -161,6 +161,8 @@ TEST(find_failures)
 	EXPECT_EQ(-EINVAL, hsm_board_match(boards, NB, NULL, &i));
 	EXPECT_EQ(-EINVAL, hsm_board_match(boards, NB, "EMU 0", &i));
 	EXPECT_EQ(-EINVAL, hsm_board_match(boards, NB, "EMU\n", &i));
+	EXPECT_EQ(-EINVAL, hsm_board_match(boards, NB, "/dev/null", &i));
+	EXPECT_EQ(-EINVAL, hsm_board_match(boards, NB, "usb/1", &i));
 	EXPECT_EQ(-EINVAL, hsm_board_match(boards, NB,
 		"0123456789012345678901234567890123456789012345678901234567890123", &i));
 	EXPECT_EQ(99u, i);

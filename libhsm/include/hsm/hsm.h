@@ -200,8 +200,9 @@ int hsm_token_serial(const char *board_id, char *buf, size_t len);
  * The index of the attached board named @name: "hsmN", "/dev/hsmN" or "N"
  * (the board must be attached), else a board_id or a token label
  * (exactly). -ENODEV when no attached board matches, -ENOTUNIQ when
- * several do, -EINVAL for NULL, "" or a name longer than 63 bytes or with
- * bytes that are not printable ASCII; netlink errors as hsm_list_boards()
+ * several do, -EINVAL for NULL, "" or a name longer than 63 bytes, with
+ * bytes that are not printable ASCII, or with a '/' (other than
+ * /dev/hsmN); netlink errors as hsm_list_boards()
  * (-ENOENT without the module).
  */
 int hsm_find_board(const char *name, uint32_t *index);
