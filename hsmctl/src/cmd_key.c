@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include <hsm/hsm.h>
+#include <hsm/p11attr.h>
 
 #include "cli.h"
 #include "encode.h"
@@ -85,24 +86,13 @@ static int parse_bits(const char *s, unsigned int *bits)
 
 /*
  * The attributes of a generated private key, as the CrypTech PKCS#11
- * module stores them (protocol §7.8: CKA_* numbers, host-native values),
- * so the key is a PKCS#11 private key object its URI finds.
+ * module stores them (protocol §7.8, <hsm/p11attr.h>, shared with our
+ * PKCS#11 module), so the key is a PKCS#11 private key object its URI
+ * finds.
  */
-#define CKA_CLASS		0x000u
-#define CKA_TOKEN		0x001u
-#define CKA_PRIVATE		0x002u
-#define CKA_KEY_TYPE		0x100u
-#define CKA_SENSITIVE		0x103u
-#define CKA_SIGN		0x108u
-#define CKA_EXTRACTABLE		0x162u
-#define CKA_LOCAL		0x163u
-#define CKO_PRIVATE_KEY		3ul
-#define CKK_RSA			0ul
-#define CKK_EC			3ul
-
 struct gen_attrs {
-	unsigned long class, key_type;	/* CK_ULONG: the host's unsigned long */
-	unsigned char yes, no;
+	unsigned char class[HSM_P11_ULONG_LEN], key_type[HSM_P11_ULONG_LEN];
+	unsigned char yes[HSM_P11_BBOOL_LEN], no[HSM_P11_BBOOL_LEN];
 	struct hsm_attr a[10];
 	size_t n;
 };
@@ -110,20 +100,20 @@ struct gen_attrs {
 static void gen_attrs(struct gen_attrs *g, int rsa, uint32_t flags,
 		      const char *label, const unsigned char *id, size_t id_len)
 {
-	g->class = CKO_PRIVATE_KEY;
-	g->key_type = rsa ? CKK_RSA : CKK_EC;
-	g->yes = 1;
-	g->no = 0;
+	hsm_p11_put_ulong(g->class, HSM_CKO_PRIVATE_KEY);
+	hsm_p11_put_ulong(g->key_type, rsa ? HSM_CKK_RSA : HSM_CKK_EC);
+	hsm_p11_put_bbool(g->yes, 1);
+	hsm_p11_put_bbool(g->no, 0);
 	g->n = 0;
 #define ADD(t, l, v) (g->a[g->n++] = (struct hsm_attr){ (t), (uint32_t)(l), (v) })
-	ADD(CKA_CLASS, sizeof(g->class), &g->class);
-	ADD(CKA_KEY_TYPE, sizeof(g->key_type), &g->key_type);
-	ADD(CKA_TOKEN, 1, flags & HSM_KEY_F_TOKEN ? &g->yes : &g->no);
-	ADD(CKA_PRIVATE, 1, &g->yes);
-	ADD(CKA_SENSITIVE, 1, &g->yes);
-	ADD(CKA_SIGN, 1, &g->yes);
-	ADD(CKA_EXTRACTABLE, 1, flags & HSM_KEY_F_EXPORTABLE ? &g->yes : &g->no);
-	ADD(CKA_LOCAL, 1, &g->yes);
+	ADD(HSM_CKA_CLASS, sizeof(g->class), g->class);
+	ADD(HSM_CKA_KEY_TYPE, sizeof(g->key_type), g->key_type);
+	ADD(HSM_CKA_TOKEN, 1, flags & HSM_KEY_F_TOKEN ? g->yes : g->no);
+	ADD(HSM_CKA_PRIVATE, 1, g->yes);
+	ADD(HSM_CKA_SENSITIVE, 1, g->yes);
+	ADD(HSM_CKA_SIGN, 1, g->yes);
+	ADD(HSM_CKA_EXTRACTABLE, 1, flags & HSM_KEY_F_EXPORTABLE ? g->yes : g->no);
+	ADD(HSM_CKA_LOCAL, 1, g->yes);
 	if (label)
 		ADD(HSM_CKA_LABEL, strlen(label), label);
 	if (id)
