@@ -89,14 +89,14 @@ if [ "$mode" != host ]; then
 			--board-cmd "$emu --bad-pin-delay 300" -- \
 			tests/kernel/run-group "$group_"
 	done
-	run_suite vm-races tests/vm/run --timeout 900 \
-		--board-cmd "$emu --bad-pin-delay 300" -- \
-		tests/kernel/run-group races
-	# Group 7: a board as it leaves the factory (no master key until the
-	# console sets one) and both firmware generations (issue 7).
+	# A board as it leaves the factory (no master key until the console
+	# sets one) and both firmware generations (issue 7).
 	run_suite vm-masterkey tests/vm/run --timeout 600 \
 		--board-cmd "$emu --bad-pin-delay 300 --no-masterkey" -- \
 		tests/kernel/run-group masterkey
+	run_suite vm-races tests/vm/run --timeout 900 \
+		--board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group races
 fi
 
 if [ ${#failed_suites[@]} -gt 0 ]; then
