@@ -77,7 +77,8 @@ FIXTURE_TEARDOWN(mk)
 	hsm_t_detach_all();
 }
 
-TEST_F(mk, no_master_key_until_the_console_sets_one)
+/* Generous timeouts: a loaded build machine slows the emulated VM many times. */
+TEST_F_TIMEOUT(mk, no_master_key_until_the_console_sets_one, 300)
 {
 	struct hsm_session *s;
 	struct hsm_t_key k;
@@ -213,12 +214,12 @@ static void edge_cases(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, hsm_t_delete(self->fd, k.handle, &bs));
 }
 
-TEST_F(mk, firmware_2018)
+TEST_F_TIMEOUT(mk, firmware_2018, 300)
 {
 	edge_cases(_metadata, self, 2018);
 }
 
-TEST_F(mk, firmware_2019)
+TEST_F_TIMEOUT(mk, firmware_2019, 300)
 {
 	edge_cases(_metadata, self, 2019);
 	ASSERT_EQ(0, hsm_test_board_ctl(0, "set firmware 2018", NULL, 0));
@@ -238,7 +239,7 @@ static void json_str(const char *js, const char *key, char *val, size_t n)
 			 p + strlen(pat));
 }
 
-TEST_F(mk, board_identity_in_hsmctl)
+TEST_F_TIMEOUT(mk, board_identity_in_hsmctl, 300)
 {
 	char *out = self->out, id[64], token[64], kind[32];
 	size_t len = sizeof(self->out);
