@@ -41,8 +41,9 @@ int cmd_attach(struct cli *c, int argc, char **argv)
 		json_end(&j);
 	} else {
 		hsm_format_version(d.protocol_version, ver, sizeof(ver));
-		printf("%s attached on %s (protocol %s)\n", d.dev_name,
-		       d.tty_name[0] ? d.tty_name : pos[0], ver);
+		printf("%s attached on %s (protocol %s, id %s)\n", d.dev_name,
+		       d.tty_name[0] ? d.tty_name : pos[0], ver,
+		       d.board_id[0] ? d.board_id : "unknown");
 	}
 	return HSMCTL_EXIT_OK;
 }

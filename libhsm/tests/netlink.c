@@ -101,6 +101,25 @@ TEST(other_calls_without_module)
 	hsm_free_boards(NULL);
 }
 
+/* hsm_find_board() asks the kernel: without the module, -ENOENT. */
+TEST(find_board_without_module)
+{
+	uint32_t i = 77;
+	int ret = hsm_find_board("EMU00000", &i);
+
+	if (module_loaded()) {
+		/* No board in this process's view is guaranteed: no answer but these. */
+		EXPECT_TRUE(ret == 0 || ret == -ENODEV) TH_LOG("%d", ret);
+		return;
+	}
+	EXPECT_EQ(-ENOENT, ret);
+	EXPECT_EQ(-ENOENT, hsm_find_board("hsm0", &i));
+	EXPECT_EQ(77u, i);
+	/* Bad syntax is refused before the kernel is asked. */
+	EXPECT_EQ(-EINVAL, hsm_find_board("", &i));
+	EXPECT_EQ(-EINVAL, hsm_find_board(NULL, &i));
+}
+
 /* nlctrl's family dump: one message per registered family. */
 struct families {
 	int count;
