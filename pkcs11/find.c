@@ -83,6 +83,27 @@ static void narrow_search(const CK_ATTRIBUTE *t, CK_ULONG n, struct narrow *nw)
 	}
 }
 
+/* Whether the cache agrees with the board's filters for object @h. */
+static bool board_agrees(struct p11_slot *slot, CK_OBJECT_HANDLE h,
+			 const struct narrow *nw)
+{
+	CK_ATTRIBUTE t[2];
+	struct p11_object *o;
+	bool ok;
+	size_t i;
+
+	for (i = 0; i < nw->f.n_attrs; i++) {
+		t[i].type = nw->attrs[i].type;
+		t[i].pValue = (void *)nw->attrs[i].value;
+		t[i].ulValueLen = nw->attrs[i].len;
+	}
+	p11_lock(g.lock);
+	o = obj_lookup(slot->id, h);
+	ok = o && obj_matches(o, t, nw->f.n_attrs);
+	p11_unlock(g.lock);
+	return ok;
+}
+
 static int collect(const uint8_t uuid[HSM_UUID_LEN], void *arg)
 {
 	struct { uint8_t (*u)[HSM_UUID_LEN]; size_t n, max; } *c = arg;
@@ -159,6 +180,11 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
 			goto out;
 		}
 		rv = obj_refresh(slot, ps, h, false);
+		if (rv == CKR_OK && nw.f.n_attrs && !board_agrees(slot, h, &nw)) {
+			/* The board matched values the cache does not have:
+			 * changed elsewhere since it was read. */
+			rv = obj_refresh(slot, ps, h, true);
+		}
 		if (rv == CKR_OBJECT_HANDLE_INVALID) {
 			rv = CKR_OK;	/* deleted since the search */
 			continue;

@@ -332,7 +332,11 @@ CK_RV pool_get(struct p11_slot *slot, struct pool_session **out)
 				spare = ps;
 			continue;
 		}
-		if (ps->opening || ps->doomed)
+		if (ps->opening) {
+			live++;		/* counts against the pool size */
+			continue;
+		}
+		if (ps->doomed)
 			continue;
 		live++;
 		if (!best || ps->users < best->users)
