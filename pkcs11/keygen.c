@@ -217,8 +217,13 @@ static CK_RV parse(const CK_ATTRIBUTE *a, CK_ULONG n, bool is_private,
 			if (!b)
 				return CKR_ATTRIBUTE_VALUE_INVALID;
 			break;
+		case CKA_DERIVE:
+			/* Stored as asked (pkcs11-tool asks for it on EC
+			 * keys), like CKA_DECRYPT; no derive mechanism is
+			 * offered, so nothing can use it. */
+			break;
 		case CKA_SIGN_RECOVER: case CKA_VERIFY_RECOVER:
-		case CKA_DERIVE: case CKA_ALWAYS_AUTHENTICATE:
+		case CKA_ALWAYS_AUTHENTICATE:
 		case CKA_WRAP_WITH_TRUSTED: case CKA_TRUSTED:
 		case CKA_COPYABLE:
 			/* Nothing the board can do: only "false" is true. */

@@ -413,7 +413,7 @@ static CK_RV attr_value(const struct p11_object *o, CK_ATTRIBUTE_TYPE t,
 	case CKA_LOCAL:
 		BOOL(stored_bool(o, t, CK_FALSE));
 	case CKA_DERIVE:
-		BOOL(CK_FALSE);
+		BOOL(o->synth_public ? CK_FALSE : stored_bool(o, t, CK_FALSE));
 	case CKA_KEY_GEN_MECHANISM:
 		a = stored(o, t);
 		if (!a || !p11_get_ulong(a->value, a->len, &ul))

@@ -54,6 +54,7 @@ static struct seam_file files[MAX_FDS];
 static pthread_mutex_t seam_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t next_client = 0x1000;
 static atomic_uint service_ms, in_flight, max_in_flight;
+void (*seam_lazy_init)(void);
 
 /* ---- XDR -------------------------------------------------------------------- */
 
@@ -839,6 +840,16 @@ int ioctl(int fd, unsigned long cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (_IOC_TYPE(cmd) == CRYPTECH_HSM_IOC_MAGIC && seam_lazy_init) {
+		pthread_mutex_lock(&seam_lock);
+		if (seam_lazy_init) {
+			void (*init)(void) = seam_lazy_init;
+
+			seam_lazy_init = NULL;
+			init();
+		}
+		pthread_mutex_unlock(&seam_lock);
+	}
 	if (_IOC_TYPE(cmd) != CRYPTECH_HSM_IOC_MAGIC || fd < 0 || fd >= MAX_FDS ||
 	    (bi = board_of(fd)) < 0) {
 		if (!real)

@@ -26,6 +26,12 @@
  */
 int seam_board_add(const char *dir, const char *board_id);
 
+/*
+ * Called by the first cryptech_hsm ioctl while no board is live: lets a
+ * preloaded seam start its boards only in the processes that use them.
+ */
+extern void (*seam_lazy_init)(void);
+
 /* The device path of board @i (what HSM_PKCS11_DEVICES lists). */
 const char *seam_board_path(int i);
 
