@@ -63,6 +63,7 @@ if [ "$mode" != vm ]; then
 	run_suite emulator make -s -C emulator check
 	run_suite libhsm make -s -C libhsm check
 	run_suite hsmctl make -s -C hsmctl check
+	run_suite pkcs11 make -s -C pkcs11 check
 	run_suite vm-runner tests/vm/selftest
 fi
 
