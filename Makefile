@@ -61,16 +61,23 @@ $(KSELFTEST)/kselftest_harness.h:
 install: pkcs11
 	$(MAKE) -C pkcs11 install
 
-check: all
+# The test and demo targets install what they need first (as the README
+# says), then build: deps must be complete before anything is built, even
+# with -j, so the build is a sub-make.
+check: deps
+	@$(MAKE) --no-print-directory all
 	@tests/check.sh
 
-check-host: userspace
+check-host: deps
+	@$(MAKE) --no-print-directory userspace
 	@tests/check.sh --host-only
 
-check-vm: all
+check-vm: deps
+	@$(MAKE) --no-print-directory all
 	@tests/check.sh --vm-only
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@tests/demo.sh
 
 bench: all

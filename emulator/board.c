@@ -39,6 +39,7 @@ int board_init(struct board *b, const char *state_dir, char *err, size_t errlen)
 	b->lock_fd = -1;
 	b->pin_iterations = EMU_PIN_ITERATIONS;
 	atomic_store(&b->bad_pin_ms, EMU_DEFAULT_BAD_PIN_MS);
+	atomic_store(&b->firmware, EMU_FIRMWARE_2018);
 	b->token.token = true;
 	b->token.max = EMU_TOKEN_KEYS_MAX;
 	b->volatile_ks.max = EMU_VOLATILE_KEYS_MAX;

@@ -82,6 +82,15 @@ struct login {
 	uint32_t user;			/* HAL_USER_NONE when the entry is free */
 };
 
+/*
+ * Firmware generations: the protocol's main text (the 2018 snapshot, the
+ * default) and the later releases of its appendix A, which answer a few
+ * edge cases differently (GET_RANDOM of 0 bytes, zero-length output
+ * buffers, OPEN of the all-zero UUID).
+ */
+#define EMU_FIRMWARE_2018	2018
+#define EMU_FIRMWARE_2019	2019
+
 struct board {
 	pthread_mutex_t lock;
 	char *state_dir;
@@ -106,6 +115,8 @@ struct board {
 	uint32_t hash_counter;
 
 	/* knobs */
+	bool start_without_masterkey;	/* --no-masterkey: the MKM is wiped */
+	atomic_uint firmware;		/* EMU_FIRMWARE_2018 or _2019 */
 	atomic_uint bad_pin_ms;
 	atomic_uint service_ms[RPC_FUNC_COUNT];	/* simulated core time per function */
 

@@ -118,6 +118,12 @@ int control_set(struct server *s, const char *knob, const char *value, char *err
 		pthread_mutex_unlock(&b->lock);
 		return 0;
 	}
+	if (!strcmp(knob, "firmware")) {
+		if (strcmp(value, "2018") && strcmp(value, "2019"))
+			goto bad;
+		atomic_store(&b->firmware, (unsigned int)atoi(value));
+		return 0;
+	}
 	if (!strcmp(knob, "masterkey")) {
 		if (keystore_set_masterkey(b, value, err, errlen) < 0)
 			return -1;
@@ -128,6 +134,35 @@ int control_set(struct server *s, const char *knob, const char *value, char *err
 bad:
 	snprintf(err, errlen, "bad value '%s' for %s", value, knob);
 	return -1;
+}
+
+/*
+ * The board console's master key commands: "masterkey set [HEX64]" (a
+ * random key without one), "masterkey erase", "masterkey status".
+ */
+static void control_masterkey(struct server *s, int n, const char *sub, const char *arg,
+			      char *out, size_t outlen)
+{
+	struct board *b = s->board;
+	char err[256];
+	bool set;
+
+	if (!strcmp(sub, "status") && n == 2) {
+		pthread_mutex_lock(&b->lock);
+		set = b->kek_set;
+		pthread_mutex_unlock(&b->lock);
+		snprintf(out, outlen, "%s", set ? "set" : "not set");
+		return;
+	}
+	if ((!strcmp(sub, "set") && n <= 3) || (!strcmp(sub, "erase") && n == 2)) {
+		if (keystore_set_masterkey(b, !strcmp(sub, "erase") ? "erase" :
+					   n == 3 ? arg : "random", err, sizeof(err)) < 0)
+			snprintf(out, outlen, "error %s", err);
+		else
+			snprintf(out, outlen, "ok");
+		return;
+	}
+	snprintf(out, outlen, "error masterkey wants set [HEX64], erase or status");
 }
 
 void control_execute(struct server *s, const char *line, char *out, size_t outlen)
@@ -146,6 +181,8 @@ void control_execute(struct server *s, const char *line, char *out, size_t outle
 		snprintf(out, outlen, "ok");
 	} else if (!strcmp(cmd, "ping")) {
 		snprintf(out, outlen, "ok");
+	} else if (!strcmp(cmd, "masterkey") && n >= 2) {
+		control_masterkey(s, n, a1, a2, out, outlen);
 	} else if (!strcmp(cmd, "set") && n == 3) {
 		if (control_set(s, a1, a2, err, sizeof(err)) < 0)
 			snprintf(out, outlen, "error %s", err);
@@ -159,7 +196,8 @@ void control_execute(struct server *s, const char *line, char *out, size_t outle
 		snprintf(out, outlen, "ok");
 	} else if (!strcmp(cmd, "help")) {
 		snprintf(out, outlen,
-			 "commands: stats | keys | reboot | ping | disconnect | set KNOB VALUE; knobs: bad_pin_ms, "
+			 "commands: stats | keys | reboot | ping | disconnect | masterkey (set [HEX64]|erase|status) | "
+			 "set KNOB VALUE; knobs: firmware (2018|2019), bad_pin_ms, "
 			 "service_ms, service_ms.FUNC, stall_ms, disconnect_after, pin_iterations, "
 			 "rsa_keygen_stalls (0|1), baud, "
 			 "masterkey (erase|random|HEX64), {drop,corrupt,split,noise,wrong_handle}_next N, "

@@ -536,6 +536,10 @@ int keystore_load(struct board *b, char *err, size_t errlen)
 			goto out;
 		}
 		free(buf);
+		if (b->start_without_masterkey && unlink(mkm) < 0 && errno != ENOENT) {
+			snprintf(err, errlen, "cannot wipe %s: %s", mkm, strerror(errno));
+			goto out;
+		}
 		buf = read_file(mkm, &len, false);
 		if (buf && len == HAL_KEK_LEN) {
 			memcpy(b->kek, buf, HAL_KEK_LEN);
@@ -554,6 +558,10 @@ int keystore_load(struct board *b, char *err, size_t errlen)
 		 * every key wrapped under it); otherwise a new one is set.
 		 */
 		pin_factory(b);
+		if (b->start_without_masterkey && unlink(mkm) < 0 && errno != ENOENT) {
+			snprintf(err, errlen, "cannot wipe %s: %s", mkm, strerror(errno));
+			goto out;
+		}
 		buf = read_file(mkm, &len, false);
 		if (buf && len == HAL_KEK_LEN) {
 			memcpy(b->kek, buf, HAL_KEK_LEN);
@@ -561,12 +569,13 @@ int keystore_load(struct board *b, char *err, size_t errlen)
 			free(buf);
 			snprintf(err, errlen, "%s has a wrong length", mkm);
 			goto out;
-		} else {
+		} else if (!b->start_without_masterkey) {
 			RAND_bytes(b->kek, HAL_KEK_LEN);
 		}
 		free(buf);
-		b->kek_set = true;
-		if (save_mkm(b) < 0 || keystore_save_pins(b)) {
+		/* a freshly flashed board whose MKM is empty has none */
+		b->kek_set = !b->start_without_masterkey;
+		if ((b->kek_set && save_mkm(b) < 0) || keystore_save_pins(b)) {
 			snprintf(err, errlen, "cannot write to %s", b->state_dir);
 			goto out;
 		}

@@ -46,6 +46,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: cryptech-emu --state DIR (--unix PATH | --pty PATH | --serial DEV)\n"
 		"                    [--control PATH] [--workers N] [--bad-pin-delay MS]\n"
+		"                    [--no-masterkey] [--firmware 2018|2019]\n"
 		"                    [--set KNOB=VALUE]... [--quiet]\n"
 		"       cryptech-emu --control-cmd PATH 'COMMAND'...\n"
 		"See Documentation/emulator.rst for the knobs and the control protocol.\n");
@@ -63,6 +64,8 @@ int main(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "bad-pin-delay", required_argument, NULL, 'b' },
 		{ "set", required_argument, NULL, 'k' },
+		{ "no-masterkey", no_argument, NULL, 'M' },
+		{ "firmware", required_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -73,7 +76,8 @@ int main(int argc, char **argv)
 	long bad_pin = -1;
 	char **knobs = calloc((size_t)argc + 1, sizeof(char *));
 	int nknobs = 0, nports = 0, opt, rc = 0;
-	bool quiet = false;
+	bool quiet = false, no_masterkey = false;
+	const char *firmware = "2018";
 	static struct board board;
 	static struct server server;
 	struct transport tr;
@@ -98,6 +102,14 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'k': knobs[nknobs++] = optarg; break;
+		case 'M': no_masterkey = true; break;
+		case 'F':
+			if (strcmp(optarg, "2018") && strcmp(optarg, "2019")) {
+				fprintf(stderr, "cryptech-emu: --firmware wants 2018 or 2019\n");
+				return 2;
+			}
+			firmware = optarg;
+			break;
 		case 'q': quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -121,8 +133,13 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	if (board_init(&board, state, err, sizeof(err)) < 0 ||
-	    keystore_load(&board, err, sizeof(err)) < 0) {
+	if (board_init(&board, state, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cryptech-emu: %s\n", err);
+		return 1;
+	}
+	board.start_without_masterkey = no_masterkey;
+	atomic_store(&board.firmware, (unsigned int)atoi(firmware));
+	if (keystore_load(&board, err, sizeof(err)) < 0) {
 		fprintf(stderr, "cryptech-emu: %s\n", err);
 		return 1;
 	}

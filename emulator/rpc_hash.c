@@ -35,6 +35,11 @@ uint32_t rpc_hash_get_digest_algorithm_id(struct rpc_ctx *ctx)
 	di = digest_lookup(alg);
 	if (!di)
 		return HAL_ERROR_BAD_ARGUMENTS;
+	/* later firmware: len_max 0 asks for the length alone (appendix A) */
+	if (len_max == 0 && atomic_load(&ctx->board->firmware) >= EMU_FIRMWARE_2019) {
+		xdr_put_u32(&ctx->out, di->alg_id_len);
+		return HAL_OK;
+	}
 	if (len_max < di->alg_id_len)
 		return HAL_ERROR_RESULT_TOO_LONG;
 	xdr_put_opaque(&ctx->out, di->alg_id, di->alg_id_len);

@@ -22,6 +22,11 @@ uint32_t rpc_get_random(struct rpc_ctx *ctx)
 	err = xdr_get_u32(&ctx->in, &length);
 	if (err)
 		return err;
+	/* later firmware answers 0 bytes with an empty result (appendix A) */
+	if (length == 0 && atomic_load(&ctx->board->firmware) >= EMU_FIRMWARE_2019) {
+		xdr_put_opaque(&ctx->out, "", 0);
+		return HAL_OK;
+	}
 	if (length == 0 || length > HAL_RPC_MAX_OPAQUE_RESULT)
 		return HAL_ERROR_RPC_PACKET_OVERFLOW;
 	data = xdr_put_opaque_reserve(&ctx->out, length);

@@ -202,6 +202,14 @@ uint32_t rpc_pkey_load(struct rpc_ctx *ctx)
 	return load_der(ctx, session, der, len, flags);
 }
 
+static bool uuid_is_zero(const uint8_t *uuid)
+{
+	for (unsigned int i = 0; i < HAL_UUID_LEN; i++)
+		if (uuid[i])
+			return false;
+	return true;
+}
+
 uint32_t rpc_pkey_open(struct rpc_ctx *ctx)
 {
 	struct board *b = ctx->board;
@@ -235,6 +243,14 @@ uint32_t rpc_pkey_open(struct rpc_ctx *ctx)
 	if (!k) {
 		slot_free(s);
 		rc = HAL_ERROR_KEY_NOT_FOUND;
+		/*
+		 * The all-zero name is the PIN block's (§7.1): the 2018 token
+		 * keystore finds that block and refuses it as not a key block;
+		 * later firmware reports no such key.
+		 */
+		if (uuid_is_zero(uuid) &&
+		    atomic_load(&b->firmware) < EMU_FIRMWARE_2019)
+			rc = HAL_ERROR_KEYSTORE_WRONG_BLOCK_TYPE;
 		goto out;
 	}
 	memcpy(s->uuid, uuid, HAL_UUID_LEN);
@@ -489,8 +505,10 @@ uint32_t rpc_pkey_get_public_key(struct rpc_ctx *ctx)
 	GET(der_max);
 	if (der_max > HAL_RPC_MAX_OPAQUE_RESULT)
 		return HAL_ERROR_RPC_PACKET_OVERFLOW;
+	/* 2018: rpc_api.c refuses an empty buffer; later firmware: too small */
 	if (der_max == 0)
-		return HAL_ERROR_BAD_ARGUMENTS;
+		return atomic_load(&ctx->board->firmware) >= EMU_FIRMWARE_2019 ?
+			HAL_ERROR_RESULT_TOO_LONG : HAL_ERROR_BAD_ARGUMENTS;
 	rc = public_der(ctx->board, handle, &der, &len);
 	if (!rc && len > der_max)
 		rc = HAL_ERROR_RESULT_TOO_LONG;

@@ -84,9 +84,9 @@ static void stats_board_json(struct board *bd, struct sbuf *b)
 	emit(b, ",\"keys\":{\"token\":%u,\"volatile\":%u,\"token_max\":%u,\"volatile_max\":%u}",
 	     bd->token.n, bd->volatile_ks.n, bd->token.max, bd->volatile_ks.max);
 	emit(b, ",\"pkey_handles_open\":%u,\"hash_handles_open\":%u,\"masterkey\":%s,"
-	     "\"pin_iterations\":%u,\"bad_pin_ms\":%u,\"clients\":[",
+	     "\"pin_iterations\":%u,\"bad_pin_ms\":%u,\"firmware\":%u,\"clients\":[",
 	     pk, hash_slots_in_use(bd), bd->kek_set ? "true" : "false", bd->pin_iterations,
-	     atomic_load(&bd->bad_pin_ms));
+	     atomic_load(&bd->bad_pin_ms), atomic_load(&bd->firmware));
 	for (unsigned int i = 0; i < n; i++)
 		emit(b, "%s{\"client\":%u,\"user\":%u,\"pkey_handles\":%u,\"hash_handles\":%u,"
 		     "\"volatile_keys\":%u}", i ? "," : "", c[i].client, c[i].user, c[i].pkeys,

@@ -8,6 +8,8 @@
  */
 #include <string.h>
 
+#include <hsm/p11attr.h>
+
 #include "p11.h"
 
 /* What the module reads into its cache: everything it may have written. */
@@ -58,24 +60,22 @@ bool p11_is_bool_attr(CK_ATTRIBUTE_TYPE t)
 	}
 }
 
+/* libhsm's encoders (<hsm/p11attr.h>), shared with hsmctl. */
+_Static_assert(HSM_CKA_CLASS == CKA_CLASS && HSM_CKA_EC_POINT == CKA_EC_POINT &&
+	       HSM_CKK_EC == CKK_EC && HSM_CKO_PRIVATE_KEY == CKO_PRIVATE_KEY,
+	       "the shared numbers are PKCS#11's");
+
 void p11_put_ulong(unsigned char out[8], CK_ULONG v)
 {
-	int i;
-
-	for (i = 0; i < 8; i++)
-		out[i] = (unsigned char)((uint64_t)v >> (8 * i));
+	hsm_p11_put_ulong(out, (uint64_t)v);
 }
 
 bool p11_get_ulong(const void *p, size_t len, CK_ULONG *v)
 {
-	const unsigned char *b = p;
-	uint64_t x = 0;
-	int i;
+	uint64_t x;
 
-	if (len != 8)
+	if (hsm_p11_get_ulong(p, len, &x))
 		return false;
-	for (i = 7; i >= 0; i--)
-		x = x << 8 | b[i];
 	*v = (CK_ULONG)x;
 	return true;
 }

@@ -66,6 +66,13 @@ void p11_mutex_free(struct p11_mutex *m)
 	free(m);
 }
 
+void p11_mutex_forget(struct p11_mutex *m)
+{
+	/* No other thread exists in a forked child: the memory is free to
+	 * go, whatever state the parent's threads left the lock in. */
+	free(m);
+}
+
 void p11_lock(struct p11_mutex *m)
 {
 	if (use_app_locks)
@@ -146,7 +153,9 @@ static void teardown(bool inherited)
 	objects_free_all();
 	/* A parent's mutex may have been held by another of its threads
 	 * at fork time: the child leaves it alone. */
-	if (!inherited)
+	if (inherited)
+		p11_mutex_forget(g.lock);
+	else
 		p11_mutex_free(g.lock);
 	memset(&g, 0, sizeof(g));
 }

@@ -47,6 +47,8 @@ struct p11_mutex;
 
 int p11_mutex_new(struct p11_mutex **m);
 void p11_mutex_free(struct p11_mutex *m);
+/* A forked child's copy of the parent's lock: release it unused. */
+void p11_mutex_forget(struct p11_mutex *m);
 void p11_lock(struct p11_mutex *m);
 void p11_unlock(struct p11_mutex *m);
 

@@ -10,10 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-
-#include <linux/cryptech_hsm.h>
-
 #include "p11.h"
 
 void p11_pad(CK_UTF8CHAR *dst, size_t len, const char *src)
@@ -25,60 +21,46 @@ void p11_pad(CK_UTF8CHAR *dst, size_t len, const char *src)
 }
 
 /*
- * Label: "cryptech-" and the identity, cut to the 32 bytes PKCS#11 allows.
- * Identities are printable ASCII without spaces (USB serial numbers, or
- * "usb-1-1.2"), so the label needs no percent-encoding in a PKCS#11 URI.
- * Without an identity (a kernel that reports none) the device name stands
- * in: "cryptech-hsm0", stable only while boards attach in the same order.
+ * Label and serial: libhsm's, from the board identity (hsm_token_label(),
+ * hsm_token_serial(): "cryptech-" and the identity, no byte that would need
+ * percent-encoding in a PKCS#11 URI), so that hsmctl's URIs and the
+ * module's tokens agree. Without an identity (a kernel that reports none)
+ * the device name stands in: "cryptech-hsm0", serial "hsm0", stable only
+ * while boards attach in the same order.
  */
 void p11_token_label(const char *board_id, const char *dev_name,
 		     char label[33])
 {
-	snprintf(label, 33, "%s%s", P11_LABEL_PREFIX,
-		 board_id[0] ? board_id : dev_name);
+	if (!board_id[0] || hsm_token_label(board_id, label, 33) != 0)
+		snprintf(label, 33, "%s%s", P11_LABEL_PREFIX, dev_name);
 }
 
-/* Serial: the identity's last 16 bytes (its most specific part). */
 void p11_token_serial(const char *board_id, const char *dev_name,
 		      char serial[17])
 {
-	const char *id = board_id[0] ? board_id : dev_name;
-	size_t n = strlen(id);
-
-	snprintf(serial, 17, "%s", n > 16 ? id + n - 16 : id);
+	if (!board_id[0] || hsm_token_serial(board_id, serial, 17) != 0)
+		snprintf(serial, 17, "%s", dev_name);
 }
 
-/*
- * The board's identity from BOARD_INFO. Kernels before the identity was
- * added accept only the shorter struct: then the identity is "".
- */
+/* The board's identity, device name and protocol version (no request). */
 static int read_identity(const char *dev, char board_id[64], char dev_name[32],
 			 uint32_t *version)
 {
-	struct cryptech_hsm_board_info bi;
+	struct hsm_board_info bi;
 	struct hsm_session *s;
 	int ret;
 
 	ret = hsm_open(dev, &s);
 	if (ret)
 		return ret;
-	memset(&bi, 0, sizeof(bi));
-	bi.size = sizeof(bi);
-	if (ioctl(hsm_session_fd(s), CRYPTECH_HSM_IOC_BOARD_INFO, &bi) < 0) {
-		memset(&bi, 0, sizeof(bi));
-		bi.size = CRYPTECH_HSM_BOARD_INFO_SIZE_VER0;
-		if (ioctl(hsm_session_fd(s), CRYPTECH_HSM_IOC_BOARD_INFO,
-			  &bi) < 0) {
-			ret = -errno;
-			hsm_close(s);
-			return ret;
-		}
-		bi.board_id[0] = '\0';
-	}
+	ret = hsm_board_info(s, &bi);
 	hsm_close(s);
-	bi.board_id[sizeof(bi.board_id) - 1] = '\0';
-	snprintf(board_id, 64, "%s", bi.board_id);
-	snprintf(dev_name, 32, "hsm%u", bi.index);
+	if (ret)
+		return ret;
+	_Static_assert(sizeof(bi.board_id) == 64 && sizeof(bi.dev_name) == 32,
+		       "identity sizes");
+	memcpy(board_id, bi.board_id, 64);
+	memcpy(dev_name, bi.dev_name, 32);
 	*version = bi.protocol_version;
 	return 0;
 }
@@ -231,6 +213,9 @@ void slots_free_all(bool inherited)
 		if (!inherited) {
 			p11_mutex_free(s->pool_lock);
 			p11_mutex_free(s->login_lock);
+		} else {
+			p11_mutex_forget(s->pool_lock);
+			p11_mutex_forget(s->login_lock);
 		}
 		free(s);
 		g.slots[j] = NULL;

@@ -61,6 +61,7 @@ if [ "$mode" != vm ]; then
 	run_suite codec tests/host/codec_test
 	run_suite uapi-layout tests/host/uapi_layout_test
 	run_suite emulator make -s -C emulator check
+	run_suite self-contained tests/host/self_contained.sh
 	run_suite libhsm make -s -C libhsm check
 	run_suite hsmctl make -s -C hsmctl check
 	run_suite pkcs11 make -s -C pkcs11 check
@@ -89,6 +90,11 @@ if [ "$mode" != host ]; then
 			--board-cmd "$emu --bad-pin-delay 300" -- \
 			tests/kernel/run-group "$group_"
 	done
+	# A board as it leaves the factory (no master key until the console
+	# sets one) and both firmware generations (issue 7).
+	run_suite vm-masterkey tests/vm/run --timeout 600 \
+		--board-cmd "$emu --bad-pin-delay 300 --no-masterkey" -- \
+		tests/kernel/run-group masterkey
 	run_suite vm-races tests/vm/run --timeout 900 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group races

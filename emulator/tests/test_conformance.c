@@ -1332,6 +1332,132 @@ TEST_F(board, masterkey_missing_or_wrong)
 	emu_cleanup(&e2);
 }
 
+/*
+ * A freshly flashed board, or one whose MKM was wiped, has no master key:
+ * PINs work, key operations answer 32 until the console sets one.
+ */
+TEST(fresh_board_without_masterkey)
+{
+	static const char hex[] =
+		"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	uint8_t tok[16], sig[64];
+	uint32_t h, v = 99, siglen;
+	struct emu e, e2;
+	struct req r;
+	struct rep p;
+	char mkm[400];
+
+	ASSERT_EQ(0, emu_start(&e, NULL, "--no-masterkey", "--bad-pin-delay", "5", NULL));
+	snprintf(mkm, sizeof(mkm), "%s/mkm", e.state);
+	EXPECT_STREQ("not set", emu_control(&e, "masterkey status"));
+	EXPECT_NE(NULL, strstr(emu_control(&e, "stats"), "\"masterkey\":false"));
+	EXPECT_NE(0, access(mkm, F_OK));
+	/* LOGIN and SET_PIN work without it... */
+	ASSERT_EQ(0, bringup(&e));
+	ASSERT_EQ(0, cl_login(&e, USER, HAL_USER_NORMAL, USER_PIN));
+	req_init(&r, RPC_FUNC_GET_RANDOM, USER);
+	req_u32(&r, 32);
+	EXPECT_EQ(0, emu_call(&e, &r, &p));
+	/* ...key operations do not */
+	EXPECT_EQ(HAL_ERROR_MASTERKEY_NOT_SET, cl_gen_ec(&e, USER, HAL_CURVE_P256, DS | TOKEN, &h, tok));
+	EXPECT_EQ(HAL_ERROR_MASTERKEY_NOT_SET, cl_gen_ec(&e, USER, HAL_CURVE_P256, DS, &h, NULL));
+	/* the console's "masterkey set" */
+	EXPECT_STREQ("ok", emu_control(&e, "masterkey set"));
+	EXPECT_STREQ("set", emu_control(&e, "masterkey status"));
+	EXPECT_EQ(0, access(mkm, F_OK));
+	ASSERT_EQ(0, cl_gen_ec(&e, USER, HAL_CURVE_P256, DS | TOKEN, &h, tok));
+	EXPECT_EQ(0, cl_sign(&e, h, 0, abc_sha256, 32, 64, sig, &siglen));
+	EXPECT_EQ(0, emu_stop(&e));
+
+	/* it persists: a restart keeps the key usable */
+	ASSERT_EQ(0, emu_start(&e2, e.state, "--bad-pin-delay", "5", NULL));
+	ASSERT_EQ(0, cl_login(&e2, USER, HAL_USER_NORMAL, USER_PIN));
+	ASSERT_EQ(0, cl_open(&e2, USER, tok, &h));
+	EXPECT_EQ(0, cl_sign(&e2, h, 0, abc_sha256, 32, 64, sig, &siglen));
+	EXPECT_EQ(0, emu_stop(&e2));
+	emu_cleanup(&e2);
+
+	/* --no-masterkey on a used board: its MKM is wiped, keys and PINs stay */
+	ASSERT_EQ(0, emu_start(&e2, e.state, "--no-masterkey", "--bad-pin-delay", "5", NULL));
+	EXPECT_STREQ("not set", emu_control(&e2, "masterkey status"));
+	ASSERT_EQ(0, cl_login(&e2, USER, HAL_USER_NORMAL, USER_PIN));
+	ASSERT_EQ(0, cl_open(&e2, USER, tok, &h));
+	EXPECT_EQ(HAL_ERROR_MASTERKEY_NOT_SET, cl_sign(&e2, h, 0, abc_sha256, 32, 64, sig, &siglen));
+	EXPECT_EQ(0, cl_handle_op(&e2, RPC_FUNC_PKEY_GET_PUBLIC_KEY_LEN, h, &v));
+	EXPECT_EQ(0u, v);
+	/* a different key set from the console: the old keys no longer unwrap */
+	EXPECT_STREQ("ok", emu_control(&e2, "masterkey set %s", hex));
+	EXPECT_EQ(HAL_ERROR_KEYWRAP_BAD_MAGIC, cl_sign(&e2, h, 0, abc_sha256, 32, 64, sig, &siglen));
+	EXPECT_STREQ("ok", emu_control(&e2, "masterkey erase"));
+	EXPECT_STREQ("not set", emu_control(&e2, "masterkey status"));
+	EXPECT_EQ(0, strncmp("error", emu_control(&e2, "masterkey set 1234"), 5));
+	EXPECT_EQ(0, strncmp("error", emu_control(&e2, "masterkey wipe"), 5));
+	EXPECT_EQ(0, emu_stop(&e2));
+	emu_cleanup(&e2);
+	emu_cleanup(&e);
+}
+
+/* The edge cases later firmware (appendix A) answers differently. */
+static void firmware_edges(struct __test_metadata *_metadata, struct emu *e, int later)
+{
+	static const uint8_t zero[16];
+	struct req r;
+	struct rep p;
+	uint32_t h, n;
+
+	req_init(&r, RPC_FUNC_GET_RANDOM, USER);
+	req_u32(&r, 0);
+	if (later) {
+		ASSERT_EQ(0, emu_call(e, &r, &p));
+		EXPECT_NE(NULL, rep_opaque(&p, &n));
+		EXPECT_EQ(0u, n);
+	} else {
+		EXPECT_EQ(HAL_ERROR_RPC_PACKET_OVERFLOW, emu_call(e, &r, &p));
+	}
+	ASSERT_EQ(0, cl_gen_ec(e, USER, HAL_CURVE_P256, DS, &h, NULL));
+	req_init(&r, RPC_FUNC_PKEY_GET_PUBLIC_KEY, USER);
+	req_u32(&r, h);
+	req_u32(&r, 0);
+	EXPECT_EQ(later ? HAL_ERROR_RESULT_TOO_LONG : HAL_ERROR_BAD_ARGUMENTS, emu_call(e, &r, &p));
+	EXPECT_EQ(later ? HAL_ERROR_KEY_NOT_FOUND : HAL_ERROR_KEYSTORE_WRONG_BLOCK_TYPE,
+		  cl_open(e, USER, zero, &h));
+	req_init(&r, RPC_FUNC_HASH_GET_DIGEST_ALGORITHM_ID, USER);
+	req_u32(&r, HAL_DIGEST_SHA256);
+	req_u32(&r, 0);
+	if (later) {
+		ASSERT_EQ(0, emu_call(e, &r, &p));
+		EXPECT_EQ(15u, rep_u32(&p));	/* SHA-256 AlgorithmIdentifier */
+		EXPECT_EQ(16u, p.len);		/* a bare u32, no opaque */
+	} else {
+		EXPECT_EQ(HAL_ERROR_RESULT_TOO_LONG, emu_call(e, &r, &p));
+	}
+}
+
+TEST(firmware_generations)
+{
+	struct emu e;
+
+	ASSERT_EQ(0, emu_start(&e, NULL, "--bad-pin-delay", "5", NULL));
+	ASSERT_EQ(0, bringup(&e));
+	ASSERT_EQ(0, cl_login(&e, USER, HAL_USER_NORMAL, USER_PIN));
+	EXPECT_NE(NULL, strstr(emu_control(&e, "stats"), "\"firmware\":2018"));
+	firmware_edges(_metadata, &e, 0);
+	/* switched at run time, as a reflash would */
+	EXPECT_STREQ("ok", emu_control(&e, "set firmware 2019"));
+	EXPECT_NE(NULL, strstr(emu_control(&e, "stats"), "\"firmware\":2019"));
+	firmware_edges(_metadata, &e, 1);
+	EXPECT_EQ(0, strncmp("error", emu_control(&e, "set firmware 2020"), 5));
+	EXPECT_EQ(0, emu_stop(&e));
+	emu_cleanup(&e);
+
+	ASSERT_EQ(0, emu_start(&e, NULL, "--firmware", "2019", "--bad-pin-delay", "5", NULL));
+	ASSERT_EQ(0, bringup(&e));
+	ASSERT_EQ(0, cl_login(&e, USER, HAL_USER_NORMAL, USER_PIN));
+	firmware_edges(_metadata, &e, 1);
+	EXPECT_EQ(0, emu_stop(&e));
+	emu_cleanup(&e);
+}
+
 TEST(crash_loses_no_reported_key)
 {
 	/* pipeline many token key generations, SIGKILL mid-stream, check every reported key */

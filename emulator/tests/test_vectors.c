@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Replays ../shared/protocol/vectors/ against the emulator. The files are a
- * session against the genuine firmware code in a documented order, so each
+ * Replays tests/vectors/ (the protocol's captured vectors) against the
+ * emulator. The files are a session against the genuine firmware code in a documented order, so each
  * test replays every file up to its own on a fresh board. Reply bytes must be
  * equal except the fields marked [varies], which are checked for shape and
  * whose values are substituted into later requests (UUIDs, signatures).
@@ -16,7 +16,7 @@
 #include "xdr.h"
 
 #ifndef VECTOR_DIR
-#define VECTOR_DIR "../../shared/protocol/vectors"
+#define VECTOR_DIR "../tests/vectors"
 #endif
 
 static const char *const order[] = {

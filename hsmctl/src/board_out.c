@@ -6,9 +6,23 @@
 
 #include "board_out.h"
 
+const char *board_id_kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case HSM_BOARD_ID_USB_SERIAL:
+		return "usb-serial";
+	case HSM_BOARD_ID_USB_PATH:
+		return "usb-path";
+	case HSM_BOARD_ID_TTY:
+		return "tty";
+	default:
+		return "unknown";
+	}
+}
+
 void board_json(struct json *j, const struct hsm_board_desc *d)
 {
-	char ver[20], path[48];
+	char ver[20], path[48], label[HSM_TOKEN_LABEL_LEN];
 
 	hsm_format_version(d->protocol_version, ver, sizeof(ver));
 	snprintf(path, sizeof(path), "/dev/%s", d->dev_name);
@@ -17,6 +31,18 @@ void board_json(struct json *j, const struct hsm_board_desc *d)
 	json_kv_string(j, "device", d->dev_name);
 	json_kv_string(j, "path", path);
 	json_kv_string(j, "tty", d->tty_name);
+	/* null, not "", when the kernel reports no identity */
+	if (d->board_id[0]) {
+		json_kv_string(j, "board_id", d->board_id);
+		json_kv_string(j, "board_id_kind", board_id_kind_name(d->board_id_kind));
+	} else {
+		json_kv_null(j, "board_id");
+		json_kv_null(j, "board_id_kind");
+	}
+	if (hsm_token_label(d->board_id, label, sizeof(label)) == 0)
+		json_kv_string(j, "token", label);
+	else
+		json_kv_null(j, "token");
 	json_kv_string(j, "protocol", ver);
 	json_kv_u64(j, "protocol_version", d->protocol_version);
 	json_kv_string(j, "state", hsm_board_state_name(d->state));
@@ -34,12 +60,12 @@ void board_json(struct json *j, const struct hsm_board_desc *d)
 	json_object_end(j);
 }
 
-enum { COL_DEVICE, COL_TTY, COL_PROTOCOL, COL_STATE, COL_REQUESTS,
+enum { COL_DEVICE, COL_ID, COL_TTY, COL_PROTOCOL, COL_STATE, COL_REQUESTS,
        COL_ERRORS, COL_TIMEOUTS, COL_PROTO_ERR, COL_INFLIGHT, COL_SESSIONS,
        NCOLS };
 
 static const char *const headers[NCOLS] = {
-	"DEVICE", "TTY", "PROTOCOL", "STATE", "REQUESTS", "ERRORS",
+	"DEVICE", "ID", "TTY", "PROTOCOL", "STATE", "REQUESTS", "ERRORS",
 	"TIMEOUTS", "PROTO_ERR", "INFLIGHT", "SESSIONS",
 };
 
@@ -52,6 +78,7 @@ static void row_cells(const struct hsm_board_desc *d, char cells[NCOLS][72])
 	int c;
 
 	snprintf(cells[COL_DEVICE], 72, "%s", d->dev_name);
+	snprintf(cells[COL_ID], 72, "%s", d->board_id[0] ? d->board_id : "-");
 	snprintf(cells[COL_TTY], 72, "%s", d->tty_name[0] ? d->tty_name : "-");
 	hsm_format_version(d->protocol_version, cells[COL_PROTOCOL], 72);
 	snprintf(cells[COL_STATE], 72, "%s", hsm_board_state_name(d->state));
@@ -104,7 +131,21 @@ void board_details(FILE *f, const struct hsm_board_desc *d)
 	char ver[20];
 
 	hsm_format_version(d->protocol_version, ver, sizeof(ver));
+	char label[HSM_TOKEN_LABEL_LEN];
+
 	fprintf(f, "device:        %s (/dev/%s)\n", d->dev_name, d->dev_name);
+	if (!d->board_id[0])
+		fprintf(f, "board id:      unknown (this kernel reports none; name the board as %s)\n",
+			d->dev_name);
+	else
+		fprintf(f, "board id:      %s (%s)\n", d->board_id,
+			d->board_id_kind == HSM_BOARD_ID_USB_SERIAL ? "USB serial number" :
+			d->board_id_kind == HSM_BOARD_ID_USB_PATH ? "USB port: stable while it stays on that port" :
+			d->board_id_kind == HSM_BOARD_ID_TTY ? "tty name: not stable" : "unknown kind");
+	if (hsm_token_label(d->board_id, label, sizeof(label)) == 0)
+		fprintf(f, "token:         %s\n", label);
+	else
+		fprintf(f, "token:         - (no board id)\n");
 	fprintf(f, "tty:           %s\n", d->tty_name[0] ? d->tty_name : "-");
 	fprintf(f, "protocol:      %s (0x%08" PRIx32 ")\n", ver,
 		d->protocol_version);

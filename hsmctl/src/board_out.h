@@ -10,6 +10,9 @@
 
 #include "json.h"
 
+/* "usb-serial", "usb-path", "tty" or "unknown". */
+const char *board_id_kind_name(uint32_t kind);
+
 /* The board as a JSON object (the shape documented in hsmctl.rst). */
 void board_json(struct json *j, const struct hsm_board_desc *d);
 

@@ -53,6 +53,25 @@ int cli_device_path(const struct cli *c, const char *what, char *buf,
  */
 void cli_usage(const char *cmd, int to_stderr);
 
+/*
+ * Check @argv[1..] before getopt_long() sees it: long options must be
+ * spelt in full (getopt_long would take "--pin 1234" for "--pin-file
+ * 1234"), and --pin and -p are refused: PINs never come from the command
+ * line. Messages never repeat an option's value. @short_with_arg lists
+ * the short options that take a value; @stop_at_nonopt stops at the first
+ * non-option (the global options before the command). -1 or an exit code.
+ */
+struct option;
+int cli_check_options(const char *cmd, int argc, char **argv,
+		      const struct option *longopts, const char *short_with_arg,
+		      int stop_at_nonopt);
+
+/*
+ * @arg if it is a short lower-case word (a command, option or user name)
+ * or a path (starts with '/'), else a placeholder: what a user typed in the wrong place may be a PIN.
+ */
+const char *cli_shown(const char *arg);
+
 int cmd_attach(struct cli *c, int argc, char **argv);
 int cmd_detach(struct cli *c, int argc, char **argv);
 int cmd_list(struct cli *c, int argc, char **argv);

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include <hsm/hsm.h>
+#include <hsm/p11attr.h>
 
 #include "cli.h"
 #include "encode.h"
@@ -45,7 +46,7 @@ int cmd_key(struct cli *c, int argc, char **argv)
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (strcmp(argv[1], subcommands[i].name) == 0)
 			return subcommands[i].run(c, argc - 1, argv + 1);
-	return report_usage("key: unknown subcommand '%s'", argv[1]);
+	return report_usage("key: unknown subcommand '%s'", cli_shown(argv[1]));
 }
 
 /* ---- generate ----------------------------------------------------------- */
@@ -85,24 +86,13 @@ static int parse_bits(const char *s, unsigned int *bits)
 
 /*
  * The attributes of a generated private key, as the CrypTech PKCS#11
- * module stores them (protocol §7.8: CKA_* numbers, host-native values),
- * so the key is a PKCS#11 private key object its URI finds.
+ * module stores them (protocol §7.8, <hsm/p11attr.h>, shared with our
+ * PKCS#11 module), so the key is a PKCS#11 private key object its URI
+ * finds.
  */
-#define CKA_CLASS		0x000u
-#define CKA_TOKEN		0x001u
-#define CKA_PRIVATE		0x002u
-#define CKA_KEY_TYPE		0x100u
-#define CKA_SENSITIVE		0x103u
-#define CKA_SIGN		0x108u
-#define CKA_EXTRACTABLE		0x162u
-#define CKA_LOCAL		0x163u
-#define CKO_PRIVATE_KEY		3ul
-#define CKK_RSA			0ul
-#define CKK_EC			3ul
-
 struct gen_attrs {
-	unsigned long class, key_type;	/* CK_ULONG: the host's unsigned long */
-	unsigned char yes, no;
+	unsigned char class[HSM_P11_ULONG_LEN], key_type[HSM_P11_ULONG_LEN];
+	unsigned char yes[HSM_P11_BBOOL_LEN], no[HSM_P11_BBOOL_LEN];
 	struct hsm_attr a[10];
 	size_t n;
 };
@@ -110,20 +100,20 @@ struct gen_attrs {
 static void gen_attrs(struct gen_attrs *g, int rsa, uint32_t flags,
 		      const char *label, const unsigned char *id, size_t id_len)
 {
-	g->class = CKO_PRIVATE_KEY;
-	g->key_type = rsa ? CKK_RSA : CKK_EC;
-	g->yes = 1;
-	g->no = 0;
+	hsm_p11_put_ulong(g->class, HSM_CKO_PRIVATE_KEY);
+	hsm_p11_put_ulong(g->key_type, rsa ? HSM_CKK_RSA : HSM_CKK_EC);
+	hsm_p11_put_bbool(g->yes, 1);
+	hsm_p11_put_bbool(g->no, 0);
 	g->n = 0;
 #define ADD(t, l, v) (g->a[g->n++] = (struct hsm_attr){ (t), (uint32_t)(l), (v) })
-	ADD(CKA_CLASS, sizeof(g->class), &g->class);
-	ADD(CKA_KEY_TYPE, sizeof(g->key_type), &g->key_type);
-	ADD(CKA_TOKEN, 1, flags & HSM_KEY_F_TOKEN ? &g->yes : &g->no);
-	ADD(CKA_PRIVATE, 1, &g->yes);
-	ADD(CKA_SENSITIVE, 1, &g->yes);
-	ADD(CKA_SIGN, 1, &g->yes);
-	ADD(CKA_EXTRACTABLE, 1, flags & HSM_KEY_F_EXPORTABLE ? &g->yes : &g->no);
-	ADD(CKA_LOCAL, 1, &g->yes);
+	ADD(HSM_CKA_CLASS, sizeof(g->class), g->class);
+	ADD(HSM_CKA_KEY_TYPE, sizeof(g->key_type), g->key_type);
+	ADD(HSM_CKA_TOKEN, 1, flags & HSM_KEY_F_TOKEN ? g->yes : g->no);
+	ADD(HSM_CKA_PRIVATE, 1, g->yes);
+	ADD(HSM_CKA_SENSITIVE, 1, g->yes);
+	ADD(HSM_CKA_SIGN, 1, g->yes);
+	ADD(HSM_CKA_EXTRACTABLE, 1, flags & HSM_KEY_F_EXPORTABLE ? g->yes : g->no);
+	ADD(HSM_CKA_LOCAL, 1, g->yes);
 	if (label)
 		ADD(HSM_CKA_LABEL, strlen(label), label);
 	if (id)
@@ -131,7 +121,37 @@ static void gen_attrs(struct gen_attrs *g, int rsa, uint32_t flags,
 #undef ADD
 }
 
-enum { GEN_TOKEN = 1u << 0, GEN_EXPORTABLE = 1u << 1 };
+enum { GEN_TOKEN = 1u << 0, GEN_EXPORTABLE = 1u << 1, GEN_ALLOW_DUP = 1u << 6 };	/* the bit of its place in opts[] */
+
+/*
+ * A label names a key in "label:TEXT" and in PKCS#11 URIs: refuse one
+ * already in use (visible to this login) unless the caller insists.
+ * -1 or an exit code.
+ */
+static int label_unused(struct keysess *k, const char *cmd, const char *label)
+{
+	struct hsm_attr a = { HSM_CKA_LABEL, (uint32_t)strlen(label), label };
+	struct hsm_match_filter f = { .attrs = &a, .n_attrs = 1 };
+	uint8_t (*found)[HSM_UUID_LEN];
+	char what[200], text[HSM_UUID_STR_LEN];
+	uint32_t st = 0;
+	size_t n;
+	int ret;
+
+	ret = hsm_match_all(k->s, &f, &found, &n, &st);
+	if (ret) {
+		snprintf(what, sizeof(what), "%s: looking for keys labelled '%.100s'",
+			 cmd, label);
+		return report_failure(what, ret, st, NULL, NULL);
+	}
+	if (n == 0)
+		return -1;
+	hsm_uuid_format(found[0], text, sizeof(text));
+	free(found);
+	fprintf(stderr, "hsmctl: %s: the label '%s' is already used on %s (key %s%s); choose another label, or give --allow-duplicate-label (label:%s would then name several keys)\n",
+		cmd, label, k->dev_name, text, n > 1 ? " and others" : "", label);
+	return HSMCTL_EXIT_FAILED;
+}
 
 /* Print one key, as "info" does. */
 static void print_key(const struct cli *c, const struct key_desc *d)
@@ -154,12 +174,14 @@ int key_generate(struct cli *c, int argc, char **argv)
 		{ "token", NULL }, { "exportable", NULL },
 		{ "label", &label }, { "id", &id_hex },
 		{ "user", &user_opt }, { "pin-file", &pin_file },
+		{ "allow-duplicate-label", NULL },
 		{ NULL, NULL },
 	};
 	const char *cmd = "key generate";
 	unsigned char *id = NULL;
 	uint8_t uuid[HSM_UUID_LEN];
-	char *pos[2], what[256], token[64], text[HSM_UUID_STR_LEN];
+	char *pos[2], what[256], tokbuf[HSM_TOKEN_LABEL_LEN], text[HSM_UUID_STR_LEN];
+	const char *token;
 	uint32_t curve = 0, user, flags, handle, st = 0;
 	unsigned int bits = 0, oflags;
 	struct gen_attrs ga;
@@ -191,12 +213,20 @@ int key_generate(struct cli *c, int argc, char **argv)
 		return report_usage("%s: --id must be 1 to %d bytes of hex, not '%s'",
 				    cmd, ID_MAX, id_hex);
 	}
-	ret = keysess_user(cmd, "--user", user_opt, HSM_USER_NORMAL, &user);
+	ret = keysess_key_user(cmd, user_opt, &user);
 	if (ret < 0)
 		ret = keysess_open(c, cmd, user, pin_file, &k);
 	if (ret >= 0) {
 		free(id);
 		return ret;
+	}
+	if (label && !(oflags & GEN_ALLOW_DUP)) {
+		ret = label_unused(&k, cmd, label);
+		if (ret >= 0) {
+			keysess_close(&k);
+			free(id);
+			return ret;
+		}
 	}
 
 	flags = HSM_KEY_F_SIGN;
@@ -224,7 +254,7 @@ int key_generate(struct cli *c, int argc, char **argv)
 		hsm_delete_key(k.s, handle, &st2);
 		goto fail;
 	}
-	keysess_token(&k, token, sizeof(token));
+	token = keysess_token(&k, tokbuf, sizeof(tokbuf));
 	ret = key_describe(k.s, handle, token, &d, &st);
 	if (ret) {
 		hsm_uuid_format(uuid, text, sizeof(text));
@@ -304,7 +334,8 @@ int key_list(struct cli *c, int argc, char **argv)
 	const char *cmd = "key list";
 	struct hsm_match_filter f = { 0 };
 	struct listing l = { 0 };
-	char *pos[1], what[256], token[64];
+	char *pos[1], what[256], tokbuf[HSM_TOKEN_LABEL_LEN];
+	const char *token;
 	unsigned int oflags;
 	struct keysess k;
 	uint32_t user;
@@ -320,13 +351,13 @@ int key_list(struct cli *c, int argc, char **argv)
 		f.mask = HSM_KEY_F_TOKEN;
 		f.flags = oflags & LIST_TOKEN ? HSM_KEY_F_TOKEN : 0;
 	}
-	ret = keysess_user(cmd, "--user", user_opt, HSM_USER_NORMAL, &user);
+	ret = keysess_key_user(cmd, user_opt, &user);
 	if (ret < 0)
 		ret = keysess_open(c, cmd, user, pin_file, &k);
 	if (ret >= 0)
 		return ret;
 
-	keysess_token(&k, token, sizeof(token));
+	token = keysess_token(&k, tokbuf, sizeof(tokbuf));
 	l.k = &k;
 	l.token = token;
 	ret = hsm_match(k.s, &f, list_one, &l, &l.st);
@@ -383,14 +414,15 @@ int key_info(struct cli *c, int argc, char **argv)
 	const char *cmd = "key info", *ref;
 	struct keysess k;
 	struct key_desc d;
-	char what[128], token[64];
+	char what[128], tokbuf[HSM_TOKEN_LABEL_LEN];
+	const char *token;
 	uint32_t handle, st = 0;
 	int ret;
 
 	ret = open_named_key(c, cmd, argc, argv, &k, &handle, &ref);
 	if (ret >= 0)
 		return ret;
-	keysess_token(&k, token, sizeof(token));
+	token = keysess_token(&k, tokbuf, sizeof(tokbuf));
 	ret = key_describe(k.s, handle, token, &d, &st);
 	keysess_close(&k);
 	if (ret) {

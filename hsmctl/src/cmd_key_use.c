@@ -235,6 +235,18 @@ int key_sign(struct cli *c, int argc, char **argv)
 		}
 		h = hash_by_len(dlen);
 	}
+	/* A missing input is the caller's mistake (2), board or not. */
+	if (in && strcmp(in, "-") != 0) {
+		int fd = open(in, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			fprintf(stderr, "hsmctl: %s: cannot read --in %s: %s\n",
+				cmd, in, strerror(errno));
+			free(digest);
+			return HSMCTL_EXIT_USAGE;
+		}
+		close(fd);
+	}
 	ret = keysess_open_named(c, cmd, n ? pos[0] : NULL, user_opt, pin_file,
 				 &k, &handle);
 	if (ret >= 0) {

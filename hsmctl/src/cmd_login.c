@@ -93,6 +93,10 @@ int cmd_set_pin(struct cli *c, int argc, char **argv)
 				    hsm_user_name(as), hsm_user_name(user));
 	if (pin_file && new_file && strcmp(pin_file, new_file) == 0)
 		return report_usage("set-pin: --pin-file and --new-pin-file name the same file");
+	snprintf(who, sizeof(who), "new %s", hsm_user_name(user));
+	ret = pin_file_check(new_file, who);
+	if (ret >= 0)
+		return ret;
 
 	ret = keysess_open(c, "set-pin", as, pin_file, &k);
 	if (ret >= 0)

@@ -43,7 +43,7 @@ static const struct command commands[] = {
 	{ "key", cmd_key, "SUBCOMMAND ...",
 	  "generate, list, inspect, use and delete keys",
 	  "  key generate (rsa BITS | ec p256|p384|p521) [--token] [--exportable]\n"
-	  "               [--label TEXT] [--id HEX]\n"
+	  "               [--label TEXT] [--id HEX] [--allow-duplicate-label]\n"
 	  "  key list [--token|--session]\n"
 	  "  key info KEY\n"
 	  "  key pubkey KEY [--pem|--der]\n"
@@ -51,12 +51,14 @@ static const struct command commands[] = {
 	  "               [--hex|--raw]\n"
 	  "  key delete KEY\n"
 	  "KEY is a UUID or label:TEXT. Every subcommand logs in first:\n"
-	  "  --user user|so|wheel   the user (default user; wheel also sees other\n"
-	  "                         sessions' keys)\n"
+	  "  --user user|wheel      the user (default user; wheel also sees other\n"
+	  "                         sessions' keys; so cannot use keys)\n"
 	  "  --pin-file FILE        the PIN (else $HSMCTL_PIN or a prompt)\n"
 	  "Keys are generated with the sign usage and printed with their PKCS#11\n"
-	  "URI (token \"Cryptech HSM hsmN\"). Without --token a key lives only as\n"
-	  "long as the hsmctl command.\n" },
+	  "URI, whose token is the board's token label (cryptech-BOARDID, see\n"
+	  "'hsmctl info'). A label already used on the board is refused unless\n"
+	  "--allow-duplicate-label. Without --token a key lives only as long as\n"
+	  "the hsmctl command.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -68,6 +70,48 @@ const struct command *find_command(const char *name)
 		if (strcmp(cmd->name, name) == 0)
 			return cmd;
 	return NULL;
+}
+
+static const char dev_help[] =
+	"DEV is hsmN, /dev/hsmN, N, the board's id or its token label (see\n"
+	"'hsmctl list'); without one, the only attached board.\n";
+
+/*
+ * The help of one subcommand ("key sign"): its lines of the command's
+ * details (the line starting "  key sign" and the indented ones after it)
+ * and the details' closing paragraph. 0 when there is no such line.
+ */
+static int sub_usage(FILE *f, const struct command *cmd, const char *name)
+{
+	const char *d = cmd->details, *line, *tail;
+	size_t nlen = strlen(name);
+	int found = 0, in = 0;
+
+	/* The closing paragraph: from the first line not indented. */
+	for (tail = d; *tail && tail[0] == ' '; tail = strchr(tail, '\n') + 1)
+		;
+	for (line = d; line < tail; line = strchr(line, '\n') + 1)
+		if (strncmp(line + 2, name, nlen) == 0 &&
+		    (line[2 + nlen] == ' ' || line[2 + nlen] == '\n'))
+			found = 1;
+	if (!found)
+		return 0;
+	fprintf(f, "usage: hsmctl [--json] [-d DEV] ");
+	for (line = d; line < tail; line = strchr(line, '\n') + 1) {
+		int len = (int)(strchr(line, '\n') - line);
+
+		if (strncmp(line + 2, name, nlen) == 0 &&
+		    (line[2 + nlen] == ' ' || line[2 + nlen] == '\n')) {
+			in = 1;
+			fprintf(f, "%.*s\n", len - 2, line + 2);
+		} else if (in && strncmp(line, "     ", 5) == 0) {
+			fprintf(f, "%.*s\n", len - 2, line + 2);
+		} else {
+			in = 0;
+		}
+	}
+	fprintf(f, "\n%s.\n%s%s", cmd->summary, tail, dev_help);
+	return 1;
 }
 
 void cli_usage(const char *name, int to_stderr)
@@ -82,10 +126,13 @@ void cli_usage(const char *name, int to_stderr)
 		cmd = find_command(first);
 	}
 
+	if (cmd && name[strlen(first)] == ' ' && sub_usage(f, cmd, name))
+		return;
 	if (cmd) {
-		fprintf(f, "usage: hsmctl [--json] [-d DEV] %s %s\n\n%s.\n%s",
-			cmd->name, cmd->args, cmd->summary, cmd->details);
-		fprintf(f, "DEV is hsmN, /dev/hsmN or N; without one, the only attached board.\n");
+		fprintf(f, "usage: hsmctl [--json] [-d DEV] %s%s%s\n\n%s.\n%s",
+			cmd->name, *cmd->args ? " " : "", cmd->args, cmd->summary,
+			cmd->details);
+		fprintf(f, "%s", dev_help);
 		return;
 	}
 	fprintf(f,
@@ -103,8 +150,8 @@ void cli_usage(const char *name, int to_stderr)
 	fprintf(f,
 		"\nOptions:\n"
 		"  --json            machine-readable output on stdout\n"
-		"  -d, --device DEV  the board (hsmN, /dev/hsmN or N); default: the\n"
-		"                    only attached board\n"
+		"  -d, --device DEV  the board (hsmN, /dev/hsmN, N, its id or its token\n"
+		"                    label); default: the only attached board\n"
 		"  -h, --help        this help, or a command's with COMMAND -h\n"
 		"  --version         print the version\n\n"
 		"Exit status: 0 ok, 1 failed, 2 usage error, 3 no such device or board\n"

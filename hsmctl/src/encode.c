@@ -141,25 +141,31 @@ int pct_append(char *out, size_t cap, const unsigned char *p, size_t n,
 char *pkcs11_uri(const char *token, const unsigned char *label,
 		 size_t label_len, const unsigned char *id, size_t id_len)
 {
-	size_t cap = 64 + 3 * (strlen(token) + label_len + id_len);
+	size_t cap = 64 + 3 * ((token ? strlen(token) : 0) + label_len + id_len);
 	char *u = malloc(cap);
-	int err;
+	const char *sep = "";
+	int err = 0;
 
 	if (!u)
 		return NULL;
-	strcpy(u, "pkcs11:token=");
-	err = pct_append(u, cap, (const unsigned char *)token, strlen(token), 0);
+	strcpy(u, "pkcs11:");
+	if (token) {
+		strcat(u, "token=");
+		err = pct_append(u, cap, (const unsigned char *)token, strlen(token), 0);
+		sep = ";";
+	}
 	if (!err && label) {
-		strcat(u, ";object=");
+		strcat(u, sep);
+		strcat(u, "object=");
 		err = pct_append(u, cap, label, label_len, 0);
 	}
 	if (!err && id) {
-		strcat(u, ";id=");
+		strcat(u, token || label ? ";id=" : "id=");
 		/* An id is binary: always %XX, as RFC 7512's examples do. */
 		err = pct_append(u, cap, id, id_len, 1);
 	}
 	if (!err)
-		strcat(u, ";type=private");
+		strcat(u, token || label || id ? ";type=private" : "type=private");
 	if (err) {
 		free(u);
 		return NULL;

@@ -32,7 +32,8 @@ int pct_append(char *out, size_t cap, const unsigned char *p, size_t n,
 
 /*
  * The RFC 7512 URI of a private key: "pkcs11:token=TOKEN;object=LABEL;
- * id=%XX..;type=private" (object and id only when @label / @id are given).
+ * id=%XX..;type=private" (token, object and id only when @token, @label /
+ * @id are given).
  * Returns a malloc()ed string or NULL.
  */
 char *pkcs11_uri(const char *token, const unsigned char *label,

@@ -20,6 +20,11 @@ enum hsmctl_exit {
 	HSMCTL_EXIT_NO_KEY = 7,		/* no key with that UUID or label */
 };
 
+/* Board status codes hsmctl explains (protocol §6.1). */
+#define HSMCTL_STATUS_PIN_INCORRECT		24
+#define HSMCTL_STATUS_FORBIDDEN			26
+#define HSMCTL_STATUS_MASTERKEY_NOT_SET		32
+
 /* The exit code for a failure with errno -@err and board status @status. */
 int hsmctl_exit_code(int err, uint32_t board_status);
 

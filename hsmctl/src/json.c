@@ -162,3 +162,15 @@ void json_kv_bool(struct json *j, const char *key, int v)
 	json_key(j, key);
 	json_bool(j, v);
 }
+
+void json_null(struct json *j)
+{
+	before_item(j);
+	fputs("null", j->f);
+}
+
+void json_kv_null(struct json *j, const char *key)
+{
+	json_key(j, key);
+	json_null(j);
+}

@@ -36,6 +36,8 @@ void json_end(struct json *j);
 void json_kv_string(struct json *j, const char *key, const char *s);
 void json_kv_u64(struct json *j, const char *key, uint64_t v);
 void json_kv_bool(struct json *j, const char *key, int v);
+void json_null(struct json *j);
+void json_kv_null(struct json *j, const char *key);
 
 /*
  * Length of the valid UTF-8 sequence at @s (1..4), or 0 if the bytes there

@@ -178,10 +178,11 @@ void key_details(FILE *f, const struct key_desc *d)
 	free(id);
 }
 
-enum { COL_UUID, COL_TYPE, COL_SIZE, COL_FLAGS, COL_LABEL, COL_ID, NCOLS };
+enum { COL_UUID, COL_TYPE, COL_SIZE, COL_FLAGS, COL_LABEL, COL_ID, COL_URI,
+       NCOLS };
 
 static const char *const headers[NCOLS] = {
-	"UUID", "TYPE", "SIZE", "FLAGS", "LABEL", "ID",
+	"UUID", "TYPE", "SIZE", "FLAGS", "LABEL", "ID", "URI",
 };
 
 static void cells(const struct key_desc *d, char *c[NCOLS])
@@ -197,6 +198,7 @@ static void cells(const struct key_desc *d, char *c[NCOLS])
 	c[COL_FLAGS] = strdup(flags[0] ? flags : "-");
 	c[COL_LABEL] = label_text(d);
 	c[COL_ID] = id_text(d);
+	c[COL_URI] = strdup(d->uri);
 }
 
 static void print_row(FILE *f, char *const *c, const size_t *w)

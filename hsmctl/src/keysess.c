@@ -22,7 +22,21 @@ int keysess_user(const char *cmd, const char *opt, const char *name,
 	if (hsm_user_parse(name, user) == 0)
 		return -1;
 	return report_usage("%s: %s must be user, so or wheel, not '%s'", cmd,
-			    opt, name);
+			    opt, cli_shown(name));
+}
+
+int keysess_key_user(const char *cmd, const char *name, uint32_t *user)
+{
+	int ret = keysess_user(cmd, "--user", name, HSM_USER_NORMAL, user);
+
+	if (ret >= 0)
+		return ret;
+	if (*user == HSM_USER_SO) {
+		fprintf(stderr, "hsmctl: %s: the so user cannot use keys: it may only set the user PIN (log in with --user user, or wheel)\n",
+			cmd);
+		return HSMCTL_EXIT_PERMISSION;
+	}
+	return -1;
 }
 
 int keysess_open(struct cli *c, const char *cmd, uint32_t user,
@@ -36,6 +50,11 @@ int keysess_open(struct cli *c, const char *cmd, uint32_t user,
 
 	memset(k, 0, sizeof(*k));
 	k->user = user;
+	if (user != HSM_USER_NONE) {
+		ret = pin_file_check(pin_file, hsm_user_name(user));
+		if (ret >= 0)
+			return ret;
+	}
 	ret = cli_device_path(c, cmd, k->dev, sizeof(k->dev));
 	if (ret >= 0)
 		return ret;
@@ -53,6 +72,7 @@ int keysess_open(struct cli *c, const char *cmd, uint32_t user,
 				      ret == -ENOTTY ? "not a cryptech_hsm device?" : NULL);
 	}
 	snprintf(k->dev_name, sizeof(k->dev_name), "%s", info.dev_name);
+	snprintf(k->board_id, sizeof(k->board_id), "%s", info.board_id);
 	if (user == HSM_USER_NONE)
 		return -1;
 
@@ -65,10 +85,17 @@ int keysess_open(struct cli *c, const char *cmd, uint32_t user,
 	ret = hsm_login(k->s, user, pin.buf, pin.len, &st);
 	pin_wipe(&pin);
 	if (ret) {
+		char hint[200] = "";
+
 		snprintf(what, sizeof(what), "%s: login as %s on %s", cmd,
 			 hsm_user_name(user), k->dev);
+		/* The board cannot tell a wrong PIN from one never set. */
+		if (st == HSMCTL_STATUS_PIN_INCORRECT && user != HSM_USER_WHEEL)
+			snprintf(hint, sizeof(hint),
+				 "the %s PIN may also be unset: a fresh board has only the wheel PIN; set it with 'hsmctl set-pin --user %s'",
+				 hsm_user_name(user), hsm_user_name(user));
 		keysess_close(k);
-		return report_failure(what, ret, st, NULL, NULL);
+		return report_failure(what, ret, st, NULL, *hint ? hint : NULL);
 	}
 	return -1;
 }
@@ -79,9 +106,12 @@ void keysess_close(struct keysess *k)
 	k->s = NULL;
 }
 
-void keysess_token(const struct keysess *k, char *buf, size_t len)
+const char *keysess_token(const struct keysess *k, char *buf, size_t len)
 {
-	snprintf(buf, len, "Cryptech HSM %s", k->dev_name);
+	/* The label of the stable identity; none without one (older kernel). */
+	if (hsm_token_label(k->board_id, buf, len) != 0)
+		return NULL;
+	return buf;
 }
 
 int keyref_check(const char *cmd, const char *ref)
@@ -95,8 +125,15 @@ int keyref_check(const char *cmd, const char *ref)
 			return report_usage("%s: empty label in '%s'", cmd, ref);
 		return -1;
 	}
-	if (hsm_uuid_parse(ref, uuid) == 0)
+	if (hsm_uuid_parse(ref, uuid) == 0) {
+		static const uint8_t nil[HSM_UUID_LEN];
+
+		/* Firmware generations answer it differently (43 or 21). */
+		if (memcmp(uuid, nil, sizeof(nil)) == 0)
+			return report_usage("%s: the all-zero UUID is the board's PIN block, never a key",
+					    cmd);
 		return -1;
+	}
 	return report_usage("%s: not a key name: '%s' (expected a UUID such as 6ba7b810-9dad-41d1-80b4-00c04fd430c8, or label:TEXT)",
 			    cmd, ref);
 }
@@ -180,7 +217,7 @@ int keysess_open_named(struct cli *c, const char *cmd, const char *ref,
 
 	ret = keyref_check(cmd, ref);
 	if (ret < 0)
-		ret = keysess_user(cmd, "--user", user_opt, HSM_USER_NORMAL, &user);
+		ret = keysess_key_user(cmd, user_opt, &user);
 	if (ret < 0)
 		ret = keysess_open(c, cmd, user, pin_file, k);
 	if (ret >= 0)

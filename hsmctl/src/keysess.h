@@ -20,12 +20,19 @@ struct keysess {
 	struct hsm_session *s;
 	char dev[4096];		/* the node opened, for messages */
 	char dev_name[32];	/* "hsmN", from the board */
+	char board_id[64];	/* its stable identity, "" if unknown */
 	uint32_t user;
 };
 
 /* Parse --user/--as: "user", "so" or "wheel"; NULL gives @dflt. */
 int keysess_user(const char *cmd, const char *opt, const char *name,
 		 uint32_t dflt, uint32_t *user);
+
+/*
+ * --user of a key command (default user): so is refused with the reason
+ * (it cannot use keys), exit status 4. -1 or an exit code.
+ */
+int keysess_key_user(const char *cmd, const char *name, uint32_t *user);
 
 /*
  * Open the board's device and, unless @user is HSM_USER_NONE, log in as
@@ -57,7 +64,12 @@ int keysess_open_named(struct cli *c, const char *cmd, const char *ref,
 		       const char *user_opt, const char *pin_file,
 		       struct keysess *k, uint32_t *handle);
 
-/* The token label the PKCS#11 URIs name: "Cryptech HSM hsmN". */
-void keysess_token(const struct keysess *k, char *buf, size_t len);
+/*
+ * The PKCS#11 token label of the session's board (hsm_token_label() of its
+ * board_id, e.g. "cryptech-EMU00000") in @buf of at least
+ * HSM_TOKEN_LABEL_LEN bytes, or NULL when the kernel reports no identity:
+ * URIs then name no token.
+ */
+const char *keysess_token(const struct keysess *k, char *buf, size_t len);
 
 #endif /* HSMCTL_KEYSESS_H */

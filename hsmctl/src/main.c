@@ -47,6 +47,9 @@ int main(int argc, char **argv)
 	int opt;
 
 	opterr = 0;
+	opt = cli_check_options(NULL, argc, argv, longopts, "d", 1);
+	if (opt >= 0)
+		return opt;
 	/* '+': stop at the command; its own options are parsed later. */
 	while ((opt = getopt_long(argc, argv, "+:d:h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -67,9 +70,12 @@ int main(int argc, char **argv)
 			return report_usage("option '%s' needs an argument",
 					    argv[optind - 1]);
 		default:
-			if (optopt)
-				return report_usage("unknown option '-%c'", optopt);
-			return report_usage("unknown option '%s'", argv[optind - 1]);
+			if (optopt) {
+				char o[2] = { (char)optopt, 0 };
+
+				return report_usage("unknown option '-%s'", cli_shown(o));
+			}
+			return report_usage("unknown option");
 		}
 	}
 	if (optind >= argc) {
@@ -78,12 +84,13 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[optind], "help") == 0) {
 		if (optind + 1 < argc && !find_command(argv[optind + 1]))
-			return report_usage("unknown command '%s'", argv[optind + 1]);
+			return report_usage("unknown command '%s'",
+					    cli_shown(argv[optind + 1]));
 		cli_usage(optind + 1 < argc ? argv[optind + 1] : NULL, 0);
 		return finish_output(HSMCTL_EXIT_OK);
 	}
 	cmd = find_command(argv[optind]);
 	if (!cmd)
-		return report_usage("unknown command '%s'", argv[optind]);
+		return report_usage("unknown command '%s'", cli_shown(argv[optind]));
 	return finish_output(cmd->run(&c, argc - optind, argv + optind));
 }

@@ -46,6 +46,19 @@ static int bad_file(const char *who, const char *file, int err)
 	return HSMCTL_EXIT_USAGE;
 }
 
+int pin_file_check(const char *file, const char *who)
+{
+	int fd;
+
+	if (!file)
+		return -1;
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return bad_file(who, file, errno);
+	close(fd);
+	return -1;
+}
+
 static int from_file(struct pin *p, const char *file, const char *who)
 {
 	char what[4200];
@@ -143,7 +156,8 @@ static int prompt_line(int tty, const char *prompt, struct pin *p)
 	return ret;
 }
 
-static int from_tty(struct pin *p, const char *who, int confirm)
+static int from_tty(struct pin *p, const char *who, const char *env,
+		    int confirm)
 {
 	char prompt[128];
 	struct pin again;
@@ -151,8 +165,9 @@ static int from_tty(struct pin *p, const char *who, int confirm)
 
 	tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (tty < 0)
-		return report_usage("no %s PIN: give --pin-file FILE or set the environment, or run on a terminal",
-				    who);
+		return report_usage("no %s PIN: give %s FILE, set %s, or run on a terminal to be asked",
+				    who, env && strstr(env, "NEW") ? "--new-pin-file" : "--pin-file",
+				    env ? env : "HSMCTL_PIN");
 	snprintf(prompt, sizeof(prompt), "%s PIN: ", who);
 	ret = prompt_line(tty, prompt, p);
 	if (!ret && check_len(p, who, "the terminal") >= 0) {
@@ -193,5 +208,5 @@ int pin_read(struct pin *p, const char *file, const char *env,
 		snprintf(src, sizeof(src), "$%s", env);
 		return check_len(p, who, src);
 	}
-	return from_tty(p, who, confirm);
+	return from_tty(p, who, env, confirm);
 }

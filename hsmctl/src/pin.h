@@ -28,4 +28,11 @@ int pin_read(struct pin *p, const char *file, const char *env,
 
 void pin_wipe(struct pin *p);
 
+/*
+ * Check that the PIN file @file (NULL: nothing to check) can be read,
+ * before anything else is done: a missing file is a usage error (2), also
+ * when no board is attached. -1 or an exit code after reporting it.
+ */
+int pin_file_check(const char *file, const char *who);
+
 #endif /* HSMCTL_PIN_H */

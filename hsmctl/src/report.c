@@ -45,6 +45,14 @@ int report_failure(const char *what, int err, uint32_t board_status,
 	if (hint)
 		fprintf(stderr, " (%s)", hint);
 	fputc('\n', stderr);
+	/* Only the board's console can fix this one: say how. */
+	if (board_status == HSMCTL_STATUS_MASTERKEY_NOT_SET)
+		fputs("hsmctl: the board has no master key, so no key can be created or used\n"
+		      "hsmctl: (a freshly flashed board, or its master key memory was wiped).\n"
+		      "hsmctl: Fix: on the board's console (its management port, not the RPC port)\n"
+		      "hsmctl: log in and run 'masterkey set'; then try again. Keys made under an\n"
+		      "hsmctl: earlier master key stay unusable unless that key is set again.\n",
+		      stderr);
 	return hsmctl_exit_code(err, board_status);
 }
 

@@ -115,19 +115,19 @@ TEST(usage_errors)
 	hsmctl(&r, "info", "--device", NULL);
 	EXPECT_USAGE(r, "info: option '--device' needs an argument");
 	hsmctl(&r, "list", "extra", NULL);
-	EXPECT_USAGE(r, "list: unexpected argument 'extra'");
+	EXPECT_USAGE(r, "list: too many arguments");
 	hsmctl(&r, "-d", "hsm0", "list", NULL);
 	EXPECT_USAGE(r, "list: -d makes no sense");
 
 	hsmctl(&r, "attach", NULL);
 	EXPECT_USAGE(r, "attach: which tty?");
 	hsmctl(&r, "attach", "a", "b", NULL);
-	EXPECT_USAGE(r, "attach: unexpected argument 'b'");
+	EXPECT_USAGE(r, "attach: too many arguments");
 	hsmctl(&r, "-d", "0", "attach", "ttyUSB0", NULL);
 	EXPECT_USAGE(r, "attach: -d makes no sense");
 
-	hsmctl(&r, "info", "board", NULL);
-	EXPECT_USAGE(r, "not a board name: 'board'");
+	hsmctl(&r, "info", "bo/ard", NULL);
+	EXPECT_USAGE(r, "not a board name: '(not shown");
 	hsmctl(&r, "-d", "/dev/null", "info", NULL);
 	EXPECT_USAGE(r, "not a board name: '/dev/null'");
 	hsmctl(&r, "-d", "hsm1", "detach", "hsm2", NULL);
@@ -158,9 +158,9 @@ TEST(random_usage_errors)
 	hsmctl(&r, "random", "8", "hsm1", "-d", "hsm2", NULL);
 	EXPECT_USAGE(r, "random: board named twice");
 	hsmctl(&r, "random", "8", "hsm1", "extra", NULL);
-	EXPECT_USAGE(r, "random: unexpected argument 'extra'");
-	hsmctl(&r, "-d", "board", "random", "8", NULL);
-	EXPECT_USAGE(r, "not a board name: 'board'");
+	EXPECT_USAGE(r, "random: too many arguments");
+	hsmctl(&r, "-d", "bo ard", "random", "8", NULL);
+	EXPECT_USAGE(r, "not a board name");
 }
 
 TEST(random_on_missing_device)

@@ -30,5 +30,12 @@ int hsm_board_info(struct hsm_session *s, struct hsm_board_info *out)
 	/* The kernel promises a NUL; do not rely on it. */
 	hsm_copy_str(out->tty_name, sizeof(out->tty_name), info.tty_name,
 		     sizeof(info.tty_name));
+	/*
+	 * A kernel older than the identity fills only the first 80 bytes
+	 * and leaves the rest as we sent it: zero, so board_id is "".
+	 */
+	hsm_copy_str(out->board_id, sizeof(out->board_id), info.board_id,
+		     sizeof(info.board_id));
+	out->board_id_kind = out->board_id[0] ? info.board_id_kind : 0;
 	return 0;
 }

@@ -29,6 +29,10 @@ static void board_policy(struct nla_policy *p)
 	p[CRYPTECH_HSM_A_STATE].type = NLA_U32;
 	p[CRYPTECH_HSM_A_STATS].type = NLA_NESTED;
 	p[CRYPTECH_HSM_A_EVENT].type = NLA_U32;
+	p[CRYPTECH_HSM_A_BOARD_ID].type = NLA_STRING;
+	p[CRYPTECH_HSM_A_BOARD_ID].maxlen =
+		sizeof(((struct hsm_board_desc *)0)->board_id);
+	p[CRYPTECH_HSM_A_BOARD_ID_KIND].type = NLA_U32;
 }
 
 static int parse_stats(struct nlattr *nest, struct hsm_board_stats *st)
@@ -115,6 +119,12 @@ int hsm_board_parse(struct nlmsghdr *nlh, struct hsm_board_desc *out)
 			nla_get_u32(tb[CRYPTECH_HSM_A_PROTOCOL_VERSION]);
 	if (tb[CRYPTECH_HSM_A_STATE])
 		d.state = nla_get_u32(tb[CRYPTECH_HSM_A_STATE]);
+	if (tb[CRYPTECH_HSM_A_BOARD_ID])
+		hsm_copy_str(d.board_id, sizeof(d.board_id),
+			     nla_data(tb[CRYPTECH_HSM_A_BOARD_ID]),
+			     (size_t)nla_len(tb[CRYPTECH_HSM_A_BOARD_ID]));
+	if (tb[CRYPTECH_HSM_A_BOARD_ID_KIND] && d.board_id[0])
+		d.board_id_kind = nla_get_u32(tb[CRYPTECH_HSM_A_BOARD_ID_KIND]);
 	if (tb[CRYPTECH_HSM_A_STATS]) {
 		ret = parse_stats(tb[CRYPTECH_HSM_A_STATS], &d.stats);
 		if (ret)

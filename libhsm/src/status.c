@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Names and descriptions of the board's status codes (hal_error_t,
- * shared/protocol/cryptech-rpc.md §6.1) and of errno values.
+ * Documentation/protocol/cryptech-rpc.md §6.1) and of errno values.
  *
  * Everything returned is a static string, except for codes this table does
  * not know, which are formatted into a thread-local buffer so concurrent

@@ -138,6 +138,36 @@ TEST_F(msg, longest_string_fits)
 	EXPECT_STREQ(name, self->d.tty_name);
 }
 
+TEST_F(msg, board_identity)
+{
+	nla_put_u32(self->m, CRYPTECH_HSM_A_INDEX, 1);
+	nla_put_string(self->m, CRYPTECH_HSM_A_BOARD_ID, "EMU00001");
+	nla_put_u32(self->m, CRYPTECH_HSM_A_BOARD_ID_KIND,
+		    CRYPTECH_HSM_BOARD_ID_USB_SERIAL);
+	ASSERT_EQ(0, hsm_board_parse(nlmsg_hdr(self->m), &self->d));
+	EXPECT_STREQ("EMU00001", self->d.board_id);
+	EXPECT_EQ((uint32_t)HSM_BOARD_ID_USB_SERIAL, self->d.board_id_kind);
+}
+
+TEST_F(msg, board_identity_absent)
+{
+	nla_put_u32(self->m, CRYPTECH_HSM_A_INDEX, 1);
+	ASSERT_EQ(0, hsm_board_parse(nlmsg_hdr(self->m), &self->d));
+	EXPECT_STREQ("", self->d.board_id);
+	EXPECT_EQ(0u, self->d.board_id_kind);
+}
+
+TEST_F(msg, board_identity_too_long)
+{
+	char id[65];
+
+	memset(id, 'i', sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	nla_put_u32(self->m, CRYPTECH_HSM_A_INDEX, 1);
+	nla_put_string(self->m, CRYPTECH_HSM_A_BOARD_ID, id);
+	EXPECT_EQ(-EPROTO, hsm_board_parse(nlmsg_hdr(self->m), &self->d));
+}
+
 TEST_F(msg, stat_of_wrong_size)
 {
 	struct nlattr *n;

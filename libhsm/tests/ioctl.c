@@ -28,6 +28,8 @@ static struct {
 	unsigned lens[16];
 	int bad_struct;		/* a request broke the ABI rules */
 	unsigned char next;	/* pattern byte */
+	int info_old;		/* BOARD_INFO of a kernel without board_id */
+	int info_id;		/* BOARD_INFO with a board_id */
 } fake;
 
 static int fake_random(struct cryptech_hsm_random *r)
@@ -67,10 +69,19 @@ static int fake_random(struct cryptech_hsm_random *r)
 
 static int fake_info(struct cryptech_hsm_board_info *b)
 {
-	if (b->size != sizeof(*b)) {
+	if (b->size != sizeof(*b) || b->size != CRYPTECH_HSM_BOARD_INFO_SIZE_VER1) {
 		fake.bad_struct = 1;
 		errno = EINVAL;
 		return -1;
+	}
+	/* The older kernel leaves the bytes past its 80 as they came. */
+	if (!fake.info_old) {
+		memset(b->board_id, 0, sizeof(b->board_id));
+		b->board_id_kind = 0;
+	}
+	if (fake.info_id) {
+		strcpy(b->board_id, "FT4XYZ01");
+		b->board_id_kind = CRYPTECH_HSM_BOARD_ID_USB_SERIAL;
 	}
 	b->index = 3;
 	b->protocol_version = 0x01010100;
@@ -211,6 +222,33 @@ TEST_F(sess, board_info)
 	EXPECT_STREQ("hsm3", info.dev_name);
 	EXPECT_EQ(63u, strlen(info.tty_name));
 	EXPECT_EQ('x', info.tty_name[62]);
+	/* This kernel knows board_id but has none for this line. */
+	EXPECT_STREQ("", info.board_id);
+	EXPECT_EQ(0u, info.board_id_kind);
+}
+
+TEST_F(sess, board_info_identity)
+{
+	struct hsm_board_info info;
+
+	fake.info_id = 1;
+	ASSERT_EQ(0, hsm_board_info(self->s, &info));
+	EXPECT_STREQ("FT4XYZ01", info.board_id);
+	EXPECT_EQ((uint32_t)HSM_BOARD_ID_USB_SERIAL, info.board_id_kind);
+	EXPECT_EQ(3u, info.index);
+}
+
+TEST_F(sess, board_info_older_kernel)
+{
+	struct hsm_board_info info;
+
+	/* It fills 80 bytes only; libhsm sent zeros beyond them. */
+	fake.info_old = 1;
+	memset(&info, 0x5a, sizeof(info));
+	ASSERT_EQ(0, hsm_board_info(self->s, &info));
+	EXPECT_STREQ("", info.board_id);
+	EXPECT_EQ(0u, info.board_id_kind);
+	EXPECT_STREQ("hsm3", info.dev_name);
 }
 
 TEST_HARNESS_MAIN

@@ -152,7 +152,7 @@ static int fk_match(struct cryptech_hsm_match *m)
 	if (fk.match_calls == 0) {
 		fk.filter_len = m->attrs_len;
 		fk.filter_n = m->n_attrs;
-		if (m->attrs_len <= sizeof(fk.filter))
+		if (m->attrs_len && m->attrs_len <= sizeof(fk.filter))
 			memcpy(fk.filter, (void *)(uintptr_t)m->attrs,
 			       m->attrs_len);
 	}

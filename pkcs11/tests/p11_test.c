@@ -916,7 +916,8 @@ TEST_F(tok, ecdsa_sign_verify)
 	EVP_PKEY_free(pk);
 }
 
-TEST_F(tok, rsa_sign_verify_every_mechanism)
+/* RSA-2048 generation takes long under valgrind. */
+TEST_F_TIMEOUT(tok, rsa_sign_verify_every_mechanism, 600)
 {
 	static const CK_MECHANISM_TYPE mechs[] = {
 		CKM_SHA1_RSA_PKCS, CKM_SHA256_RSA_PKCS, CKM_SHA384_RSA_PKCS,

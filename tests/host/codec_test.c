@@ -265,7 +265,7 @@ static const char *vectors_dir(void)
 {
 	const char *d = getenv("HSM_VECTORS_DIR");
 
-	return d ? d : "../shared/protocol/vectors";
+	return d ? d : HSM_VECTORS_DEFAULT;
 }
 
 /*

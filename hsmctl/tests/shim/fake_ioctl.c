@@ -140,6 +140,8 @@ static int fail(uint32_t *board_status, uint32_t st, int err)
 	return -1;
 }
 
+static int no_masterkey(uint32_t *board_status);
+
 static struct fkey *by_handle(uint32_t h)
 {
 	if (h == 0 || h > 64 || !handles[h - 1])
@@ -190,6 +192,8 @@ static int fake_generate(struct cryptech_hsm_generate *g)
 	      g->rsa_bits, g->rsa_exponent, g->curve, g->flags);
 	if (logged_in != 1 && logged_in != 3)
 		return fail(&g->board_status, 26, EPERM);
+	if (no_masterkey(&g->board_status))
+		return -1;
 	if (nkeys == 40)
 		return fail(&g->board_status, 41, ENOSPC);
 	k = &keys[nkeys];
@@ -404,12 +408,34 @@ static int fake_match(struct cryptech_hsm_match *m)
 	return 0;
 }
 
+/*
+ * $FAKE_HSM_BOARD_ID: the board's identity (kind USB serial), else none,
+ * as a kernel without the identity reports.
+ */
 static int fake_board_info(struct cryptech_hsm_board_info *b)
 {
+	const char *id = getenv("FAKE_HSM_BOARD_ID");
+
+	if (b->size != sizeof(*b))
+		return fail(&b->board_status, 0, EINVAL);
 	b->index = 0;
 	b->protocol_version = 0x01010100;
 	strcpy(b->tty_name, "ttyUSB0");
+	if (id) {
+		snprintf(b->board_id, sizeof(b->board_id), "%s", id);
+		b->board_id_kind = CRYPTECH_HSM_BOARD_ID_USB_SERIAL;
+	}
 	return 0;
+}
+
+/* $FAKE_HSM_NO_MASTERKEY: key material operations answer 32 (ENOKEY). */
+static int no_masterkey(uint32_t *board_status)
+{
+	if (!getenv("FAKE_HSM_NO_MASTERKEY"))
+		return 0;
+	*board_status = 32;
+	errno = ENOKEY;
+	return 1;
 }
 
 /* Key and PIN requests: 1 when handled (result in *ret), else 0. */
@@ -444,6 +470,10 @@ static int fake_keys(unsigned long req, void *arg, int *ret)
 		*ret = fake_pubkey(arg);
 		return 1;
 	case CRYPTECH_HSM_IOC_SIGN:
+		if (no_masterkey(&((struct cryptech_hsm_sign *)arg)->board_status)) {
+			*ret = -1;
+			return 1;
+		}
 		*ret = fake_sign(arg);
 		return 1;
 	case CRYPTECH_HSM_IOC_SET_ATTRS:

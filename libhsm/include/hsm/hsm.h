@@ -53,6 +53,8 @@ struct hsm_board_info {
 	uint32_t protocol_version;	/* e.g. 0x01010100 for 1.1.1.0 */
 	char dev_name[32];		/* "hsmN" */
 	char tty_name[64];		/* e.g. "ttyUSB0" */
+	char board_id[64];		/* stable identity; "" if unknown */
+	uint32_t board_id_kind;		/* HSM_BOARD_ID_*, 0 if unknown */
 };
 
 /*
@@ -131,6 +133,8 @@ struct hsm_board_desc {
 	uint32_t protocol_version;	/* 0 if not reported */
 	uint32_t state;			/* enum hsm_board_state */
 	struct hsm_board_stats stats;	/* 0 where not reported */
+	char board_id[64];		/* stable identity; "" if not reported */
+	uint32_t board_id_kind;		/* HSM_BOARD_ID_*, 0 if not reported */
 };
 
 /*
@@ -159,6 +163,51 @@ void hsm_free_boards(struct hsm_board_desc *boards);
 /* Describe board @index. */
 int hsm_get_board(uint32_t index, struct hsm_board_desc *out,
 		  char *errmsg, size_t errmsg_len);
+
+/* ---- Board identity ---------------------------------------------------- */
+
+/*
+ * Where a board_id comes from (the kernel's CRYPTECH_HSM_BOARD_ID_*):
+ * the USB serial number of the board's serial bridge (stable anywhere),
+ * "usb-" and the USB port path (stable while it stays on that port), or
+ * "tty-" and the tty name (not stable). An older kernel reports none:
+ * board_id "" and kind 0.
+ */
+#define HSM_BOARD_ID_USB_SERIAL	1
+#define HSM_BOARD_ID_USB_PATH	2
+#define HSM_BOARD_ID_TTY	3
+
+/* Sizes of what hsm_token_label() and hsm_token_serial() write. */
+#define HSM_TOKEN_LABEL_LEN	33	/* at most 32 bytes and the NUL */
+#define HSM_TOKEN_SERIAL_LEN	17	/* at most 16 bytes and the NUL */
+
+/*
+ * The PKCS#11 token label of the board with @board_id: "cryptech-" and the
+ * id with every byte outside [A-Za-z0-9._-] replaced by '-'; when that is
+ * longer than 32 bytes, "cryptech-", the first 14 of those bytes, '-' and
+ * 8 lower-case hex digits of SHA-256(@board_id) (32 bytes). It needs no
+ * percent-encoding in an RFC 7512 URI. -EINVAL for an empty @board_id,
+ * -ENOSPC when @len < HSM_TOKEN_LABEL_LEN.
+ */
+int hsm_token_label(const char *board_id, char *buf, size_t len);
+
+/*
+ * The PKCS#11 token serial number: the id, sanitised as above, when it
+ * fits 16 bytes, else its first 7 bytes, '-' and 8 hex digits of
+ * SHA-256(@board_id). -EINVAL for "", -ENOSPC when @len < 17.
+ */
+int hsm_token_serial(const char *board_id, char *buf, size_t len);
+
+/*
+ * The index of the attached board named @name: "hsmN", "/dev/hsmN" or "N"
+ * (the board must be attached), else a board_id or a token label
+ * (exactly). -ENODEV when no attached board matches, -ENOTUNIQ when
+ * several do, -EINVAL for NULL, "" or a name longer than 63 bytes, with
+ * bytes that are not printable ASCII, or with a '/' (other than
+ * /dev/hsmN); netlink errors as hsm_list_boards()
+ * (-ENOENT without the module).
+ */
+int hsm_find_board(const char *name, uint32_t *index);
 
 /* ---- Users and PINs ----------------------------------------------------- */
 
