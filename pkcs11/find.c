@@ -104,6 +104,28 @@ static bool board_agrees(struct p11_slot *slot, CK_OBJECT_HANDLE h,
 	return ok;
 }
 
+/*
+ * Whether a public key object among @handles has @priv's public key: key
+ * pairs made by a PKCS#11 module are two board keys, while keys made by
+ * hsmctl or restored from a backup are a private key alone, whose public
+ * half the module then shows itself. Caller holds g.lock.
+ */
+static bool has_public_key(struct p11_slot *slot, const CK_OBJECT_HANDLE *handles,
+			   size_t n, const struct p11_object *priv)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct p11_object *o = obj_lookup(slot->id, handles[i]);
+
+		if (o && !obj_is_private(o) && o->spki && priv->spki &&
+		    o->spki_len == priv->spki_len &&
+		    !memcmp(o->spki, priv->spki, o->spki_len))
+			return true;
+	}
+	return false;
+}
+
 static int collect(const uint8_t uuid[HSM_UUID_LEN], void *arg)
 {
 	struct { uint8_t (*u)[HSM_UUID_LEN]; size_t n, max; } *c = arg;
@@ -121,6 +143,79 @@ static int collect(const uint8_t uuid[HSM_UUID_LEN], void *arg)
 	return 0;
 }
 
+/* Whether a private key among @handles has no public key among them. */
+static bool lone_private(struct p11_slot *slot, const CK_OBJECT_HANDLE *handles,
+			 size_t n)
+{
+	bool lone = false;
+	size_t i;
+
+	p11_lock(g.lock);
+	for (i = 0; i < n && !lone; i++) {
+		const struct p11_object *o = obj_lookup(slot->id, handles[i]);
+
+		lone = o && obj_is_private(o) &&
+		       !has_public_key(slot, handles, n, o);
+	}
+	p11_unlock(g.lock);
+	return lone;
+}
+
+/*
+ * Every public key on the board (two MATCH requests; their entries are
+ * usually cached): a search filtered by CKA_LABEL may leave out the public
+ * half of a pair that has no label.
+ */
+static CK_RV public_keys(struct p11_slot *slot, struct pool_session *ps,
+			 CK_OBJECT_HANDLE **out, size_t *n)
+{
+	static const uint32_t types[] = { HSM_KEY_RSA_PUBLIC, HSM_KEY_EC_PUBLIC };
+	struct { uint8_t (*u)[HSM_UUID_LEN]; size_t n, max; } found = { 0 };
+	struct hsm_match_filter f;
+	uint32_t st = 0;
+	size_t i, k;
+	CK_RV rv = CKR_OK;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	for (k = 0; k < 2; k++) {
+		memset(&f, 0, sizeof(f));
+		f.type = types[k];
+		ret = hsm_match(ps->s, &f, collect, &found, &st);
+		if (ret) {
+			free(found.u);
+			return ret == -1 ? CKR_HOST_MEMORY : p11_rv(slot, ret, st);
+		}
+	}
+	*out = calloc(found.n + 1, sizeof(**out));
+	if (!*out) {
+		free(found.u);
+		return CKR_HOST_MEMORY;
+	}
+	for (i = 0; i < found.n; i++) {
+		CK_OBJECT_HANDLE h;
+
+		p11_lock(g.lock);
+		h = obj_handle(slot->id, found.u[i], false);
+		p11_unlock(g.lock);
+		if (h == CK_INVALID_HANDLE) {
+			rv = CKR_HOST_MEMORY;
+			break;
+		}
+		rv = obj_refresh(slot, ps, h, false);
+		if (rv == CKR_OBJECT_HANDLE_INVALID) {
+			rv = CKR_OK;
+			continue;
+		}
+		if (rv != CKR_OK)
+			break;
+		(*out)[(*n)++] = h;
+	}
+	free(found.u);
+	return rv;
+}
+
 CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
 			CK_ULONG ulCount)
 {
@@ -128,9 +223,9 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
 	struct pool_session *ps = NULL;
 	struct p11_session *s;
 	struct p11_slot *slot;
-	CK_OBJECT_HANDLE *handles = NULL, *hp;
+	CK_OBJECT_HANDLE *handles = NULL, *hp, *pubs = NULL;
 	struct narrow nw;
-	size_t i, nh = 0;
+	size_t i, nh = 0, npubs = 0;
 	uint32_t st = 0;
 	CK_RV rv;
 	int ret;
@@ -193,6 +288,14 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
 			goto out;
 		handles[nh++] = h;
 	}
+	/* The public keys the filters hid, to tell pairs from lone keys. */
+	if ((nw.f.n_attrs || nw.f.mask) &&
+	    (!nw.have_class || nw.cls == CKO_PUBLIC_KEY) &&
+	    lone_private(slot, handles, nh)) {
+		rv = public_keys(slot, ps, &pubs, &npubs);
+		if (rv != CKR_OK)
+			goto out;
+	}
 done:
 	/* Match the whole template against the cache. */
 	p11_lock(g.lock);
@@ -205,16 +308,13 @@ done:
 	s->find.n_found = 0;
 	for (i = 0; i < nh; i++) {
 		struct p11_object *o = obj_lookup(slot->id, handles[i]);
-		int k;
-		bool pkcs11_made;
 
 		if (!o)
 			continue;
 		if (obj_matches(o, pTemplate, ulCount))
 			hp[s->find.n_found++] = handles[i];
-		k = p11_stored_index(CKA_CLASS);
-		pkcs11_made = o->attrs && o->attrs[k].value;
-		if (obj_is_private(o) && !pkcs11_made) {
+		if (obj_is_private(o) && !has_public_key(slot, handles, nh, o) &&
+		    !has_public_key(slot, pubs, npubs, o)) {
 			CK_OBJECT_HANDLE ph = obj_handle(slot->id, o->uuid,
 							 true);
 			struct p11_object *po = obj_lookup(slot->id, ph);
@@ -232,6 +332,7 @@ out:
 		pool_put(slot, ps);
 	free(found.u);
 	free(handles);
+	free(pubs);
 	session_put(s);
 	return rv;
 }

@@ -2,10 +2,10 @@
 /*
  * Objects and the attribute cache.
  *
- * Every board key is an object; a private key that no PKCS#11 module made
- * (it has no CKA_CLASS attribute: hsmctl's keys, keys restored from a
+ * Every board key is an object; a private key whose public key is not on
+ * the board as a key of its own (hsmctl's keys, keys restored from a
  * backup) also shows its public half as a second object, built from its
- * SubjectPublicKeyInfo. Object handles are stable for the life of the
+ * SubjectPublicKeyInfo (find.c decides). Object handles are stable for the life of the
  * process: the same key always has the same handle.
  *
  * The cache holds, per key, what one refresh reads: the key's type, curve
