@@ -242,6 +242,7 @@ CK_RV obj_refresh(struct p11_slot *slot, struct pool_session *ps,
 	if (ret == 0 && !have_spki)
 		ret = hsm_public_key_alloc(ps->s, kh, &spki, &spki_len, &st);
 	pool_key_put(slot, ps, kh);
+	pool_request_failed(slot, ps, ret);
 	if (ret) {
 		free(attrs);
 		free(spki);

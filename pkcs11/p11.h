@@ -193,6 +193,14 @@ CK_RV pool_get(struct p11_slot *slot, struct pool_session **out);
 void pool_put(struct p11_slot *slot, struct pool_session *ps);
 
 /*
+ * A request on @ps failed with @err: after a timeout the kernel answers
+ * -EBUSY on that session until the late reply arrives, so it leaves the
+ * pool (closed by its last user) and later requests go to a fresh one.
+ */
+void pool_request_failed(struct p11_slot *slot, struct pool_session *ps,
+			 int err);
+
+/*
  * This pool session's handle for key @uuid, opening it on first use
  * (LRU, at most P11_KEY_HANDLES_PER_SESSION). Release with pool_key_put().
  */

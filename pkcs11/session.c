@@ -392,6 +392,16 @@ CK_RV pool_get(struct p11_slot *slot, struct pool_session **out)
 	return ret ? p11_rv(slot, ret, st) : CKR_USER_NOT_LOGGED_IN;
 }
 
+void pool_request_failed(struct p11_slot *slot, struct pool_session *ps,
+			 int err)
+{
+	if (err != -ETIMEDOUT && err != -EBUSY)
+		return;
+	p11_lock(slot->pool_lock);
+	ps->doomed = true;
+	p11_unlock(slot->pool_lock);
+}
+
 /* Caller holds pool_lock. */
 static void key_close_locked(struct pool_session *ps, size_t k,
 			     uint32_t *to_close)

@@ -346,6 +346,7 @@ static CK_RV sign_finish(struct p11_session *s, struct p11_slot *slot,
 	if (rv == CKR_OK) {
 		ret = hsm_sign(ps->s, kh, tbs, tbs_len, sig, &sig_len, &st);
 		pool_key_put(slot, ps, kh);
+		pool_request_failed(slot, ps, ret);
 		if (ret == -ENOENT) {
 			/* deleted by someone else */
 			pool_key_forget(slot, kf.uuid);

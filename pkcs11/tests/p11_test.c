@@ -1148,6 +1148,30 @@ TEST_F(tok, pool_shares_what_the_board_has)
 	EXPECT_EQ(10u, seam_logins(self->board));
 }
 
+TEST_F(tok, a_timed_out_session_leaves_the_pool)
+{
+	CK_OBJECT_HANDLE pub, priv;
+	CK_MECHANISM m = { CKM_ECDSA_SHA256, NULL, 0 };
+	unsigned char sig[64];
+	CK_ULONG len;
+	int i;
+
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	ASSERT_EQ(CKR_OK, gen_ec(self->f, self->s, "t", &pub, &priv));
+	seam_fail_next_sign(ETIMEDOUT);
+	ASSERT_EQ(CKR_OK, self->f->C_SignInit(self->s, &m, priv));
+	len = sizeof(sig);
+	EXPECT_EQ(CKR_DEVICE_ERROR,
+		  self->f->C_Sign(self->s, (CK_BYTE_PTR)"x", 1, sig, &len));
+	/* the session that timed out answers EBUSY: never used again */
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(CKR_OK, self->f->C_SignInit(self->s, &m, priv));
+		len = sizeof(sig);
+		EXPECT_EQ(CKR_OK, self->f->C_Sign(self->s, (CK_BYTE_PTR)"x", 1, sig, &len));
+	}
+	EXPECT_GE(2u, seam_logins(self->board));
+}
+
 /* ---- fork ------------------------------------------------------------------------- */
 
 TEST_F(tok, forked_child_initializes_again)

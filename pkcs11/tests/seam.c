@@ -47,6 +47,7 @@ struct seam_file {
 	pthread_mutex_t m;
 	uint32_t handles[HANDLES];	/* ours -> the board's; 0 free */
 	uint8_t uuids[HANDLES][16];
+	bool busy;		/* timed out: EBUSY until the late reply */
 };
 
 static struct seam_board boards[SEAM_MAX_BOARDS];
@@ -55,6 +56,12 @@ static pthread_mutex_t seam_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t next_client = 0x1000;
 static atomic_uint service_ms, in_flight, max_in_flight;
 void (*seam_lazy_init)(void);
+static atomic_int fail_next_sign;
+
+void seam_fail_next_sign(int err)
+{
+	atomic_store(&fail_next_sign, err);
+}
 
 /* ---- XDR -------------------------------------------------------------------- */
 
@@ -861,6 +868,7 @@ int ioctl(int fd, unsigned long cmd, ...)
 	f = &files[fd];
 	if (!f->used) {
 		memset(f->handles, 0, sizeof(f->handles));
+		f->busy = false;
 		f->used = true;
 		f->board = bi;
 		f->client = next_client++;
@@ -868,10 +876,16 @@ int ioctl(int fd, unsigned long cmd, ...)
 	}
 	pthread_mutex_unlock(&seam_lock);
 	pthread_mutex_lock(&f->m);	/* one request per file at a time */
-	if (boards[f->board].unplugged)
+	if (boards[f->board].unplugged) {
 		ret = fail(ENODEV);
-	else
+	} else if (f->busy) {
+		ret = fail(EBUSY);
+	} else if (cmd == CRYPTECH_HSM_IOC_SIGN && atomic_load(&fail_next_sign)) {
+		ret = fail(atomic_exchange(&fail_next_sign, 0));
+		f->busy = errno == ETIMEDOUT;
+	} else {
 		ret = do_ioctl(f, cmd, arg);
+	}
 	pthread_mutex_unlock(&f->m);
 	return ret;
 }

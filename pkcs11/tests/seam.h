@@ -63,6 +63,10 @@ int seam_relabel(int i, const uint8_t uuid[16], const char *label);
 /* Every board request from now on takes @ms (0: none), on every board. */
 void seam_set_service_ms(unsigned ms);
 
+/* The next SIGN ioctl fails with @err (ETIMEDOUT: as the kernel after
+ * op_timeout_ms), and that file answers EBUSY from then on. */
+void seam_fail_next_sign(int err);
+
 /* The largest number of requests running at once since the last reset. */
 unsigned seam_max_parallel(void);
 void seam_reset_parallel(void);
