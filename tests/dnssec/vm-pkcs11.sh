@@ -20,7 +20,7 @@ MODULE=$TREE/pkcs11/libhsm-pkcs11.so
 HSMCTL=$TREE/hsmctl/hsmctl
 PIN=user-pin-1234
 NRECORDS=${NRECORDS:-1000}
-TOTAL=16
+TOTAL=17
 
 WORK=$(mktemp -d /tmp/vm-pkcs11.XXXXXX)
 n=0
@@ -60,14 +60,28 @@ if "$HSMCTL" set-pin --user wheel --pin-file "$WORK/last-gasp" --new-pin-file "$
 then ok "board PINs set with hsmctl"; else notok "board PINs set with hsmctl"; fi >"$WORK/out2" 2>&1
 cat "$WORK/out2" | sed '/^ok\|^not ok/!s/^/# /'
 
-# Registered as make install does, in the user's p11-kit configuration.
-mkdir -p "$HOME/.config/pkcs11/modules"
-printf 'module: %s\ncritical: no\n' "$MODULE" >"$HOME/.config/pkcs11/modules/cryptech-hsm.module"
+# Installed as "make install" does, into a copy of p11-kit's two
+# directories mounted over the (read-only) originals: the registry, not a
+# module path, is what GnuTLS finds it by. (p11-kit ignores a user's module
+# config in programs running as root, as guest commands do.)
+CONF=$(pkg-config --variable=p11_module_configs p11-kit-1)
+MODDIR=$(pkg-config --variable=p11_module_path p11-kit-1)
+DEST=$WORK/root
+if make -s -C "$TREE/pkcs11" install DESTDIR="$DEST" >"$WORK/out" 2>&1 &&
+   cp -an "$CONF/." "$DEST$CONF/" && cp -an "$MODDIR/." "$DEST$MODDIR/" &&
+   mount --bind "$DEST$CONF" "$CONF" && mount --bind "$DEST$MODDIR" "$MODDIR"
+then ok "make install, p11-kit directories mounted"; else notok "make install, p11-kit directories mounted"; fi
+sed 's/^/# /' "$WORK/out"
 check "p11-kit list-modules" p11-kit list-modules
-expect "p11-kit lists the module" "cryptech-hsm"
+expect "p11-kit lists the module" "^cryptech-hsm: libhsm-pkcs11.so"
 check "p11tool --list-tokens (no --provider: the registry)" p11tool --list-tokens
 TOKEN=$(sed -n 's/^[[:space:]]*Label: \(cryptech-[^[:space:]]*\)$/\1/p' "$WORK/out" | head -1)
 if [ -n "$TOKEN" ]; then ok "GnuTLS finds the token ($TOKEN)"; else notok "GnuTLS finds the token"; fi
+if [ -z "$TOKEN" ]; then
+	pkcs11-tool --module "$MODULE" -L >"$WORK/out" 2>&1
+	TOKEN=$(sed -n 's/^ *token label *: \(cryptech-[^ ]*\) *$/\1/p' "$WORK/out" | head -1)
+fi
+echo "# token: $TOKEN"
 
 check "pkcs11-tool: EC P-256 key pair" pkcs11-tool --module "$MODULE" --login --pin "$PIN" \
 	--keypairgen --key-type EC:prime256v1 --id 01 --label zsk
@@ -98,6 +112,7 @@ for alg in ECDSAP256SHA256 RSASHA256; do
 	fi
 	sed 's/^/# /' "$WORK/err" "$WORK/out"
 done
+umount "$MODDIR" "$CONF" 2>/dev/null
 "$HSMCTL" detach hsm0 >/dev/null 2>&1
 [ $n -eq $TOTAL ] || echo "# planned $TOTAL tests, ran $n"
 [ $fails -eq 0 ] && [ $n -eq $TOTAL ]
