@@ -44,15 +44,15 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..15"
+echo "1..18"
 missing=
-for t in pkcs11-tool p11tool keymgr kzonesign kzonecheck ldns-verify-zone; do
+for t in pkcs11-tool p11tool keymgr kzonesign knotd knotc kzonecheck ldns-verify-zone ldns-key2ds; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 if [ -n "$missing" ] || [ ! -r "$SEAM" ] || [ ! -r "$MODULE" ]; then
 	echo "# cannot run: missing$missing (make deps) or $SEAM / $MODULE (make -C pkcs11/tests)"
 	i=0
-	while [ $i -lt 15 ]; do notok "prerequisites"; i=$((i + 1)); done
+	while [ $i -lt 18 ]; do notok "prerequisites"; i=$((i + 1)); done
 	exit 1
 fi
 
@@ -84,6 +84,25 @@ for alg in ECDSAP256SHA256 RSASHA256; do
 		notok "Knot keymgr+kzonesign $alg, validated"
 	fi
 	sed 's/^/# /' "$WORK/err" "$WORK/out"
+done
+# knotd: a multi-threaded signer through the module's pool.
+if LD_PRELOAD=$SEAM KNOT_MODE=knotd KNOT_PORT=${KNOT_PORT:-53541} P11_MODULE=$MODULE \
+   P11_TOKEN=$TOKEN P11_PIN=$PIN ALGS=ECDSAP256SHA256 NRECORDS=200 WORKDIR=$WORK/knot \
+   sh "$TREE/tests/dnssec/sign-knot.sh" >"$WORK/out" 2>"$WORK/err"; then
+	ok "knotd ECDSAP256SHA256, validated"
+else
+	notok "knotd ECDSAP256SHA256, validated"
+fi
+sed 's/^/# /' "$WORK/err" "$WORK/out"
+for alg in ECDSAP256SHA256 RSASHA256; do
+	if LD_PRELOAD=$SEAM P11_MODULE=$MODULE P11_TOKEN=$TOKEN P11_PIN=$PIN ALG=$alg \
+	   WORKDIR=$WORK/knot sh "$TREE/tests/dnssec/rollover-knot.sh" >"$WORK/out" 2>"$WORK/err"; then
+		ok "Knot ZSK rollover $alg, the old key deleted from the token"
+	else
+		notok "Knot ZSK rollover $alg, the old key deleted from the token"
+	fi
+	grep -v '^;' "$WORK/err" | sed 's/^/# /'
+	sed 's/^/# /' "$WORK/out"
 done
 make -s -C "$HERE/.." install DESTDIR="$WORK/root" >"$WORK/out" 2>&1
 if [ -f "$WORK/root$(pkg-config --variable=p11_module_configs p11-kit-1)/cryptech-hsm.module" ] &&

@@ -20,7 +20,7 @@ MODULE=$TREE/pkcs11/libhsm-pkcs11.so
 HSMCTL=$TREE/hsmctl/hsmctl
 PIN=user-pin-1234
 NRECORDS=${NRECORDS:-1000}
-TOTAL=17
+TOTAL=20
 
 WORK=$(mktemp -d /tmp/vm-pkcs11.XXXXXX)
 n=0
@@ -41,7 +41,7 @@ expect() {
 echo "TAP version 13"
 echo "1..$TOTAL"
 missing=
-for t in pkcs11-tool p11tool p11-kit keymgr kzonesign kzonecheck ldns-verify-zone; do
+for t in pkcs11-tool p11tool p11-kit keymgr kzonesign knotd knotc kzonecheck ldns-verify-zone ldns-key2ds; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 if [ -n "$missing" ] || [ ! -x "$HSMCTL" ] || [ ! -r "$MODULE" ]; then
@@ -111,6 +111,26 @@ for alg in ECDSAP256SHA256 RSASHA256; do
 		notok "Knot keymgr+kzonesign $alg, validated by ldns-verify-zone and kzonecheck"
 	fi
 	sed 's/^/# /' "$WORK/err" "$WORK/out"
+done
+# knotd (threads signing through the pool) listens on the loopback.
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null || true
+if KNOT_MODE=knotd P11_MODULE=$MODULE P11_TOKEN=$TOKEN P11_PIN=$PIN ALGS=ECDSAP256SHA256 \
+   NRECORDS=$NRECORDS WORKDIR=$WORK/knot sh "$TREE/tests/dnssec/sign-knot.sh" \
+   >"$WORK/out" 2>"$WORK/err"; then
+	ok "knotd ECDSAP256SHA256, validated"
+else
+	notok "knotd ECDSAP256SHA256, validated"
+fi
+sed 's/^/# /' "$WORK/err" "$WORK/out"
+for alg in ECDSAP256SHA256 RSASHA256; do
+	if P11_MODULE=$MODULE P11_TOKEN=$TOKEN P11_PIN=$PIN ALG=$alg WORKDIR=$WORK/knot \
+	   sh "$TREE/tests/dnssec/rollover-knot.sh" >"$WORK/out" 2>"$WORK/err"; then
+		ok "Knot ZSK rollover $alg, the old key deleted from the token"
+	else
+		notok "Knot ZSK rollover $alg, the old key deleted from the token"
+	fi
+	grep -v '^;' "$WORK/err" | sed 's/^/# /'
+	sed 's/^/# /' "$WORK/out"
 done
 umount "$MODDIR" "$CONF" 2>/dev/null
 "$HSMCTL" detach hsm0 >/dev/null 2>&1
