@@ -142,6 +142,7 @@ static void teardown(bool inherited)
 {
 	size_t i;
 
+	slot_events_stop(inherited);
 	slots_free_all(inherited);
 	for (i = 0; i < g.n_sessions; i++) {
 		if (g.sessions[i]) {
@@ -315,22 +316,6 @@ UNSUPPORTED(C_CancelFunction, (CK_SESSION_HANDLE a))
 UNSUPPORTED(C_CreateObject, (CK_SESSION_HANDLE a, CK_ATTRIBUTE_PTR b,
 			     CK_ULONG c, CK_OBJECT_HANDLE_PTR d))
 #pragma GCC diagnostic pop
-
-/*
- * The board sends no events the module could wait on without a thread of
- * its own; applications poll C_GetSlotList instead (which re-reads the
- * boards). Allowed by PKCS#11 v2.40 §5.5.
- */
-CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot,
-			 CK_VOID_PTR pReserved)
-{
-	CK_RV rv = p11_ready();
-
-	(void)flags;
-	(void)pSlot;
-	(void)pReserved;
-	return rv != CKR_OK ? rv : CKR_FUNCTION_NOT_SUPPORTED;
-}
 
 /* ---- Function lists ----------------------------------------------------- */
 

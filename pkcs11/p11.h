@@ -11,6 +11,7 @@
  *   sign.c      C_Sign*, C_Verify*, C_Digest*, C_GenerateRandom
  *   keygen.c    C_GenerateKeyPair and templates, C_DestroyObject
  *   mechs.c     mechanisms and their info
+ *   slotevents.c C_WaitForSlotEvent
  *   attrval.c   the board's attribute layout (protocol §7.8)
  *
  * Locking: one module lock (g.lock) guards the slot, session and object
@@ -72,6 +73,10 @@ struct p11_global {
 	size_t n_sessions;
 	struct p11_object **objects;	/* index + 1 = object handle */
 	size_t n_objects;
+	/* slotevents.c: C_WaitForSlotEvent */
+	struct hsm_events *events;	/* NULL until first used */
+	int wake[2];			/* C_Finalize wakes waiters */
+	unsigned waiters;		/* calls blocked in C_WaitForSlotEvent */
 };
 
 extern struct p11_global g;
@@ -148,6 +153,12 @@ void p11_token_serial(const char *board_id, const char *dev_name,
 
 /* Blank-padded copy into a fixed PKCS#11 text field. */
 void p11_pad(CK_UTF8CHAR *dst, size_t len, const char *src);
+
+/* ---- slotevents.c ------------------------------------------------------- */
+
+/* Stop the board events: wake and wait out blocked C_WaitForSlotEvent
+ * calls (not in a forked child: it has none), then close. */
+void slot_events_stop(bool inherited);
 
 /* ---- session.c: sessions and the pool ---------------------------------- */
 

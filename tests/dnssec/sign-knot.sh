@@ -1,6 +1,6 @@
 #!/bin/sh
 # DNSSEC zone signing with Knot DNS (keymgr + kzonesign) and keys kept in a
-# PKCS#11 token.  See README.md.  (The team's recipe, kept here so that the
+# PKCS#11 token.  See Documentation/admin-guide/dnssec.rst.  (The team's recipe, kept here so that the
 # repository's tests read nothing outside it; kzonecheck is required.)
 #
 # Required environment:
@@ -45,7 +45,7 @@ KEEP_WORKDIR=${KEEP_WORKDIR:-0}
 
 [ -r "$P11_MODULE" ] || die "P11_MODULE '$P11_MODULE' is not readable"
 for c in keymgr kzonesign kzonecheck ldns-verify-zone ldns-read-zone; do
-    command -v "$c" >/dev/null 2>&1 || die "$c not found (see README.md for packages)"
+    command -v "$c" >/dev/null 2>&1 || die "$c not found (make deps installs it)"
 done
 [ "$KNOT_MODE" = kzonesign ] || [ "$KNOT_MODE" = knotd ] || die "KNOT_MODE must be kzonesign or knotd"
 if [ "$KNOT_MODE" = knotd ]; then

@@ -20,7 +20,7 @@ MODULE=$TREE/pkcs11/libhsm-pkcs11.so
 HSMCTL=$TREE/hsmctl/hsmctl
 PIN=user-pin-1234
 NRECORDS=${NRECORDS:-1000}
-TOTAL=20
+TOTAL=21
 
 WORK=$(mktemp -d /tmp/vm-pkcs11.XXXXXX)
 n=0
@@ -132,6 +132,11 @@ for alg in ECDSAP256SHA256 RSASHA256; do
 	grep -v '^;' "$WORK/err" | sed 's/^/# /'
 	sed 's/^/# /' "$WORK/out"
 done
+# Unplug and re-attach, with C_WaitForSlotEvent (its own TAP, as comments).
+if "$TREE/pkcs11/tests/bin/vm_slot_events" "$MODULE" "$HSMCTL" "$PIN" >"$WORK/out" 2>&1
+then ok "unplug and re-attach: slot events, DEVICE_REMOVED, same token"
+else notok "unplug and re-attach: slot events, DEVICE_REMOVED, same token"; fi
+sed 's/^/# /' "$WORK/out"
 umount "$MODDIR" "$CONF" 2>/dev/null
 "$HSMCTL" detach hsm0 >/dev/null 2>&1
 [ $n -eq $TOTAL ] || echo "# planned $TOTAL tests, ran $n"
