@@ -44,15 +44,15 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..18"
+echo "1..20"
 missing=
-for t in pkcs11-tool p11tool keymgr kzonesign knotd knotc kzonecheck ldns-verify-zone ldns-key2ds; do
+for t in pkcs11-tool p11tool keymgr kzonesign knotd knotc kzonecheck ldns-verify-zone ldns-key2ds ldns-signzone; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 if [ -n "$missing" ] || [ ! -r "$SEAM" ] || [ ! -r "$MODULE" ]; then
 	echo "# cannot run: missing$missing (make deps) or $SEAM / $MODULE (make -C pkcs11/tests)"
 	i=0
-	while [ $i -lt 18 ]; do notok "prerequisites"; i=$((i + 1)); done
+	while [ $i -lt 20 ]; do notok "prerequisites"; i=$((i + 1)); done
 	exit 1
 fi
 
@@ -100,6 +100,18 @@ for alg in ECDSAP256SHA256 RSASHA256; do
 		ok "Knot ZSK rollover $alg, the old key deleted from the token"
 	else
 		notok "Knot ZSK rollover $alg, the old key deleted from the token"
+	fi
+	grep -v '^;' "$WORK/err" | sed 's/^/# /'
+	sed 's/^/# /' "$WORK/out"
+done
+# ldns-signzone through libp11's OpenSSL engine (keys by pkcs11-tool).
+for alg in ECDSAP256SHA256 RSASHA256; do
+	if LD_PRELOAD=$SEAM P11_MODULE=$MODULE P11_TOKEN=$TOKEN P11_PIN=$PIN ALGS=$alg \
+	   NRECORDS=200 WORKDIR=$WORK/ldns sh "$TREE/tests/dnssec/sign-ldns.sh" \
+	   >"$WORK/out" 2>"$WORK/err"; then
+		ok "ldns-signzone -E pkcs11 $alg, validated"
+	else
+		notok "ldns-signzone -E pkcs11 $alg, validated"
 	fi
 	grep -v '^;' "$WORK/err" | sed 's/^/# /'
 	sed 's/^/# /' "$WORK/out"

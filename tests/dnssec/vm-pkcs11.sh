@@ -20,7 +20,7 @@ MODULE=$TREE/pkcs11/libhsm-pkcs11.so
 HSMCTL=$TREE/hsmctl/hsmctl
 PIN=user-pin-1234
 NRECORDS=${NRECORDS:-1000}
-TOTAL=21
+TOTAL=23
 
 WORK=$(mktemp -d /tmp/vm-pkcs11.XXXXXX)
 n=0
@@ -41,7 +41,7 @@ expect() {
 echo "TAP version 13"
 echo "1..$TOTAL"
 missing=
-for t in pkcs11-tool p11tool p11-kit keymgr kzonesign knotd knotc kzonecheck ldns-verify-zone ldns-key2ds; do
+for t in pkcs11-tool p11tool p11-kit keymgr kzonesign knotd knotc kzonecheck ldns-verify-zone ldns-key2ds ldns-signzone; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 if [ -n "$missing" ] || [ ! -x "$HSMCTL" ] || [ ! -r "$MODULE" ]; then
@@ -132,6 +132,15 @@ for alg in ECDSAP256SHA256 RSASHA256; do
 	grep -v '^;' "$WORK/err" | sed 's/^/# /'
 	sed 's/^/# /' "$WORK/out"
 done
+for alg in ECDSAP256SHA256 RSASHA256; do
+	if P11_MODULE=$MODULE P11_TOKEN=$TOKEN P11_PIN=$PIN ALGS=$alg NRECORDS=$NRECORDS \
+	   WORKDIR=$WORK/ldns sh "$TREE/tests/dnssec/sign-ldns.sh" >"$WORK/out" 2>"$WORK/err"
+	then ok "ldns-signzone -E pkcs11 $alg, validated"
+	else notok "ldns-signzone -E pkcs11 $alg, validated"; fi
+	grep -v '^;' "$WORK/err" | sed 's/^/# /'
+	sed 's/^/# /' "$WORK/out"
+done
+
 # Unplug and re-attach, with C_WaitForSlotEvent (its own TAP, as comments).
 if "$TREE/pkcs11/tests/bin/vm_slot_events" "$MODULE" "$HSMCTL" "$PIN" >"$WORK/out" 2>&1
 then ok "unplug and re-attach: slot events, DEVICE_REMOVED, same token"
