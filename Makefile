@@ -19,10 +19,10 @@ KSELFTEST := $(BUILD)/kselftest
 CFLAGS_USER := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
 export CFLAGS_USER KSELFTEST
 
-USER_DIRS := emulator libhsm hsmctl tests
+USER_DIRS := emulator libhsm hsmctl tests pkcs11
 
 .PHONY: all module userspace deps check check-host check-vm demo bench lint \
-	clean kselftest-headers $(USER_DIRS)
+	clean kselftest-headers install $(USER_DIRS)
 
 all: module userspace
 
@@ -36,7 +36,7 @@ userspace: $(USER_DIRS)
 
 libhsm hsmctl tests emulator: kselftest-headers
 
-hsmctl tests: libhsm
+hsmctl tests pkcs11: libhsm
 
 $(USER_DIRS):
 	$(MAKE) -C $@
@@ -56,6 +56,10 @@ $(KSELFTEST)/kselftest_harness.h:
 		'linux-source-6.1/scripts/kernel-doc'
 	cp $(BUILD)/ksrc/tools/testing/selftests/kselftest.h \
 	   $(BUILD)/ksrc/tools/testing/selftests/kselftest_harness.h $(KSELFTEST)/
+
+# The PKCS#11 module and its p11-kit registration (DESTDIR, PREFIX honoured).
+install: pkcs11
+	$(MAKE) -C pkcs11 install
 
 # The test and demo targets install what they need first (as the README
 # says), then build: deps must be complete before anything is built, even

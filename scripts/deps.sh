@@ -7,6 +7,10 @@ set -eu
 PKGS="build-essential pkg-config libssl-dev openssl libnl-3-dev libnl-genl-3-dev
 linux-headers-amd64 linux-image-amd64 linux-source-6.1 qemu-system-x86
 busybox-static sparse kmod cpio xz-utils python3 valgrind"
+# The PKCS#11 module: p11-kit's pkcs11.h and module registry, and the tools
+# its tests and DNSSEC recipes run (p11tool, pkcs11-tool, Knot, ldns and
+# libp11's OpenSSL engine for ldns-signzone -E pkcs11).
+PKGS="$PKGS libp11-kit-dev p11-kit gnutls-bin opensc opensc-pkcs11 softhsm2 knot knot-dnssecutils ldnsutils libengine-pkcs11-openssl"
 
 missing=""
 for p in $PKGS; do

@@ -251,16 +251,20 @@ static int copy_out(const struct hsm_attr *in, size_t n, struct hsm_attr **out)
 	return 0;
 }
 
-/* All of @types with values: one request, or two when the guess was short. */
+/*
+ * All of @types with values: one request when @room (the packed size) is
+ * right, a second one when it was a guess that fell short.
+ */
 static int get_values(struct hsm_session *s, uint32_t handle,
-		      const uint32_t *types, size_t n, struct hsm_attr *parsed,
-		      unsigned char **bufp, uint32_t *board_status)
+		      const uint32_t *types, size_t n, size_t room,
+		      struct hsm_attr *parsed, unsigned char **bufp,
+		      uint32_t *board_status)
 {
-	size_t room = n * HDR + 1024, used = 0;
+	size_t used = 0;
 	int tries, ret = -EPROTO;
 
 	for (tries = 0; tries < 3; tries++) {
-		unsigned char *buf = malloc(room);
+		unsigned char *buf = malloc(room ? room : 1);
 
 		if (!buf)
 			return -ENOMEM;
@@ -283,24 +287,61 @@ static int get_values(struct hsm_session *s, uint32_t handle,
 	return ret == -ENOSPC ? -EAGAIN : ret;
 }
 
+/*
+ * Which of the zero-length @types[0..@n-1] exist (empty) rather than being
+ * absent: the board's value read fails as a whole when one is absent, so
+ * read them together and split the group in halves when refused. Sets
+ * @exists[i].
+ */
+static int probe_empty(struct hsm_session *s, uint32_t handle,
+		       const uint32_t *types, size_t n, int *exists)
+{
+	struct hsm_attr parsed[HSM_ATTRS_MAX];
+	unsigned char *buf = NULL;
+	size_t i;
+	int ret;
+
+	ret = get_values(s, handle, types, n, n * HDR, parsed, &buf, NULL);
+	free(buf);
+	if (ret == 0) {
+		for (i = 0; i < n; i++)
+			exists[i] = 1;
+		return 0;
+	}
+	if (ret != -ENODATA)
+		return ret;
+	if (n == 1) {
+		exists[0] = 0;
+		return 0;
+	}
+	ret = probe_empty(s, handle, types, n / 2, exists);
+	if (ret == 0)
+		ret = probe_empty(s, handle, types + n / 2, n - n / 2,
+				  exists + n / 2);
+	return ret;
+}
+
 int hsm_get_attributes(struct hsm_session *s, uint32_t handle,
 		       const uint32_t *types, size_t n, unsigned int flags,
 		       struct hsm_attr **out, uint32_t *board_status)
 {
 	struct hsm_attr parsed[HSM_ATTRS_MAX], sub[HSM_ATTRS_MAX];
-	uint32_t present[HSM_ATTRS_MAX];
+	uint32_t present[HSM_ATTRS_MAX], zero[HSM_ATTRS_MAX];
 	unsigned char hdrs[HSM_ATTRS_MAX * HDR], *buf = NULL;
-	size_t i, np = 0, used;
+	int exists[HSM_ATTRS_MAX];
+	size_t i, np = 0, nz = 0, used, room = 0;
+	static const unsigned char empty;
 	int ret;
 
 	set_status(board_status, 0);
 	if (!out || !types || n == 0 || n > HSM_ATTRS_MAX ||
-	    flags & ~HSM_ATTRS_OPTIONAL)
+	    flags & ~(HSM_ATTRS_OPTIONAL | HSM_ATTRS_TELL_EMPTY) ||
+	    (flags & HSM_ATTRS_TELL_EMPTY && !(flags & HSM_ATTRS_OPTIONAL)))
 		return -EINVAL;
 	*out = NULL;
 	if (!(flags & HSM_ATTRS_OPTIONAL)) {
-		ret = get_values(s, handle, types, n, parsed, &buf,
-				 board_status);
+		ret = get_values(s, handle, types, n, n * HDR + 1024, parsed,
+				 &buf, board_status);
 		if (ret == 0)
 			ret = copy_out(parsed, n, out);
 		free(buf);
@@ -312,15 +353,28 @@ int hsm_get_attributes(struct hsm_session *s, uint32_t handle,
 			board_status);
 	if (ret == -ENOSPC)
 		ret = -EPROTO;	/* n headers always fit */
+	if (ret == -ENODATA) {
+		/* A key with no attributes at all: the board refuses even
+		 * the length read. Every one is absent. */
+		set_status(board_status, 0);
+		for (i = 0; i < n; i++)
+			parsed[i] = (struct hsm_attr){ .type = types[i] };
+		return copy_out(parsed, n, out);
+	}
 	if (ret == 0)
 		ret = hsm_attrs_unpack(hdrs, used, types, n, 1, parsed);
 	if (ret)
 		return ret;
-	for (i = 0; i < n; i++)
-		if (parsed[i].len)
+	for (i = 0; i < n; i++) {
+		if (parsed[i].len) {
 			present[np++] = types[i];
+			room += HDR + pad4(parsed[i].len);
+		} else {
+			zero[nz++] = types[i];
+		}
+	}
 	if (np) {
-		ret = get_values(s, handle, present, np, sub, &buf,
+		ret = get_values(s, handle, present, np, room, sub, &buf,
 				 board_status);
 		if (ret == -ENODATA)
 			ret = -EAGAIN;	/* deleted since the first request */
@@ -329,6 +383,16 @@ int hsm_get_attributes(struct hsm_session *s, uint32_t handle,
 		for (i = 0, np = 0; i < n; i++)
 			if (parsed[i].len)
 				parsed[i] = sub[np++];
+	}
+	if (nz && flags & HSM_ATTRS_TELL_EMPTY) {
+		ret = probe_empty(s, handle, zero, nz, exists);
+		if (ret) {
+			free(buf);
+			return ret;
+		}
+		for (i = 0, nz = 0; i < n; i++)
+			if (!parsed[i].len && exists[nz++])
+				parsed[i].value = &empty;
 	}
 	ret = copy_out(parsed, n, out);
 	free(buf);

@@ -267,6 +267,10 @@ int hsm_sign(struct hsm_session *s, uint32_t handle, const void *in,
 	req.sig_len = room;
 	req.sig = PTR(sig);
 	ret = CALL(s, CRYPTECH_HSM_IOC_SIGN, req, board_status);
+	/* The board's "keystore full" (41) is ENOSPC too: it has a status,
+	 * a short buffer has none. */
+	if (ret == -ENOSPC && req.board_status != 0)
+		return ret;
 	if (ret == -ENOSPC) {
 		if (req.sig_len <= room)
 			return -EPROTO;

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <hsm/events.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -344,7 +346,11 @@ int hsm_public_key_alloc(struct hsm_session *s, uint32_t handle,
  * Sign @in: for RSA the DER DigestInfo (the board adds PKCS#1 v1.5
  * padding), for ECDSA the digest (pair it with the curve: the board does
  * not truncate). The signature goes to @sig of *@sig_len bytes (ECDSA:
- * r || s); -ENOSPC with the size needed when too small. The key needs
+ * r || s); -ENOSPC with the size needed when too small, but the board
+ * signs anyway and the result is lost: size buffers with
+ * hsm_signature_size() or HSM_SIGNATURE_MAX. -ENOSPC with board status 41
+ * (NO_KEY_INDEX_SLOTS) and *@sig_len unchanged means the keystore is full:
+ * an RSA key's first signature rewrites its key block. The key needs
  * HSM_KEY_F_SIGN (-EPERM otherwise).
  */
 int hsm_sign(struct hsm_session *s, uint32_t handle, const void *in,
@@ -395,16 +401,36 @@ int hsm_get_attribute(struct hsm_session *s, uint32_t handle, uint32_t type,
 
 /* hsm_get_attributes() flags */
 #define HSM_ATTRS_OPTIONAL	0x1	/* absent ones: value NULL, len 0 */
+#define HSM_ATTRS_TELL_EMPTY	0x2	/* with OPTIONAL: empty != absent */
 
 /*
  * The attributes @types[0..@n-1], in that order, as one malloc()ed block
  * *@out of @n entries (free() it; the values live in the same block).
- * Without HSM_ATTRS_OPTIONAL a missing attribute fails with -ENODATA; with
- * it, missing (and empty) attributes get value NULL and len 0.
+ * Without HSM_ATTRS_OPTIONAL a missing attribute fails with -ENODATA.
+ * With it, a missing attribute gets value NULL and len 0, also when the
+ * key has no attributes at all (the board then fails every read); it costs
+ * one request when nothing is present, else two, the second sized from the
+ * lengths of the first. The board reports absent and empty attributes
+ * alike, so both get value NULL unless HSM_ATTRS_TELL_EMPTY is given too:
+ * then an empty attribute that exists gets a non-NULL value of len 0, at
+ * the cost of further requests when some length was 0 (a value read of
+ * the zero-length ones, split in halves while the board refuses it).
  */
 int hsm_get_attributes(struct hsm_session *s, uint32_t handle,
 		       const uint32_t *types, size_t n, unsigned int flags,
 		       struct hsm_attr **out, uint32_t *board_status);
+
+/* ---- Signature sizes ---------------------------------------------------- */
+
+/*
+ * The size of the signature hsm_sign() would make with @handle, without
+ * signing: 64, 96 or 132 bytes for ECDSA on P-256/384/521 (from the key's
+ * curve), the modulus length for RSA (from its public key). Use it to
+ * answer "how big" questions: hsm_sign() with a short buffer costs a whole
+ * signing operation on the board. -EINVAL for a key that cannot sign.
+ */
+int hsm_signature_size(struct hsm_session *s, uint32_t handle, size_t *len,
+		       uint32_t *board_status);
 
 /* ---- Finding keys ------------------------------------------------------- */
 

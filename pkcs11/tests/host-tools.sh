@@ -1,0 +1,127 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Real PKCS#11 applications on the host against the emulator's board, with
+# the test seam preloaded (bin/seam-preload.so): OpenSC's pkcs11-tool
+# (including --test), GnuTLS's p11tool, and Knot's keymgr + kzonesign
+# signing a zone that ldns-verify-zone and kzonecheck validate. Prints TAP.
+# A tool that is missing is a failure that says so, never a skip.
+#
+# Usage: host-tools.sh [MODULE]   (default: ../libhsm-pkcs11.so)
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TREE=$(cd "$HERE/../.." && pwd)
+MODULE=${1:-$HERE/../libhsm-pkcs11.so}
+MODULE=$(cd "$(dirname "$MODULE")" && pwd)/$(basename "$MODULE")
+SEAM=$HERE/bin/seam-preload.so
+PIN=user-pin-1234
+TOKEN=cryptech-EMU00000
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/p11-host-tools.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT INT TERM
+mkdir -p "$WORK/b0"
+
+# Every program below sees the board; only those that use it load it.
+SEAM_BOARDS=$WORK/b0:EMU00000
+HSM_PKCS11_DEVICES=$WORK/b0/dev
+export SEAM_BOARDS HSM_PKCS11_DEVICES
+
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+# check NAME CMD...: run CMD with the seam, its output as TAP comments
+check() {
+	name=$1
+	shift
+	if LD_PRELOAD=$SEAM "$@" >"$WORK/out" 2>&1; then ok "$name"; else notok "$name"; fi
+	sed 's/^/# /' "$WORK/out"
+}
+# expect NAME PATTERN: the last command's output has PATTERN
+expect() {
+	if grep -q -- "$2" "$WORK/out"; then ok "$1"; else notok "$1 (no '$2' in the output)"; fi
+}
+
+echo "TAP version 13"
+echo "1..20"
+missing=
+for t in pkcs11-tool p11tool keymgr kzonesign knotd knotc kzonecheck ldns-verify-zone ldns-key2ds ldns-signzone; do
+	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+done
+if [ -n "$missing" ] || [ ! -r "$SEAM" ] || [ ! -r "$MODULE" ]; then
+	echo "# cannot run: missing$missing (make deps) or $SEAM / $MODULE (make -C pkcs11/tests)"
+	i=0
+	while [ $i -lt 20 ]; do notok "prerequisites"; i=$((i + 1)); done
+	exit 1
+fi
+
+check "pkcs11-tool lists the token" pkcs11-tool --module "$MODULE" -L
+expect "token label from the board identity" "token label *: $TOKEN\$"
+check "pkcs11-tool generates an EC P-256 key pair" pkcs11-tool --module "$MODULE" \
+	--login --pin $PIN --keypairgen --key-type EC:prime256v1 --id 01 --label zsk
+check "pkcs11-tool generates an RSA-2048 key pair" pkcs11-tool --module "$MODULE" \
+	--login --pin $PIN --keypairgen --key-type rsa:2048 --id 02 --label ksk
+check "pkcs11-tool --test --login" pkcs11-tool --module "$MODULE" --test --login --pin $PIN
+expect "pkcs11-tool --test ends with No errors" "^No errors"
+check "p11tool --list-tokens" p11tool --provider "$MODULE" --list-tokens
+expect "token URI needs no percent-encoding" "token=$TOKEN"
+GNUTLS_PIN=$PIN
+export GNUTLS_PIN
+check "p11tool --list-all --login" p11tool --provider "$MODULE" --login --list-all "pkcs11:token=$TOKEN"
+expect "p11tool sees the private keys" "type=private"
+check "p11tool --test-sign ECDSA" p11tool --provider "$MODULE" --login --test-sign \
+	"pkcs11:token=$TOKEN;object=zsk;type=private"
+check "p11tool --test-sign RSA" p11tool --provider "$MODULE" --login --test-sign \
+	"pkcs11:token=$TOKEN;object=ksk;type=private"
+# Knot: the recipe preloads nothing itself; every program inherits it.
+for alg in ECDSAP256SHA256 RSASHA256; do
+	if LD_PRELOAD=$SEAM P11_MODULE=$MODULE P11_TOKEN=$TOKEN P11_PIN=$PIN \
+	   ALGS=$alg NRECORDS=200 WORKDIR=$WORK/knot \
+	   sh "$TREE/tests/dnssec/sign-knot.sh" >"$WORK/out" 2>"$WORK/err"; then
+		ok "Knot keymgr+kzonesign $alg, validated"
+	else
+		notok "Knot keymgr+kzonesign $alg, validated"
+	fi
+	sed 's/^/# /' "$WORK/err" "$WORK/out"
+done
+# knotd: a multi-threaded signer through the module's pool.
+if LD_PRELOAD=$SEAM KNOT_MODE=knotd KNOT_PORT=${KNOT_PORT:-53541} P11_MODULE=$MODULE \
+   P11_TOKEN=$TOKEN P11_PIN=$PIN ALGS=ECDSAP256SHA256 NRECORDS=200 WORKDIR=$WORK/knot \
+   sh "$TREE/tests/dnssec/sign-knot.sh" >"$WORK/out" 2>"$WORK/err"; then
+	ok "knotd ECDSAP256SHA256, validated"
+else
+	notok "knotd ECDSAP256SHA256, validated"
+fi
+sed 's/^/# /' "$WORK/err" "$WORK/out"
+for alg in ECDSAP256SHA256 RSASHA256; do
+	if LD_PRELOAD=$SEAM P11_MODULE=$MODULE P11_TOKEN=$TOKEN P11_PIN=$PIN ALG=$alg \
+	   WORKDIR=$WORK/knot sh "$TREE/tests/dnssec/rollover-knot.sh" >"$WORK/out" 2>"$WORK/err"; then
+		ok "Knot ZSK rollover $alg, the old key deleted from the token"
+	else
+		notok "Knot ZSK rollover $alg, the old key deleted from the token"
+	fi
+	grep -v '^;' "$WORK/err" | sed 's/^/# /'
+	sed 's/^/# /' "$WORK/out"
+done
+# ldns-signzone through libp11's OpenSSL engine (keys by pkcs11-tool).
+for alg in ECDSAP256SHA256 RSASHA256; do
+	if LD_PRELOAD=$SEAM P11_MODULE=$MODULE P11_TOKEN=$TOKEN P11_PIN=$PIN ALGS=$alg \
+	   NRECORDS=200 WORKDIR=$WORK/ldns sh "$TREE/tests/dnssec/sign-ldns.sh" \
+	   >"$WORK/out" 2>"$WORK/err"; then
+		ok "ldns-signzone -E pkcs11 $alg, validated"
+	else
+		notok "ldns-signzone -E pkcs11 $alg, validated"
+	fi
+	grep -v '^;' "$WORK/err" | sed 's/^/# /'
+	sed 's/^/# /' "$WORK/out"
+done
+make -s -C "$HERE/.." install DESTDIR="$WORK/root" >"$WORK/out" 2>&1
+if [ -f "$WORK/root$(pkg-config --variable=p11_module_configs p11-kit-1)/cryptech-hsm.module" ] &&
+   [ -f "$WORK/root$(pkg-config --variable=p11_module_path p11-kit-1)/libhsm-pkcs11.so" ]; then
+	ok "make install: the module and its p11-kit module file"
+else
+	notok "make install: the module and its p11-kit module file"
+fi
+sed 's/^/# /' "$WORK/out"
+[ $fails -eq 0 ]
