@@ -124,6 +124,11 @@ if [ "$mode" != host ]; then
 	run_suite vm-identity tests/vm/run --boards 2 --timeout 600 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group identity
+	# The PKCS#11 module against the driver (issue 8): pkcs11-tool,
+	# p11tool and p11-kit, Knot (kzonesign, knotd, a ZSK rollover) and
+	# ldns-signzone, each zone validated; unplug and replug.
+	run_suite vm-pkcs11 tests/vm/run --timeout 2400 -- \
+		tests/dnssec/vm-pkcs11.sh
 fi
 
 if [ ${#qemu_crashes[@]} -gt 0 ]; then
