@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <hsm/hsm.h>
+#include <openssl/sha.h>
 
 #include "internal.h"
 
@@ -34,10 +35,10 @@ static void sanitise(const char *id, size_t n, char *out)
 static void short_hash(const char *id, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char d[32];
+	unsigned char d[SHA256_DIGEST_LENGTH];
 	int i;
 
-	hsm_sha256(id, strlen(id), d);
+	SHA256((const unsigned char *)id, strlen(id), d);
 	for (i = 0; i < 4; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];

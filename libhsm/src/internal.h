@@ -80,9 +80,6 @@ int hsm_attrs_unpack(const unsigned char *buf, size_t len,
 		     const uint32_t *types, size_t n, int lengths_only,
 		     struct hsm_attr *out);
 
-/* SHA-256 of @len bytes at @data. */
-void hsm_sha256(const void *data, size_t len, unsigned char out[32]);
-
 /*
  * hsm_find_board() over the board list @boards[0..@n-1] (the netlink dump
  * of hsm_find_board()), for the unit tests.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The board identity: token labels and serials derived from a board_id,
- * finding a board by any of its names, SHA-256, and the PKCS#11 value
+ * finding a board by any of its names, and the PKCS#11 value
  * encoders of <hsm/p11attr.h>.
  */
 #include <errno.h>
@@ -14,34 +14,6 @@
 #include <hsm/p11attr.h>
 
 #include "internal.h"
-
-static void sha_hex(const void *p, size_t n, char out[65])
-{
-	unsigned char d[32];
-	int i;
-
-	hsm_sha256(p, n, d);
-	for (i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-}
-
-TEST(sha256_known_answers)
-{
-	char a[200], hex[65];
-
-	memset(a, 'a', sizeof(a));
-	sha_hex("", 0, hex);
-	EXPECT_STREQ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", hex);
-	/* 55 and 56 bytes: the padding fits the last block or needs one more. */
-	sha_hex(a, 55, hex);
-	EXPECT_STREQ("9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318", hex);
-	sha_hex(a, 56, hex);
-	EXPECT_STREQ("b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a", hex);
-	sha_hex(a, 64, hex);
-	EXPECT_STREQ("ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb", hex);
-	sha_hex(a, 200, hex);
-	EXPECT_STREQ("c2a908d98f5df987ade41b5fce213067efbcc21ef2240212a41e54b5e7c28ae5", hex);
-}
 
 TEST(token_label_short_ids)
 {
