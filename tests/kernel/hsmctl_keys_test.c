@@ -140,7 +140,9 @@ static int openssl_verify(char *out, size_t len, const char *hash,
 		  DIR "/%s " DIR "/%s 2>&1", hash, pem, sig, data);
 }
 
-TEST_F(cli, generate_list_sign_verify_delete)
+/* An RSA-2048 generation and a dozen hsmctl runs: about 45 s of guest
+ * time on a loaded host, more than the harness's default 30 s. */
+TEST_F_TIMEOUT(cli, generate_list_sign_verify_delete, 300)
 {
 	char ec[37], rsa[37], path[128], *out = self->out;
 	uint8_t rs[132], der[512];
