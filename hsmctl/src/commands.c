@@ -57,6 +57,15 @@ static const struct command commands[] = {
 	  "Keys are generated with the sign usage and printed with their PKCS#11\n"
 	  "URI (token \"Cryptech HSM hsmN\"). Without --token a key lives only as\n"
 	  "long as the hsmctl command.\n" },
+	{ "probe", cmd_probe, "[--attach] [--timeout MS] TTY",
+	  "tell a board's RPC port from its console port; attach the RPC port",
+	  "Sends the upstream probe (cryptech-rpc.md 2.7.4) and reads the answer\n"
+	  "for up to --timeout MS (default 500): \"rpc\" (exit 0), \"console\",\n"
+	  "\"silent\" or \"other\" (exit 8). The line's settings are restored.\n"
+	  "  --attach  attach the tty if it is the RPC port (needs CAP_SYS_ADMIN;\n"
+	  "            loads the module if needed); a console port is left alone\n"
+	  "            (exit 0), a tty already attached is not probed (exit 0)\n"
+	  "  --json    {\"tty\": ..., \"port\": ..., \"action\": ..., \"board\": {...}}\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -109,6 +118,6 @@ void cli_usage(const char *name, int to_stderr)
 		"  --version         print the version\n\n"
 		"Exit status: 0 ok, 1 failed, 2 usage error, 3 no such device or board\n"
 		"(or module not loaded), 4 permission denied, 5 board error, 6 timeout,\n"
-		"7 no such key.\n");
+		"7 no such key, 8 not a board's RPC port (probe).\n");
 }
 
