@@ -20,10 +20,14 @@
 
 #define PROBE_ATTACH	(1u << 0)
 
+/* "ttyUSB0" for /dev/ttyUSB0, "pts/3" for /dev/pts/3. */
 static const char *tty_base(const char *path)
 {
-	const char *s = strrchr(path, '/');
+	const char *s;
 
+	if (strncmp(path, "/dev/", 5) == 0)
+		return path + 5;
+	s = strrchr(path, '/');
 	return s ? s + 1 : path;
 }
 

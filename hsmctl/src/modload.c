@@ -5,6 +5,7 @@
  * hardware alias that would load it), so "hsmctl attach" loads it itself.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,45 +27,77 @@ static int family_missing(void)
 	return ret == -ENOENT;
 }
 
-/* Run "modprobe cryptech_hsm"; its own messages go to our stderr. */
+/*
+ * Run "modprobe cryptech_hsm". Its messages become part of ours, so that
+ * the failure is one line that starts with "hsmctl: ".
+ */
 static int run_modprobe(char *errmsg, size_t errmsg_len)
 {
 	char *const argv[] = { "modprobe", MODULE_NAME, NULL };
+	char out[512], *nl;
+	size_t len = 0;
+	ssize_t n;
+	int p[2], st, err;
 	pid_t pid;
-	int st;
 
+	if (pipe2(p, O_CLOEXEC)) {
+		err = errno;
+		snprintf(errmsg, errmsg_len, "cannot run modprobe: %s",
+			 strerror(err));
+		return -err;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
+		err = errno;
+		close(p[0]);
+		close(p[1]);
 		snprintf(errmsg, errmsg_len, "cannot run modprobe: %s",
-			 strerror(errno));
-		return -errno;
+			 strerror(err));
+		return -err;
 	}
 	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
 		/* PATH first (tests use it); a user's PATH may lack sbin. */
 		execvp("modprobe", argv);
 		execv("/sbin/modprobe", argv);
 		_exit(127);
 	}
+	close(p[1]);
+	while (len < sizeof(out) - 1) {
+		n = read(p[0], out + len, sizeof(out) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	out[len] = '\0';
+	close(p[0]);
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR) {
+			err = errno;
 			snprintf(errmsg, errmsg_len, "waiting for modprobe: %s",
-				 strerror(errno));
-			return -errno;
+				 strerror(err));
+			return -err;
 		}
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
-	snprintf(errmsg, errmsg_len,
-		 "the %s module is not loaded and 'modprobe %s' failed (%s %d); "
-		 "is the cryptech-hsm-dkms package installed and built for "
-		 "this kernel ('dkms status', 'uname -r')?", MODULE_NAME,
-		 MODULE_NAME, WIFEXITED(st) ? "exit status" : "signal",
-		 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	nl = strchr(out, '\n');
+	if (nl)
+		*nl = '\0';
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		snprintf(errmsg, errmsg_len, "the %s module is not loaded and "
-			 "there is no modprobe to load it (install kmod)",
+		snprintf(errmsg, errmsg_len, "the %s kernel module is not loaded "
+			 "and there is no modprobe to load it (install kmod)",
 			 MODULE_NAME);
+	else
+		snprintf(errmsg, errmsg_len,
+			 "the %s kernel module is not loaded; 'modprobe %s' "
+			 "failed: %.120s (is cryptech-hsm-dkms installed? "
+			 "see 'dkms status')", MODULE_NAME, MODULE_NAME,
+			 *out ? out : "no message");
 	return -ENOENT;
 }
 
