@@ -7,6 +7,8 @@ set -eu
 PKGS="build-essential pkg-config libssl-dev openssl libnl-3-dev libnl-genl-3-dev
 linux-headers-amd64 linux-image-amd64 linux-source-6.1 qemu-system-x86
 busybox-static sparse kmod cpio xz-utils python3 valgrind"
+# Debian packages (make deb) and their test in the VM (tests/pkg): issue 12
+PKGS="$PKGS debhelper dh-dkms dkms lintian dpkg-dev fakeroot udev systemd adduser"
 
 missing=""
 for p in $PKGS; do
