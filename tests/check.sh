@@ -95,6 +95,9 @@ if [ "$mode" != host ]; then
 	run_suite vm-races tests/vm/run --timeout 900 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group races
+	# Issue 12: the Debian packages built (make deb, lintian), installed in
+	# a VM and used: DKMS, udev rules, auto-attach, /dev/hsm0 permissions.
+	run_suite vm-packages tests/pkg/run
 fi
 
 if [ ${#qemu_crashes[@]} -gt 0 ]; then

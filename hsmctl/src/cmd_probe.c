@@ -68,7 +68,7 @@ static void print_result(const struct cli *c, const char *tty,
 		if (r) {
 			json_kv_string(&j, "port", probe_kind_name(r->kind));
 			if (*ver)
-				json_kv_string(&j, "protocol_version", ver);
+				json_kv_string(&j, "protocol", ver);
 			if (r->kind == PROBE_CONSOLE)
 				json_kv_string(&j, "prompt", r->prompt);
 			json_kv_u64(&j, "received", r->received);
