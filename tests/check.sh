@@ -68,6 +68,7 @@ if [ "$mode" != vm ]; then
 	run_suite libhsm make -s -C libhsm check
 	run_suite hsmctl make -s -C hsmctl check
 	run_suite vm-runner tests/vm/selftest
+	run_suite pkg-helper tests/pkg/helper_test
 fi
 
 if [ "$mode" != host ]; then
