@@ -9,6 +9,8 @@
 #   make demo       boot a VM with an emulated board and show the main job
 #   make bench      benchmarks (figures as ratios against a same-run baseline)
 #   make lint       checkpatch --strict and sparse on driver/ and uapi/
+#   make install    install (DESTDIR, PREFIX; see below)
+#   make deb        the Debian packages into build/deb/, then lintian
 
 KVER ?= $(shell scripts/kver.sh)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -22,7 +24,7 @@ export CFLAGS_USER KSELFTEST
 USER_DIRS := emulator libhsm hsmctl tests pkcs11
 
 .PHONY: all module userspace deps check check-host check-vm demo bench lint \
-	clean kselftest-headers install $(USER_DIRS)
+	clean kselftest-headers $(USER_DIRS)
 
 all: module userspace
 
@@ -58,7 +60,7 @@ $(KSELFTEST)/kselftest_harness.h:
 	   $(BUILD)/ksrc/tools/testing/selftests/kselftest_harness.h $(KSELFTEST)/
 
 # The PKCS#11 module and its p11-kit registration (DESTDIR, PREFIX honoured).
-install: pkcs11
+install:: pkcs11
 	$(MAKE) -C pkcs11 install
 
 # The test and demo targets install what they need first (as the README
@@ -85,6 +87,93 @@ bench: all
 
 lint: kselftest-headers
 	@scripts/lint.sh
+
+# ---------------------------------------------------------------- install
+#
+# make install [DESTDIR=...] [PREFIX=/usr/local] [LIBDIR=...]: the library,
+# hsmctl, the emulator, the module's source for DKMS, the udev rules, the
+# auto-attach helper, its configuration and the systemd unit. debian/rules
+# drives this with PREFIX=/usr. Double-colon rules: other parts of the tree
+# add their own "install::" rules (e.g. the PKCS#11 module).
+VERSION := $(shell sed -n 's/^\#define HSM_VERSION_STRING[[:space:]]*"\(.*\)"/\1/p' libhsm/include/hsm/hsm.h)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+LIBEXECDIR ?= $(PREFIX)/libexec
+SYSCONFDIR ?= /etc
+UDEVRULESDIR ?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /lib/udev)/rules.d
+SYSTEMDUNITDIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+DKMSSRCDIR ?= /usr/src/cryptech-hsm-$(VERSION)
+MANDIR ?= $(PREFIX)/share/man
+INSTALL ?= install
+NL_LIBS_PC := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+
+.PHONY: install install-build deb
+
+# What install needs built (no tests, no kselftest headers, no module: DKMS
+# builds the module on the target for each kernel).
+install-build:
+	$(MAKE) -C libhsm libhsm.a libhsm.so
+	$(MAKE) -C hsmctl hsmctl
+	$(MAKE) -C emulator cryptech-emu
+
+install:: install-build
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)/hsm
+	$(INSTALL) -m 755 hsmctl/hsmctl emulator/cryptech-emu $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 644 packaging/man/hsmctl.1 packaging/man/cryptech-emu.1 \
+		$(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 libhsm/libhsm.so.0 $(DESTDIR)$(LIBDIR)/
+	ln -sf libhsm.so.0 $(DESTDIR)$(LIBDIR)/libhsm.so
+	$(INSTALL) -m 644 libhsm/libhsm.a $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 644 libhsm/include/hsm/hsm.h $(DESTDIR)$(INCLUDEDIR)/hsm/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@NL_LIBS@|$(NL_LIBS_PC)|' packaging/libhsm.pc.in \
+		> $(DESTDIR)$(LIBDIR)/pkgconfig/libhsm.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/libhsm.pc
+
+# The system integration: /dev/hsm* permissions, auto-attach on plug-in.
+install::
+	$(INSTALL) -d $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(LIBEXECDIR)/cryptech-hsm $(DESTDIR)$(SYSCONFDIR)/cryptech-hsm
+	$(INSTALL) -m 644 packaging/60-cryptech-hsm.rules $(DESTDIR)$(UDEVRULESDIR)/
+	sed 's|/usr/libexec/cryptech-hsm/|$(LIBEXECDIR)/cryptech-hsm/|' \
+		packaging/70-cryptech-hsm-auto-attach.rules \
+		> $(DESTDIR)$(UDEVRULESDIR)/70-cryptech-hsm-auto-attach.rules
+	sed 's|/usr/bin/hsmctl|$(BINDIR)/hsmctl|' packaging/cryptech-hsm-attach@.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/cryptech-hsm-attach@.service
+	chmod 644 $(DESTDIR)$(UDEVRULESDIR)/70-cryptech-hsm-auto-attach.rules \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/cryptech-hsm-attach@.service
+	$(INSTALL) -m 755 packaging/auto-attach-match $(DESTDIR)$(LIBEXECDIR)/cryptech-hsm/
+	$(INSTALL) -m 644 packaging/auto-attach.conf $(DESTDIR)$(SYSCONFDIR)/cryptech-hsm/
+
+# The module's source and dkms.conf: "dkms install cryptech-hsm/$(VERSION)".
+install::
+	$(INSTALL) -d $(DESTDIR)$(DKMSSRCDIR)/driver $(DESTDIR)$(DKMSSRCDIR)/uapi/linux
+	$(INSTALL) -m 644 Kbuild $(DESTDIR)$(DKMSSRCDIR)/
+	$(INSTALL) -m 644 driver/*.c driver/*.h $(DESTDIR)$(DKMSSRCDIR)/driver/
+	$(INSTALL) -m 644 uapi/linux/cryptech_hsm.h $(DESTDIR)$(DKMSSRCDIR)/uapi/linux/
+	sed 's/#MODULE_VERSION#/$(VERSION)/' packaging/dkms.conf > $(DESTDIR)$(DKMSSRCDIR)/dkms.conf
+	chmod 644 $(DESTDIR)$(DKMSSRCDIR)/dkms.conf
+
+# ---------------------------------------------------------------- packages
+#
+# make deb: dpkg-buildpackage -us -uc -b on a copy of the tree's source
+# files (tracked and new, not ignored: no build products) in build/deb/,
+# so the packages land in build/deb/ and not next to the tree. Then lintian,
+# which fails the target on any error or warning.
+DEB_SRC := $(BUILD)/deb/cryptech-hsm-$(VERSION)
+
+deb:
+	rm -rf $(BUILD)/deb
+	mkdir -p $(DEB_SRC)
+	git ls-files -z --cached --others --exclude-standard | \
+		tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning --info $(BUILD)/deb/cryptech-hsm_$(VERSION)_*.changes
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true

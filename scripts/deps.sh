@@ -11,6 +11,8 @@ busybox-static sparse kmod cpio xz-utils python3 valgrind"
 # its tests and DNSSEC recipes run (p11tool, pkcs11-tool, Knot, ldns and
 # libp11's OpenSSL engine for ldns-signzone -E pkcs11).
 PKGS="$PKGS libp11-kit-dev p11-kit gnutls-bin opensc opensc-pkcs11 softhsm2 knot knot-dnssecutils ldnsutils libengine-pkcs11-openssl"
+# Debian packages (make deb) and their test in the VM (tests/pkg): issue 12
+PKGS="$PKGS debhelper dh-dkms dkms lintian dpkg-dev fakeroot udev systemd adduser"
 
 missing=""
 for p in $PKGS; do

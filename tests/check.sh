@@ -70,6 +70,7 @@ if [ "$mode" != vm ]; then
 	run_suite hsmctl make -s -C hsmctl check
 	run_suite pkcs11 make -s -C pkcs11 check
 	run_suite vm-runner tests/vm/selftest
+	run_suite pkg-helper tests/pkg/helper_test
 fi
 
 if [ "$mode" != host ]; then

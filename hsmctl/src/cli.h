@@ -80,5 +80,6 @@ int cmd_random(struct cli *c, int argc, char **argv);
 int cmd_login_status(struct cli *c, int argc, char **argv);
 int cmd_set_pin(struct cli *c, int argc, char **argv);
 int cmd_key(struct cli *c, int argc, char **argv);
+int cmd_probe(struct cli *c, int argc, char **argv);
 
 #endif /* HSMCTL_CLI_H */

@@ -8,6 +8,7 @@
 #include "board_out.h"
 #include "cli.h"
 #include "exitcodes.h"
+#include "probe.h"
 #include "report.h"
 
 #define ADMIN_HINT "attaching and detaching boards needs CAP_SYS_ADMIN: run as root"
@@ -27,7 +28,7 @@ int cmd_attach(struct cli *c, int argc, char **argv)
 	if (c->device)
 		return report_usage("attach: -d makes no sense here: the kernel picks the device");
 
-	ret = hsm_attach(pos[0], &d, errmsg, sizeof(errmsg));
+	ret = attach_loading_module(pos[0], &d, errmsg, sizeof(errmsg));
 	if (ret) {
 		snprintf(what, sizeof(what), "attach %s", pos[0]);
 		return report_failure(what, ret, 0, errmsg,

@@ -59,6 +59,15 @@ static const struct command commands[] = {
 	  "'hsmctl info'). A label already used on the board is refused unless\n"
 	  "--allow-duplicate-label. Without --token a key lives only as long as\n"
 	  "the hsmctl command.\n" },
+	{ "probe", cmd_probe, "[--attach] [--timeout MS] TTY",
+	  "tell a board's RPC port from its console port; attach the RPC port",
+	  "Sends the upstream probe (cryptech-rpc.md 2.7.4) and reads the answer\n"
+	  "for up to --timeout MS (default 500): \"rpc\" (exit 0), \"console\",\n"
+	  "\"silent\" or \"other\" (exit 8). The line's settings are restored.\n"
+	  "  --attach  attach the tty if it is the RPC port (needs CAP_SYS_ADMIN;\n"
+	  "            loads the module if needed); a console port is left alone\n"
+	  "            (exit 0), a tty already attached is not probed (exit 0)\n"
+	  "  --json    {\"tty\": ..., \"port\": ..., \"action\": ..., \"board\": {...}}\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -156,6 +165,6 @@ void cli_usage(const char *name, int to_stderr)
 		"  --version         print the version\n\n"
 		"Exit status: 0 ok, 1 failed, 2 usage error, 3 no such device or board\n"
 		"(or module not loaded), 4 permission denied, 5 board error, 6 timeout,\n"
-		"7 no such key.\n");
+		"7 no such key, 8 not a board's RPC port (probe).\n");
 }
 

@@ -18,6 +18,7 @@ enum hsmctl_exit {
 	HSMCTL_EXIT_BOARD = 5,		/* the board reported an error status */
 	HSMCTL_EXIT_TIMEOUT = 6,	/* the board did not answer in time */
 	HSMCTL_EXIT_NO_KEY = 7,		/* no key with that UUID or label */
+	HSMCTL_EXIT_NOT_RPC = 8,	/* probe: the tty is not a board's RPC port */
 };
 
 /* Board status codes hsmctl explains (protocol §6.1). */
