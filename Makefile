@@ -11,6 +11,7 @@
 #   make lint       checkpatch --strict and sparse on driver/ and uapi/
 #   make install    install (DESTDIR, PREFIX; see below)
 #   make deb        the Debian packages into build/deb/, then lintian
+#   make check-packages  the packages installed and used in a VM (slow)
 
 KVER ?= $(shell scripts/kver.sh)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -109,7 +110,7 @@ MANDIR ?= $(PREFIX)/share/man
 INSTALL ?= install
 NL_LIBS_PC := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 
-.PHONY: install install-build deb
+.PHONY: install install-build deb check-packages
 
 # What install needs built (no tests, no kselftest headers, no module: DKMS
 # builds the module on the target for each kernel).
@@ -128,7 +129,7 @@ install:: install-build
 	$(INSTALL) -m 644 libhsm/libhsm.so.0 $(DESTDIR)$(LIBDIR)/
 	ln -sf libhsm.so.0 $(DESTDIR)$(LIBDIR)/libhsm.so
 	$(INSTALL) -m 644 libhsm/libhsm.a $(DESTDIR)$(LIBDIR)/
-	$(INSTALL) -m 644 libhsm/include/hsm/hsm.h $(DESTDIR)$(INCLUDEDIR)/hsm/
+	$(INSTALL) -m 644 libhsm/include/hsm/*.h $(DESTDIR)$(INCLUDEDIR)/hsm/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@NL_LIBS@|$(NL_LIBS_PC)|' packaging/libhsm.pc.in \
@@ -166,6 +167,12 @@ install::
 # so the packages land in build/deb/ and not next to the tree. Then lintian,
 # which fails the target on any error or warning.
 DEB_SRC := $(BUILD)/deb/cryptech-hsm-$(VERSION)
+
+# The packages built, installed in a VM and used (DKMS, udev, auto-attach,
+# permissions). Not part of "make check": the DKMS build under TCG alone
+# takes about 15 minutes (Documentation/admin-guide/install.rst).
+check-packages: deps
+	@tests/pkg/run
 
 deb:
 	rm -rf $(BUILD)/deb
