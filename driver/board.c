@@ -11,6 +11,7 @@
  */
 #include <linux/ktime.h>
 #include <linux/slab.h>
+#include <linux/usb.h>
 #include <linux/xarray.h>
 
 #include "hsm.h"
@@ -22,7 +23,7 @@ static void hsm_board_release(struct device *dev)
 	struct hsm_board *b = container_of(dev, struct hsm_board, dev);
 
 	xa_erase(&hsm_boards, b->index);
-	kfree(b->rx_buf);
+	kfree_sensitive(b->rx_buf);
 	kfree(b);
 }
 
@@ -45,6 +46,63 @@ static void hsm_board_release_tty(struct work_struct *work)
 
 	hsm_release_owned_tty(b);
 	hsm_board_put(b);
+}
+
+/*
+ * Copy @src into @dst (a board_id buffer) after @prefix, as printable ASCII:
+ * any other byte becomes '_'. Return: the number of bytes taken from @src.
+ */
+static size_t hsm_board_id_copy(char *dst, size_t size, const char *prefix,
+				const char *src)
+{
+	ssize_t plen = strscpy(dst, prefix, size);
+	size_t o = plen < 0 ? size - 1 : plen, n = 0;
+
+	while (src[n] && o + 1 < size) {
+		char c = src[n++];
+
+		dst[o++] = (c >= 0x20 && c < 0x7f) ? c : '_';
+	}
+	dst[o] = '\0';
+	return n;
+}
+
+/*
+ * The board's stable identity (uapi CRYPTECH_HSM_BOARD_ID_*): walk from the
+ * tty's device up to the USB device of its serial bridge, if there is one.
+ * The USB core's device types are not exported to modules, so the USB
+ * device is recognised by its device type's name. The tty holds a
+ * reference to its device and every device to its parent: the chain stays
+ * valid while the line discipline is open, which is where this runs.
+ */
+static void hsm_board_read_identity(struct hsm_board *b,
+				    struct tty_struct *tty)
+{
+	struct usb_device *udev = NULL;
+	struct device *d;
+
+	for (d = tty->dev; d; d = d->parent) {
+		if (d->type && d->type->name &&
+		    !strcmp(d->type->name, "usb_device")) {
+			udev = to_usb_device(d);
+			break;
+		}
+	}
+	if (udev && udev->serial &&
+	    hsm_board_id_copy(b->board_id, sizeof(b->board_id), "",
+			      udev->serial)) {
+		b->board_id_kind = CRYPTECH_HSM_BOARD_ID_USB_SERIAL;
+		return;
+	}
+	if (udev) {
+		hsm_board_id_copy(b->board_id, sizeof(b->board_id), "usb-",
+				  dev_name(&udev->dev));
+		b->board_id_kind = CRYPTECH_HSM_BOARD_ID_USB_PATH;
+		return;
+	}
+	hsm_board_id_copy(b->board_id, sizeof(b->board_id), "tty-",
+			  tty_name(tty));
+	b->board_id_kind = CRYPTECH_HSM_BOARD_ID_TTY;
 }
 
 /**
@@ -91,9 +149,15 @@ struct hsm_board *hsm_board_create(struct tty_struct *tty)
 	INIT_WORK(&b->probe_work, hsm_board_probe);
 	INIT_WORK(&b->release_work, hsm_board_release_tty);
 	mutex_init(&b->state_mutex);
+	mutex_init(&b->sessions_mutex);
+	INIT_LIST_HEAD(&b->sessions);
 	init_completion(&b->probed);
 	slip_decoder_init(&b->rx, b->rx_buf, HAL_RPC_MAX_PKT_SIZE);
 	strscpy(b->tty_name, tty_name(tty), sizeof(b->tty_name));
+	hsm_board_read_identity(b, tty);
+	ratelimit_state_init(&b->proto_event_rs, HSM_PROTO_EVENT_INTERVAL,
+			     HSM_PROTO_EVENT_BURST);
+	ratelimit_set_flags(&b->proto_event_rs, RATELIMIT_MSG_ON_RELEASE);
 
 	device_initialize(&b->dev);
 	b->dev.release = hsm_board_release;
@@ -153,6 +217,7 @@ static int hsm_board_handshake(struct hsm_board *b)
 	u8 req[8];
 	int err;
 
+	hsm_test_delay(HSM_DELAY_HANDSHAKE);
 	hsm_board_simple_req(req, RPC_FUNC_GET_VERSION);
 	err = hsm_rpc(b, req, sizeof(req), hsm_handshake_timeout_ms,
 		      HSM_WAIT_UNKILLABLE, &r, NULL);
@@ -189,7 +254,19 @@ static int hsm_board_handshake(struct hsm_board *b)
 	return 0;
 }
 
-/* Make /dev/hsmN appear and list the board, unless teardown began. */
+/**
+ * hsm_board_publish() - make /dev/hsmN appear and list the board
+ * @b: board, handshake done
+ *
+ * Teardown may start at any moment, also while the device is being added
+ * with board->lock dropped: the board moves from PROBING to READY only if it
+ * is still PROBING, so a teardown is never overwritten. The device removal
+ * is then left to hsm_board_kill(), which waits for this function through
+ * state_mutex and sees @published.
+ *
+ * Return: 0 when the board is READY; -ENODEV when teardown began first; or
+ * the error of adding the device.
+ */
 int hsm_board_publish(struct hsm_board *b)
 {
 	unsigned long flags;
@@ -204,8 +281,12 @@ int hsm_board_publish(struct hsm_board *b)
 	if (!err) {
 		b->published = true;
 		xa_store(&hsm_boards, b->index, b, GFP_KERNEL);
+		hsm_test_delay(HSM_DELAY_PUBLISH);
 		spin_lock_irqsave(&b->lock, flags);
-		b->state = HSM_BOARD_READY;
+		if (b->state == HSM_BOARD_PROBING)
+			b->state = HSM_BOARD_READY;
+		else
+			err = -ENODEV;
 		spin_unlock_irqrestore(&b->lock, flags);
 	}
 	mutex_unlock(&b->state_mutex);

@@ -3,9 +3,13 @@
  * /dev/hsmN: file operations and the ioctl ABI.
  *
  * ABI rules (uapi/linux/cryptech_hsm.h): every argument struct starts with
- * its size; commands are matched on type and number only; unknown trailing
- * bytes must be zero (E2BIG); reserved fields must be zero (EINVAL); unknown
- * commands are ENOTTY; a file whose board is gone gets ENODEV.
+ * its size, and that member is the size the driver uses. The size encoded
+ * in the command (_IOC_SIZE) is checked only for plausibility: direction
+ * read-write and at least the first published size of the struct, so a
+ * program built against an older or newer header keeps working. Sizes over
+ * PAGE_SIZE are E2BIG (as openat2 and clone3); unknown trailing bytes must
+ * be zero (E2BIG); reserved fields must be zero (EINVAL); unknown commands
+ * are ENOTTY; a file whose board is gone gets ENODEV.
  *
  * Locking: none of its own. Each file holds a board reference for its life;
  * the board's state is checked by the RPC layer under board->lock.
@@ -19,12 +23,53 @@
 
 #include "hsm.h"
 
+/*
+ * The uapi passes some protocol values through unchanged: they must be the
+ * protocol's (protocol §6.2, §7.1), and board_status sits where the
+ * ioctl code stores it for every command.
+ */
+static_assert(CRYPTECH_HSM_USER_NONE == HAL_USER_NONE);
+static_assert(CRYPTECH_HSM_USER_NORMAL == HAL_USER_NORMAL);
+static_assert(CRYPTECH_HSM_USER_SO == HAL_USER_SO);
+static_assert(CRYPTECH_HSM_USER_WHEEL == HAL_USER_WHEEL);
+static_assert(CRYPTECH_HSM_CURVE_P256 == HAL_CURVE_P256);
+static_assert(CRYPTECH_HSM_CURVE_P384 == HAL_CURVE_P384);
+static_assert(CRYPTECH_HSM_CURVE_P521 == HAL_CURVE_P521);
+static_assert(CRYPTECH_HSM_RANDOM_MAX == HAL_RPC_MAX_OPAQUE_RESULT);
+
+/* Large enough for every argument struct the driver knows. */
+#define HSM_IOCTL_ARG_MAX	256
+
+/* Every argument struct: board_status second, and room for it in hsm_ioctl(). */
+#define HSM_ARG_ASSERT(type)						\
+	static_assert(offsetof(type, board_status) == 4 &&		\
+		      sizeof(type) <= HSM_IOCTL_ARG_MAX)
+HSM_ARG_ASSERT(struct cryptech_hsm_random);
+HSM_ARG_ASSERT(struct cryptech_hsm_board_info);
+HSM_ARG_ASSERT(struct cryptech_hsm_status);
+HSM_ARG_ASSERT(struct cryptech_hsm_pin);
+HSM_ARG_ASSERT(struct cryptech_hsm_login_status);
+HSM_ARG_ASSERT(struct cryptech_hsm_generate);
+HSM_ARG_ASSERT(struct cryptech_hsm_load);
+HSM_ARG_ASSERT(struct cryptech_hsm_open);
+HSM_ARG_ASSERT(struct cryptech_hsm_key);
+HSM_ARG_ASSERT(struct cryptech_hsm_key_info);
+HSM_ARG_ASSERT(struct cryptech_hsm_public_key);
+HSM_ARG_ASSERT(struct cryptech_hsm_sign);
+HSM_ARG_ASSERT(struct cryptech_hsm_match);
+HSM_ARG_ASSERT(struct cryptech_hsm_set_attrs);
+HSM_ARG_ASSERT(struct cryptech_hsm_get_attrs);
+HSM_ARG_ASSERT(struct cryptech_hsm_export);
+HSM_ARG_ASSERT(struct cryptech_hsm_import);
+static_assert(sizeof(struct cryptech_hsm_board_info) ==
+	      CRYPTECH_HSM_BOARD_INFO_SIZE_VER1);
+
 static dev_t hsm_devt;
 static struct class *hsm_class;
 
 static bool hsm_board_alive(struct hsm_board *b)
 {
-	return READ_ONCE(b->state) == HSM_BOARD_READY;
+	return READ_ONCE(b->state) == HSM_BOARD_READY && !READ_ONCE(b->closing);
 }
 
 /**
@@ -117,9 +162,13 @@ static int hsm_ioc_board_info(struct hsm_session *s,
 {
 	struct hsm_board *b = s->board;
 
+	if (a->reserved)
+		return -EINVAL;
 	a->index = b->index;
 	a->protocol_version = b->protocol_version;
 	strscpy(a->tty_name, b->tty_name, sizeof(a->tty_name));
+	a->board_id_kind = b->board_id_kind;
+	strscpy(a->board_id, b->board_id, sizeof(a->board_id));
 	return 0;
 }
 
@@ -195,9 +244,6 @@ static int hsm_ioctl_call(struct hsm_session *s, unsigned int nr, void *a)
 	}
 }
 
-/* Large enough for every argument struct the driver knows. */
-#define HSM_IOCTL_ARG_MAX	128
-
 /**
  * hsm_ioctl() - the ioctl ABI of uapi/linux/cryptech_hsm.h
  * @file:	the session's file
@@ -222,7 +268,8 @@ static long hsm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -ENOTTY;
 	nr = array_index_nospec(_IOC_NR(cmd), ARRAY_SIZE(hsm_ioctls));
 	d = &hsm_ioctls[nr];
-	if (!d->size)
+	if (!d->size || _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE) ||
+	    _IOC_SIZE(cmd) < d->min_size)
 		return -ENOTTY;
 	if (WARN_ON_ONCE(d->size > sizeof(karg)))
 		return -ENOTTY;
@@ -238,6 +285,8 @@ static long hsm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -EFAULT;
 	if (usize < d->min_size)
 		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
 	err = copy_struct_from_user(karg, d->size, uarg, usize);
 	if (err)
 		return err;

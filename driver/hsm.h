@@ -30,6 +30,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
+#include <linux/ratelimit.h>
 #include <linux/spinlock.h>
 #include <linux/tty.h>
 #include <linux/workqueue.h>
@@ -49,6 +50,41 @@ extern unsigned int hsm_op_timeout_ms;
 extern unsigned int hsm_keygen_timeout_ms;
 extern unsigned int hsm_max_in_flight;
 extern unsigned int hsm_max_keys_per_session;
+extern unsigned int hsm_detach_timeout_ms;
+
+/* Upper bounds of the run-time writable parameters (main.c). */
+#define HSM_HANDSHAKE_TIMEOUT_MAX_MS	60000U
+#define HSM_OP_TIMEOUT_MAX_MS		3600000U
+#define HSM_MAX_IN_FLIGHT_MAX		1024U
+#define HSM_MAX_KEYS_PER_SESSION_MAX	256U
+
+/*
+ * Test-only delay points (testhooks.c, built with CRYPTECH_HSM_TEST_HOOKS=1;
+ * see Documentation/test-hooks.rst). Each widens one
+ * race window on purpose: a test sets a delay in debugfs, waits until the
+ * point's hit counter moves (it is inside the window), then acts. In a
+ * normal build hsm_test_delay() is an empty inline.
+ */
+enum hsm_delay_point {
+	HSM_DELAY_ATTACH_SET_LDISC,	/* hsm_tty_take(): tty_set_ldisc() done */
+	HSM_DELAY_LDISC_OPEN,		/* ldisc open, inside tty_set_ldisc() */
+	HSM_DELAY_HANDSHAKE,		/* probe work, before GET_VERSION */
+	HSM_DELAY_PUBLISH,		/* /dev/hsmN added, not yet READY */
+	HSM_DELAY_SESSION_CLEANUP,	/* session clean-up, before its requests */
+	HSM_DELAY_DETACH,		/* DETACH: sessions closed, line not yet released */
+	HSM_DELAY_NL_DUMP,		/* netlink dump, before each board */
+	HSM_DELAY_NR,
+};
+
+#ifdef CRYPTECH_HSM_TEST_HOOKS
+void hsm_test_delay(enum hsm_delay_point point);
+void hsm_test_hooks_init(void);
+void hsm_test_hooks_exit(void);
+#else
+static inline void hsm_test_delay(enum hsm_delay_point point) { }
+static inline void hsm_test_hooks_init(void) { }
+static inline void hsm_test_hooks_exit(void) { }
+#endif
 
 /* Work that may wait for the board: probe, clean-up, tty release. */
 extern struct workqueue_struct *hsm_wq;
@@ -77,8 +113,9 @@ struct hsm_stats {
  * @dev:	lifetime owner; its release frees the board
  * @cdev:	/dev/hsmN, added once the handshake succeeded
  * @index:	N of /dev/hsmN; reserved in the registry until release
- * @lock:	protects @state, @tty, @calls, @tx_queue, @next_client and the
- *		fields of every struct hsm_call on those lists. A spinlock
+ * @lock:	protects @state, @tty, @calls, @tx_queue, @next_client,
+ *		@closing, @close_deadline and the fields of every struct
+ *		hsm_call on those lists. A spinlock
  *		taken with interrupts off: tty write wakeups may come from
  *		interrupt context. Never held across a sleep.
  * @state:	enum hsm_board_state; only ever moves forward
@@ -90,6 +127,9 @@ struct hsm_stats {
  * @next_client: client handle counter (protocol §2.8 items 2, 3)
  * @wq:		woken when a request finishes: a slot under the bound on
  *		requests in flight, or a client handle, may have become free
+ * @closing:	a DETACH is closing the sessions: only clean-up requests
+ *		(HSM_WAIT_UNKILLABLE) are admitted, none after @close_deadline
+ * @close_deadline: jiffies; valid once @closing is set
  * @tx_work:	continues writing @tx_queue after a tty write wakeup
  * @rx:		SLIP receive state; used only from the ldisc receive path,
  *		which the tty layer serialises
@@ -97,6 +137,9 @@ struct hsm_stats {
  * @state_mutex: serialises publishing /dev/hsmN (probe) against removing it
  *		(teardown); protects @published
  * @published:	cdev and device were added
+ * @sessions_mutex: protects @sessions; taken before any session->lock
+ * @sessions:	every open session (struct hsm_session.node), until its
+ *		clean-up has finished
  * @probe_work:	GET_VERSION handshake after the line discipline opened
  * @probed:	completed when the handshake finished, either way
  * @probe_err:	result of the handshake, valid once @probed completed
@@ -105,7 +148,12 @@ struct hsm_stats {
  * @release_work: closes @owned_tty after a hangup, outside the tty's locks
  * @protocol_version: from the handshake
  * @tty_name:	copy of the tty's name, kept after the tty is gone
+ * @board_id:	stable identity (uapi CRYPTECH_HSM_BOARD_ID_*), read at
+ *		attach, printable ASCII, NUL-terminated; never changes
+ * @board_id_kind: where @board_id came from, CRYPTECH_HSM_BOARD_ID_*
  * @stats:	counters reported over netlink
+ * @proto_event_rs: rate limit of PROTO_ERROR events (netlink.c); its own
+ *		lock
  */
 struct hsm_board {
 	struct device dev;
@@ -119,6 +167,8 @@ struct hsm_board {
 	struct list_head calls;
 	struct list_head tx_queue;
 	u32 next_client;
+	bool closing;
+	unsigned long close_deadline;
 	wait_queue_head_t wq;
 	struct work_struct tx_work;
 
@@ -127,6 +177,8 @@ struct hsm_board {
 
 	struct mutex state_mutex;	/* publish vs. teardown */
 	bool published;
+	struct mutex sessions_mutex;	/* protects @sessions */
+	struct list_head sessions;
 	struct work_struct probe_work;
 	struct completion probed;
 	int probe_err;
@@ -136,8 +188,15 @@ struct hsm_board {
 
 	u32 protocol_version;
 	char tty_name[64];
+	char board_id[64];
+	u32 board_id_kind;
 	struct hsm_stats stats;
+	struct ratelimit_state proto_event_rs;
 };
+
+/* At most this many PROTO_ERROR events per board per interval. */
+#define HSM_PROTO_EVENT_BURST		10
+#define HSM_PROTO_EVENT_INTERVAL	(5 * HZ)
 
 /* board.c */
 struct hsm_board *hsm_board_create(struct tty_struct *tty);
@@ -264,11 +323,14 @@ struct hsm_key {
  * struct hsm_session - one open file of /dev/hsmN
  * @board:		the board, referenced
  * @client:		this session's board client handle
+ * @node:		entry in board->sessions (board->sessions_mutex)
  * @lock:		serialises the session's requests; protects @keys,
- *			@req and @used
+ *			@req, @used and @board_done
  * @keys:		virtual key handle (from 1) -> struct hsm_key
  * @req:		request buffer, HAL_RPC_MAX_PKT_SIZE bytes
  * @used:		a request reached the board: clean-up is needed
+ * @board_done:		the session's keys and login were given back on the
+ *			board (clean-up or DETACH); it sends nothing more
  * @abandoned:		a request the session gave up on (timeout, signal)
  *			whose reply has not been dealt with yet; while it is
  *			unanswered the client handle is quarantined
@@ -278,10 +340,12 @@ struct hsm_key {
 struct hsm_session {
 	struct hsm_board *board;
 	u32 client;
+	struct list_head node;
 	struct mutex lock;	/* the session's lock; rules above */
 	struct xarray keys;
 	u8 *req;
 	bool used;
+	bool board_done;
 	struct hsm_abandoned abandoned;
 	struct delayed_work settle_work;
 	struct work_struct cleanup_work;
@@ -291,6 +355,7 @@ struct xdr_writer;
 
 struct hsm_session *hsm_session_open(struct hsm_board *b);
 void hsm_session_close(struct hsm_session *s);
+void hsm_board_close_sessions(struct hsm_board *b);
 void hsm_req_begin(struct hsm_session *s, struct xdr_writer *w, u32 opcode);
 int hsm_session_call(struct hsm_session *s, struct xdr_writer *w,
 		     unsigned int timeout_ms, struct hsm_reply *r,

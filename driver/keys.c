@@ -804,7 +804,7 @@ int hsm_key_import(struct hsm_session *s, struct cryptech_hsm_import *a)
 		return PTR_ERR(pkcs8);
 	kek = hsm_copy_blob(a->kek, a->kek_len);
 	if (IS_ERR(kek)) {
-		kfree(pkcs8);
+		kfree_sensitive(pkcs8);
 		return PTR_ERR(kek);
 	}
 	err = hsm_lock(s);
@@ -822,10 +822,12 @@ int hsm_key_import(struct hsm_session *s, struct cryptech_hsm_import *a)
 		xdr_put_u32(&w, a->flags);
 		err = hsm_key_create(s, &w, hsm_op_timeout_ms, NULL,
 				     &a->board_status, &a->handle, a->uuid);
+		/* Wrapped key material passed through the request buffer. */
+		memzero_explicit(s->req, HAL_RPC_MAX_PKT_SIZE);
 	}
 	mutex_unlock(&s->lock);
 free:
-	kfree(kek);
-	kfree(pkcs8);
+	kfree_sensitive(kek);
+	kfree_sensitive(pkcs8);
 	return err;
 }

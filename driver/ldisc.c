@@ -86,6 +86,7 @@ static int hsm_ldisc_open(struct tty_struct *tty)
 		return PTR_ERR(b);
 	if (tty == READ_ONCE(hsm_attaching))
 		b->owned_tty = tty;
+	hsm_test_delay(HSM_DELAY_LDISC_OPEN);
 	tty->disc_data = b;
 	tty->receive_room = 65536;
 	queue_work(hsm_wq, &b->probe_work);
@@ -139,23 +140,37 @@ static void hsm_ldisc_receive(struct tty_struct *tty, const u8 *cp,
 	struct hsm_board *b = tty->disc_data;
 	enum slip_result res;
 	size_t used;
-	int i;
+	int i, run;
 
 	if (READ_ONCE(b->state) == HSM_BOARD_GONE || count <= 0)
 		return;
 	atomic64_add(count, &b->stats.bytes_in);
 
-	/* A byte with a line error (framing, parity, overrun) spoils its frame. */
-	for (i = 0; fp && i < count; i++) {
-		if (fp[i] != TTY_NORMAL) {
-			b->rx.overflow = true;
-			break;
-		}
-	}
-
 	while (count > 0) {
-		res = slip_decode(&b->rx, cp, count, &used);
+		/*
+		 * A byte with a line error (framing, parity, overrun) spoils
+		 * the frame it belongs to, not the one in progress when the
+		 * chunk began: decode up to it, mark the frame being received
+		 * then, and drop the byte itself.
+		 */
+		run = count;
+		for (i = 0; fp && i < count; i++) {
+			if (fp[i] != TTY_NORMAL) {
+				run = i;
+				break;
+			}
+		}
+		if (run == 0) {
+			b->rx.overflow = true;
+			cp++;
+			fp++;
+			count--;
+			continue;
+		}
+		res = slip_decode(&b->rx, cp, run, &used);
 		cp += used;
+		if (fp)
+			fp += used;
 		count -= used;
 		if (res == SLIP_FRAME) {
 			hsm_rpc_receive(b, b->rx.buf, b->rx.len);
@@ -292,7 +307,14 @@ static int hsm_tty_lookup(const char *path, dev_t *devt,
 	return err;
 }
 
-/* Open the tty and give it our line discipline; returns the board. */
+/*
+ * Open the tty and give it our line discipline; returns the board.
+ *
+ * From tty_set_ldisc() on, a hangup can close the discipline, and its
+ * teardown queues the work that closes the tty and drops the reference
+ * tty_kopen_exclusive() took: this function holds a reference of its own
+ * across the whole sequence so the tty it still looks at stays allocated.
+ */
 static struct hsm_board *hsm_tty_take(dev_t devt,
 				      struct netlink_ext_ack *extack)
 {
@@ -323,14 +345,17 @@ static struct hsm_board *hsm_tty_take(dev_t devt,
 	hsm_tty_set_low_latency(tty);
 	tty_unlock(tty);
 
+	tty_kref_get(tty);
 	WRITE_ONCE(hsm_attaching, tty);
 	err = tty_set_ldisc(tty, hsm_ldisc_num);
 	WRITE_ONCE(hsm_attaching, NULL);
 	if (err) {
 		hsm_tty_kclose(tty);
+		tty_kref_put(tty);
 		NL_SET_ERR_MSG(extack, "cannot set the cryptech_hsm line discipline");
 		return ERR_PTR(err);
 	}
+	hsm_test_delay(HSM_DELAY_ATTACH_SET_LDISC);
 
 	/* A hangup may already have replaced our ldisc: look, don't assume. */
 	ld = tty_ldisc_ref(tty);
@@ -341,6 +366,7 @@ static struct hsm_board *hsm_tty_take(dev_t devt,
 		}
 		tty_ldisc_deref(ld);
 	}
+	tty_kref_put(tty);
 	if (!b) {
 		/* Our close ran and queued the kclose; nothing more to do. */
 		NL_SET_ERR_MSG(extack, "the line hung up during attach");
@@ -408,6 +434,9 @@ struct hsm_board *hsm_attach_tty(const char *path,
  * hsm_detach() - detach a board (netlink DETACH, failed attach)
  * @b: board, referenced by the caller
  *
+ * Closes what the open sessions hold on the board first, within
+ * detach_timeout_ms (hsm_board_close_sessions()), then releases the line.
+ *
  * Return: 0, or -EOPNOTSUPP for a board attached by TIOCSETD from userspace
  * (that process owns the tty and detaches by setting another discipline).
  */
@@ -417,6 +446,8 @@ int hsm_detach(struct hsm_board *b)
 
 	mutex_lock(&hsm_attach_mutex);
 	if (READ_ONCE(b->owned_tty)) {
+		hsm_board_close_sessions(b);
+		hsm_test_delay(HSM_DELAY_DETACH);
 		/* Stop all use of the line before the tty driver closes it. */
 		hsm_board_kill(b);
 		flush_work(&b->release_work);

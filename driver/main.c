@@ -19,30 +19,62 @@ int hsm_ldisc_num = N_DEVELOPMENT;
 module_param_named(ldisc, hsm_ldisc_num, int, 0444);
 MODULE_PARM_DESC(ldisc, "Line discipline number (default N_DEVELOPMENT, 29)");
 
+/*
+ * Every parameter writable at run time is bounded: a write outside its range
+ * fails with EINVAL and leaves the value unchanged. The bounds keep the
+ * arithmetic on them (msecs_to_jiffies(), the attach wait of twice the
+ * handshake timeout plus a second) far from overflow.
+ */
+#define HSM_PARAM_UINT_RANGE(name, min, max)				\
+static int hsm_param_set_##name(const char *val,			\
+				const struct kernel_param *kp)		\
+{									\
+	return param_set_uint_minmax(val, kp, min, max);		\
+}									\
+static const struct kernel_param_ops hsm_param_ops_##name = {		\
+	.set = hsm_param_set_##name,					\
+	.get = param_get_uint,						\
+}
+
+HSM_PARAM_UINT_RANGE(handshake, 1, HSM_HANDSHAKE_TIMEOUT_MAX_MS);
+HSM_PARAM_UINT_RANGE(op, 1, HSM_OP_TIMEOUT_MAX_MS);
+HSM_PARAM_UINT_RANGE(in_flight, 1, HSM_MAX_IN_FLIGHT_MAX);
+HSM_PARAM_UINT_RANGE(keys, 1, HSM_MAX_KEYS_PER_SESSION_MAX);
+
 unsigned int hsm_handshake_timeout_ms = 2000;
-module_param_named(handshake_timeout_ms, hsm_handshake_timeout_ms, uint, 0644);
+module_param_cb(handshake_timeout_ms, &hsm_param_ops_handshake,
+		&hsm_handshake_timeout_ms, 0644);
 MODULE_PARM_DESC(handshake_timeout_ms,
-		 "Time the board has to answer the attach handshake (ms)");
+		 "Time the board has to answer the attach handshake (ms, 1..60000)");
 
 unsigned int hsm_op_timeout_ms = 30000;
-module_param_named(op_timeout_ms, hsm_op_timeout_ms, uint, 0644);
+module_param_cb(op_timeout_ms, &hsm_param_ops_op, &hsm_op_timeout_ms, 0644);
 MODULE_PARM_DESC(op_timeout_ms,
-		 "Time the board has to answer a short operation (ms)");
+		 "Time the board has to answer a short operation (ms, 1..3600000)");
 
 unsigned int hsm_keygen_timeout_ms = 600000;
-module_param_named(keygen_timeout_ms, hsm_keygen_timeout_ms, uint, 0644);
+module_param_cb(keygen_timeout_ms, &hsm_param_ops_op, &hsm_keygen_timeout_ms,
+		0644);
 MODULE_PARM_DESC(keygen_timeout_ms,
-		 "Time the board has to generate an RSA key (ms); minutes on real boards");
+		 "Time the board has to generate an RSA key (ms, 1..3600000); minutes on real boards");
+
+unsigned int hsm_detach_timeout_ms = 5000;
+module_param_cb(detach_timeout_ms, &hsm_param_ops_handshake,
+		&hsm_detach_timeout_ms, 0644);
+MODULE_PARM_DESC(detach_timeout_ms,
+		 "Longest a netlink DETACH waits for requests in flight and closes open sessions' keys and logins (ms, 1..60000)");
 
 unsigned int hsm_max_in_flight = 16;
-module_param_named(max_in_flight, hsm_max_in_flight, uint, 0644);
+module_param_cb(max_in_flight, &hsm_param_ops_in_flight, &hsm_max_in_flight,
+		0644);
 MODULE_PARM_DESC(max_in_flight,
-		 "Requests a board may have outstanding at once, over all sessions");
+		 "Requests a board may have outstanding at once, over all sessions (1..1024)");
 
 unsigned int hsm_max_keys_per_session = 128;
-module_param_named(max_keys_per_session, hsm_max_keys_per_session, uint, 0644);
+module_param_cb(max_keys_per_session, &hsm_param_ops_keys,
+		&hsm_max_keys_per_session, 0644);
 MODULE_PARM_DESC(max_keys_per_session,
-		 "Key handles one open file may hold (the board has 256 in all)");
+		 "Key handles one open file may hold (1..256; the board has 256 in all)");
 
 struct workqueue_struct *hsm_wq;
 struct workqueue_struct *hsm_tx_wq;
@@ -50,11 +82,6 @@ struct workqueue_struct *hsm_tx_wq;
 static int __init hsm_init(void)
 {
 	int err;
-
-	if (!hsm_handshake_timeout_ms || !hsm_op_timeout_ms ||
-	    !hsm_keygen_timeout_ms || !hsm_max_in_flight ||
-	    !hsm_max_keys_per_session)
-		return -EINVAL;
 
 	hsm_wq = alloc_workqueue("cryptech_hsm", WQ_UNBOUND, 0);
 	if (!hsm_wq)
@@ -75,12 +102,14 @@ static int __init hsm_init(void)
 	err = hsm_netlink_init();
 	if (err)
 		goto err_chardev;
+	hsm_test_hooks_init();
 	err = hsm_ldisc_register();
 	if (err)
-		goto err_netlink;
+		goto err_hooks;
 	return 0;
 
-err_netlink:
+err_hooks:
+	hsm_test_hooks_exit();
 	hsm_netlink_exit();
 err_chardev:
 	hsm_chardev_exit();
@@ -95,6 +124,7 @@ err_wq:
 static void __exit hsm_exit(void)
 {
 	hsm_ldisc_unregister();
+	hsm_test_hooks_exit();
 	hsm_netlink_exit();
 	destroy_workqueue(hsm_wq);
 	destroy_workqueue(hsm_tx_wq);

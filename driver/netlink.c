@@ -4,10 +4,18 @@
  * their counters, and multicast events. The message formats are documented
  * in uapi/linux/cryptech_hsm.h and Documentation/userspace-api/.
  *
- * Locking: the family is not parallel_ops, so its handlers run under the
- * genetlink mutex; boards are looked up with a reference (board.c) and
- * never used without one.
+ * Locking: the family is parallel_ops: its handlers do not hold the genetlink
+ * mutex, so an ATTACH waiting for a slow handshake never stalls other
+ * families. Attach and detach are serialised by hsm_attach_mutex (ldisc.c);
+ * boards are looked up with a reference (board.c) and never used without
+ * one.
+ *
+ * Permissions: ATTACH and DETACH need CAP_SYS_ADMIN (as setting the line
+ * discipline does), checked in the handlers; CAP_NET_ADMIN is neither needed
+ * nor enough. GET_BOARD and the events are open to everyone.
  */
+#include <linux/capability.h>
+#include <linux/ratelimit.h>
 #include <net/genetlink.h>
 
 #include "hsm.h"
@@ -71,6 +79,8 @@ static int hsm_fill_board(struct sk_buff *skb, struct hsm_board *b, u32 portid,
 	    nla_put_string(skb, CRYPTECH_HSM_A_TTY_NAME, b->tty_name) ||
 	    nla_put_u32(skb, CRYPTECH_HSM_A_PROTOCOL_VERSION, b->protocol_version) ||
 	    nla_put_u32(skb, CRYPTECH_HSM_A_STATE, READ_ONCE(b->state)) ||
+	    nla_put_string(skb, CRYPTECH_HSM_A_BOARD_ID, b->board_id) ||
+	    nla_put_u32(skb, CRYPTECH_HSM_A_BOARD_ID_KIND, b->board_id_kind) ||
 	    hsm_put_stats(skb, b)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -101,13 +111,18 @@ static int hsm_reply_board(struct genl_info *info, struct hsm_board *b, u8 cmd)
  * @info:	its attributes; CRYPTECH_HSM_A_TTY_PATH is required
  *
  * Return: 0 after replying with the board's attributes, or a negative
- * errno with an extended-ACK message naming the cause.
+ * errno (-EPERM without CAP_SYS_ADMIN) with an extended-ACK message naming
+ * the cause.
  */
 static int hsm_nl_attach(struct sk_buff *skb, struct genl_info *info)
 {
 	struct hsm_board *b;
 	int err;
 
+	if (!capable(CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack, "attaching a board needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
 	if (GENL_REQ_ATTR_CHECK(info, CRYPTECH_HSM_A_TTY_PATH))
 		return -EINVAL;
 	b = hsm_attach_tty(nla_data(info->attrs[CRYPTECH_HSM_A_TTY_PATH]),
@@ -139,14 +154,21 @@ static struct hsm_board *hsm_nl_board(struct genl_info *info)
  * @skb:	the request
  * @info:	its attributes; CRYPTECH_HSM_A_INDEX is required
  *
- * Return: 0, -ENODEV for no such board, -EOPNOTSUPP for a board whose tty
- * a process attached with TIOCSETD.
+ * Closes what open sessions hold on the board first (see hsm_detach()).
+ *
+ * Return: 0, -EPERM without CAP_SYS_ADMIN, -ENODEV for no such board,
+ * -EOPNOTSUPP for a board whose tty a process attached with TIOCSETD.
  */
 static int hsm_nl_detach(struct sk_buff *skb, struct genl_info *info)
 {
-	struct hsm_board *b = hsm_nl_board(info);
+	struct hsm_board *b;
 	int err;
 
+	if (!capable(CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack, "detaching a board needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	b = hsm_nl_board(info);
 	if (IS_ERR(b))
 		return PTR_ERR(b);
 	err = hsm_detach(b);
@@ -190,6 +212,7 @@ static int hsm_nl_dump_boards(struct sk_buff *skb, struct netlink_callback *cb)
 	int err;
 
 	while ((b = hsm_board_get_next(&index))) {
+		hsm_test_delay(HSM_DELAY_NL_DUMP);
 		err = hsm_fill_board(skb, b, NETLINK_CB(cb->skb).portid,
 				     cb->nlh->nlmsg_seq, NLM_F_MULTI,
 				     CRYPTECH_HSM_CMD_GET_BOARD);
@@ -205,12 +228,10 @@ static int hsm_nl_dump_boards(struct sk_buff *skb, struct netlink_callback *cb)
 static const struct genl_small_ops hsm_genl_ops[] = {
 	{
 		.cmd	= CRYPTECH_HSM_CMD_ATTACH,
-		.flags	= GENL_ADMIN_PERM,
 		.doit	= hsm_nl_attach,
 	},
 	{
 		.cmd	= CRYPTECH_HSM_CMD_DETACH,
-		.flags	= GENL_ADMIN_PERM,
 		.doit	= hsm_nl_detach,
 	},
 	{
@@ -226,6 +247,7 @@ static struct genl_family hsm_genl_family __ro_after_init = {
 	.maxattr	= CRYPTECH_HSM_A_MAX,
 	.policy		= hsm_genl_policy,
 	.netnsok	= false,
+	.parallel_ops	= true,
 	.module		= THIS_MODULE,
 	.small_ops	= hsm_genl_ops,
 	.n_small_ops	= ARRAY_SIZE(hsm_genl_ops),
@@ -239,6 +261,8 @@ static struct genl_family hsm_genl_family __ro_after_init = {
  * @event:	what happened
  *
  * Process context only. Lost events (no memory, no listener) are not errors.
+ * PROTO_ERROR events are rate-limited per board (a noisy line produces
+ * thousands); the proto_errors counter still counts every one.
  */
 void hsm_netlink_event(struct hsm_board *b, enum cryptech_hsm_event event)
 {
@@ -246,6 +270,9 @@ void hsm_netlink_event(struct hsm_board *b, enum cryptech_hsm_event event)
 	void *hdr;
 
 	if (!genl_has_listeners(&hsm_genl_family, &init_net, HSM_GENL_MCGRP_EVENTS))
+		return;
+	if (event == CRYPTECH_HSM_EVENT_PROTO_ERROR &&
+	    !__ratelimit(&b->proto_event_rs))
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
@@ -255,7 +282,8 @@ void hsm_netlink_event(struct hsm_board *b, enum cryptech_hsm_event event)
 	    nla_put_u32(msg, CRYPTECH_HSM_A_EVENT, event) ||
 	    nla_put_u32(msg, CRYPTECH_HSM_A_INDEX, b->index) ||
 	    nla_put_string(msg, CRYPTECH_HSM_A_DEV_NAME, dev_name(&b->dev)) ||
-	    nla_put_string(msg, CRYPTECH_HSM_A_TTY_NAME, b->tty_name)) {
+	    nla_put_string(msg, CRYPTECH_HSM_A_TTY_NAME, b->tty_name) ||
+	    nla_put_string(msg, CRYPTECH_HSM_A_BOARD_ID, b->board_id)) {
 		nlmsg_free(msg);
 		return;
 	}

@@ -24,8 +24,9 @@ static void hsm_call_free(struct kref *ref)
 {
 	struct hsm_call *c = container_of(ref, struct hsm_call, ref);
 
-	kfree(c->reply);
-	kfree(c->frame);
+	/* Requests carry PINs and key material, replies keys and random. */
+	kfree_sensitive(c->reply);
+	kfree_sensitive(c->frame);
 	kfree(c);
 }
 
@@ -102,13 +103,20 @@ static bool hsm_rpc_slot_free(struct hsm_board *b)
 }
 
 /*
- * Put a call on the board's lists, or say why not: -ENODEV (board gone),
+ * Put a call on the board's lists, or say why not: -ENODEV (board gone, or
+ * a DETACH closing the sessions refuses all but their clean-up),
  * -EBUSY (its client handle has a request outstanding or in quarantine),
  * -EAGAIN (at the bound on requests in flight). Caller holds board->lock.
  */
-static int hsm_rpc_admit_locked(struct hsm_board *b, struct hsm_call *c)
+static int hsm_rpc_admit_locked(struct hsm_board *b, struct hsm_call *c,
+				enum hsm_wait wait)
 {
-	if (b->state == HSM_BOARD_GONE)
+	/* Teardown began or the line is gone: nothing could ever answer. */
+	if (b->state == HSM_BOARD_GONE || b->killed || !b->tty)
+		return -ENODEV;
+	/* A DETACH is closing the sessions: their clean-up only. */
+	if (b->closing && (wait == HSM_WAIT_KILLABLE ||
+			   time_after_eq(jiffies, b->close_deadline)))
 		return -ENODEV;
 	if (hsm_rpc_client_busy_locked(b, c->client))
 		return -EBUSY;
@@ -199,9 +207,14 @@ int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 				   req, req_len);
 
 	deadline = jiffies + msecs_to_jiffies(timeout_ms);
+	/* While a DETACH closes the sessions, nothing waits past its end. */
+	spin_lock_irqsave(&b->lock, flags);
+	if (b->closing && time_before(b->close_deadline, deadline))
+		deadline = b->close_deadline;
+	spin_unlock_irqrestore(&b->lock, flags);
 	for (;;) {
 		spin_lock_irqsave(&b->lock, flags);
-		err = hsm_rpc_admit_locked(b, c);
+		err = hsm_rpc_admit_locked(b, c, wait);
 		spin_unlock_irqrestore(&b->lock, flags);
 		if (err != -EAGAIN)
 			break;
@@ -278,10 +291,16 @@ int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 bool hsm_call_settled(struct hsm_board *b, struct hsm_call *c,
 		      unsigned int timeout_ms, u32 *created)
 {
+	unsigned long flags, wait = msecs_to_jiffies(timeout_ms);
+
 	*created = 0;
-	if (timeout_ms)
-		wait_event_idle_timeout(b->wq, completion_done(&c->done),
-					msecs_to_jiffies(timeout_ms));
+	spin_lock_irqsave(&b->lock, flags);
+	if (wait && b->closing)
+		wait = time_after(b->close_deadline, jiffies) ?
+		       min(wait, b->close_deadline - jiffies) : 0;
+	spin_unlock_irqrestore(&b->lock, flags);
+	if (wait)
+		wait_event_idle_timeout(b->wq, completion_done(&c->done), wait);
 	if (!completion_done(&c->done))
 		return false;
 	if (!c->result && c->reply_len >= HAL_RPC_REPLY_HDR_SIZE + 4 &&
@@ -349,6 +368,11 @@ void hsm_call_disarm(struct hsm_board *b, struct hsm_call *c)
  * handle must be usable for the final LOGOUT. Should the board answer
  * after all, the reply names another opcode than the LOGOUT's and is
  * dropped (§2.8 item 12).
+ *
+ * A frame the line has started to carry is always written whole: SLIP has
+ * no way to abort a frame, and the board executes a truncated request that
+ * still parses (§2.3), so cutting it short could run a different request.
+ * Only a frame not yet started is taken off the transmit queue.
  */
 void hsm_call_forget(struct hsm_board *b, struct hsm_call *c)
 {
@@ -357,7 +381,8 @@ void hsm_call_forget(struct hsm_board *b, struct hsm_call *c)
 	spin_lock_irqsave(&b->lock, flags);
 	c->late_work = NULL;
 	if (!c->finished) {
-		hsm_call_unqueue_locked(c);
+		if (c->tx_off == 0)
+			hsm_call_unqueue_locked(c);
 		hsm_call_finish_locked(b, c, -ETIMEDOUT);
 	}
 	spin_unlock_irqrestore(&b->lock, flags);
@@ -441,7 +466,7 @@ void hsm_rpc_receive(struct hsm_board *b, const u8 *frame, size_t len)
 		hsm_call_finish_locked(b, found, 0);
 	}
 	spin_unlock_irqrestore(&b->lock, flags);
-	kfree(copy);
+	kfree_sensitive(copy);
 
 	if (why)
 		hsm_rpc_proto_error(b, why, client);

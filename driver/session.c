@@ -48,7 +48,20 @@ struct hsm_session *hsm_session_open(struct hsm_board *b)
 	INIT_DELAYED_WORK(&s->settle_work, hsm_session_settle_work);
 	s->abandoned.notify = &s->settle_work;
 	atomic_inc(&b->stats.sessions);
+	mutex_lock(&b->sessions_mutex);
+	list_add_tail(&s->node, &b->sessions);
+	mutex_unlock(&b->sessions_mutex);
 	return s;
+}
+
+/* Take a session off its board's list, before it is freed. */
+static void hsm_session_unlist(struct hsm_session *s)
+{
+	struct hsm_board *b = s->board;
+
+	mutex_lock(&b->sessions_mutex);
+	list_del(&s->node);
+	mutex_unlock(&b->sessions_mutex);
 }
 
 /**
@@ -77,6 +90,9 @@ static int hsm_session_send(struct hsm_session *s, struct xdr_writer *w,
 	*board_status = HAL_OK;
 	if (w->err)
 		return -EMSGSIZE;
+	/* After a DETACH closed the session on the board: nothing more. */
+	if (s->board_done && wait == HSM_WAIT_KILLABLE)
+		return -ENODEV;
 	if (s->abandoned.call)
 		return -EBUSY;
 	s->used = true;
@@ -217,22 +233,49 @@ static void hsm_session_quiesce(struct hsm_session *s)
 	mutex_lock(&s->lock);
 }
 
-static void hsm_session_cleanup(struct work_struct *work)
+/*
+ * One clean-up request. If the board does not answer it in time, it is
+ * forgotten at once (its late reply, if any, is dropped as it names another
+ * opcode than the next request's, §2.8 item 12) so the client handle stays
+ * usable and the clean-up still ends with its LOGOUT. Caller holds s->lock.
+ */
+static void hsm_session_cleanup_call(struct hsm_session *s, u32 opcode,
+				     u32 arg, bool has_arg)
 {
-	struct hsm_session *s = container_of(work, struct hsm_session,
-					     cleanup_work);
+	u32 st;
+
+	hsm_session_simple(s, opcode, arg, has_arg, hsm_op_timeout_ms,
+			   HSM_WAIT_UNKILLABLE, &st);
+	if (s->abandoned.call) {
+		dev_warn(&s->board->dev,
+			 "session 0x%08x: no answer to clean-up request %u\n",
+			 s->client, opcode);
+		hsm_call_forget(s->board, s->abandoned.call);
+		hsm_session_settle(s, 0);
+	}
+}
+
+/*
+ * Give back everything the session holds on the board: first the request
+ * it abandoned (so LOGOUT never races it, §2.8 item 8; waited for once more
+ * as long as its own timeout, then forgotten), then every key handle, then
+ * the login, always ending with LOGOUT. Runs once, from the clean-up work
+ * after the last close or from a DETACH, whichever comes first. Caller holds
+ * s->lock; it is dropped and retaken to quiesce settle_work.
+ */
+static void hsm_session_release_board(struct hsm_session *s)
+{
 	struct hsm_board *b = s->board;
 	struct hsm_key *k;
 	unsigned long id;
-	u32 st;
 
-	mutex_lock(&s->lock);
+	if (s->board_done)
+		return;
+	s->board_done = true;
 	hsm_session_quiesce(s);
-	/*
-	 * The abandoned request first, so LOGOUT never races it (§2.8 item
-	 * 8): wait for its late reply once more as long as the request's own
-	 * timeout, then give up on it so the handle can still log out.
-	 */
+	if (!s->used)
+		return;
+	hsm_test_delay(HSM_DELAY_SESSION_CLEANUP);
 	if (s->abandoned.call &&
 	    hsm_session_settle(s, hsm_call_timeout(s->abandoned.call))) {
 		dev_warn(&b->dev,
@@ -243,25 +286,78 @@ static void hsm_session_cleanup(struct work_struct *work)
 	}
 
 	xa_for_each(&s->keys, id, k) {
-		hsm_session_simple(s, RPC_FUNC_PKEY_CLOSE, k->board_handle, true,
-				   hsm_op_timeout_ms, HSM_WAIT_UNKILLABLE, &st);
+		hsm_session_cleanup_call(s, RPC_FUNC_PKEY_CLOSE,
+					 k->board_handle, true);
 		xa_erase(&s->keys, id);
 		kfree(k);
 	}
-	xa_destroy(&s->keys);
-	hsm_session_simple(s, RPC_FUNC_LOGOUT, 0, false, hsm_op_timeout_ms,
-			   HSM_WAIT_UNKILLABLE, &st);
+	hsm_session_cleanup_call(s, RPC_FUNC_LOGOUT, 0, false);
+}
 
-	/* A clean-up request that itself timed out: nothing more to do. */
+static void hsm_session_cleanup(struct work_struct *work)
+{
+	struct hsm_session *s = container_of(work, struct hsm_session,
+					     cleanup_work);
+	struct hsm_board *b = s->board;
+
+	mutex_lock(&s->lock);
+	hsm_session_release_board(s);
+	/* A late reply may have queued settle_work again. */
 	hsm_session_quiesce(s);
 	if (s->abandoned.call)
 		hsm_call_release(s->abandoned.call);
 	mutex_unlock(&s->lock);
+	hsm_session_unlist(s);
 
+	xa_destroy(&s->keys);
 	mutex_destroy(&s->lock);
-	kfree(s->req);
+	kfree_sensitive(s->req);
 	kfree(s);
 	hsm_board_put(b);
+}
+
+/**
+ * hsm_board_close_sessions() - close what open sessions hold on the board
+ * @b: board, referenced; the caller holds hsm_attach_mutex
+ *
+ * For a netlink DETACH, before the line is released. From now on requests
+ * of open files are refused (-ENODEV); requests in flight may finish until
+ * the deadline of detach_timeout_ms. If they do, every session's key
+ * handles are closed and its login ended on the board, each request bounded
+ * by the same deadline (hsm_rpc() caps it). If they do not, nothing is sent:
+ * teardown fails them with -ENODEV, and the board's state stays until its
+ * next attach (whose LOGOUT_ALL ends the logins).
+ *
+ * Lock order: board->sessions_mutex, then session->lock.
+ */
+void hsm_board_close_sessions(struct hsm_board *b)
+{
+	struct hsm_session *s;
+	unsigned long flags;
+	long left;
+
+	spin_lock_irqsave(&b->lock, flags);
+	b->close_deadline = jiffies + msecs_to_jiffies(hsm_detach_timeout_ms);
+	b->closing = true;
+	spin_unlock_irqrestore(&b->lock, flags);
+
+	left = wait_event_idle_timeout(b->wq,
+				       !atomic_read(&b->stats.in_flight) ||
+				       READ_ONCE(b->state) == HSM_BOARD_GONE,
+				       msecs_to_jiffies(hsm_detach_timeout_ms));
+	if (!left || READ_ONCE(b->state) == HSM_BOARD_GONE) {
+		dev_warn(&b->dev,
+			 "detach: requests still in flight; open sessions are not closed on the board\n");
+		return;
+	}
+
+	mutex_lock(&b->sessions_mutex);
+	list_for_each_entry(s, &b->sessions, node) {
+		mutex_lock(&s->lock);
+		hsm_session_release_board(s);
+		mutex_unlock(&s->lock);
+	}
+	mutex_unlock(&b->sessions_mutex);
 }
 
 /**
@@ -277,9 +373,10 @@ void hsm_session_close(struct hsm_session *s)
 	INIT_WORK(&s->cleanup_work, hsm_session_cleanup);
 	if (!s->used) {
 		/* Nothing reached the board: nothing to clean up there. */
+		hsm_session_unlist(s);
 		xa_destroy(&s->keys);
 		hsm_board_put(s->board);
-		kfree(s->req);
+		kfree_sensitive(s->req);
 		kfree(s);
 		return;
 	}

@@ -71,6 +71,14 @@ if [ "$mode" != vm ]; then
 fi
 
 if [ "$mode" != host ]; then
+	# The VM tests need the module's test-only delay points (debugfs,
+	# Documentation/test-hooks.rst): build it so.
+	if ! make -s module CRYPTECH_HSM_TEST_HOOKS=1 >"$logdir/module-test-hooks.log" 2>&1; then
+		cat "$logdir/module-test-hooks.log"
+		echo "not ok - building the module with CRYPTECH_HSM_TEST_HOOKS=1"
+		failed=$((failed + 1))
+		failed_suites+=(module-test-hooks)
+	fi
 	# Group 1: the emulator as the board; everything a healthy board allows.
 	run_suite vm-main tests/vm/run --boards 2 --timeout 900 -- \
 		tests/kernel/run-group main
@@ -95,6 +103,18 @@ if [ "$mode" != host ]; then
 	run_suite vm-races tests/vm/run --timeout 900 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group races
+	# Groups 7-9 (issue 7): attach/teardown races with the delay points,
+	# clean-up and DETACH; netlink, parameters and ioctl sizes; the stable
+	# board identity (two boards, replugged in the other order).
+	run_suite vm-teardown tests/vm/run --timeout 1500 \
+		--board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group teardown
+	run_suite vm-netlink tests/vm/run --timeout 600 \
+		--board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group netlink
+	run_suite vm-identity tests/vm/run --boards 2 --timeout 600 \
+		--board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group identity
 fi
 
 if [ ${#qemu_crashes[@]} -gt 0 ]; then

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test-only delay points, built only with CRYPTECH_HSM_TEST_HOOKS=1 (the VM
+ * tests build the module so; see tests/check.sh). They make race windows
+ * wide enough to hit on purpose: for each point of enum hsm_delay_point,
+ *
+ *   /sys/kernel/debug/cryptech_hsm/delay_ms/<point>  (u32, 0 = off)
+ *   /sys/kernel/debug/cryptech_hsm/hits/<point>      (count of delays taken)
+ *   /sys/kernel/debug/cryptech_hsm/release           (write: end all delays)
+ *
+ * A point with a non-zero delay counts a hit, then waits that long (at most
+ * HSM_TEST_DELAY_MAX_MS) or until a write to "release". A test reads the
+ * counter to know a thread is inside the window, acts, then releases it: a
+ * wait for a condition, never a sleep.
+ *
+ * Locking: none; the values are read with READ_ONCE(), the counters and the
+ * release generation are atomic. Every point is in process context where
+ * sleeping is allowed.
+ */
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/wait.h>
+
+#include "hsm.h"
+
+#define HSM_TEST_DELAY_MAX_MS	60000
+
+static const char *const hsm_delay_names[HSM_DELAY_NR] = {
+	[HSM_DELAY_ATTACH_SET_LDISC]	= "attach_set_ldisc",
+	[HSM_DELAY_LDISC_OPEN]		= "ldisc_open",
+	[HSM_DELAY_HANDSHAKE]		= "handshake",
+	[HSM_DELAY_PUBLISH]		= "publish",
+	[HSM_DELAY_SESSION_CLEANUP]	= "session_cleanup",
+	[HSM_DELAY_DETACH]		= "detach",
+	[HSM_DELAY_NL_DUMP]		= "nl_dump",
+};
+
+static u32 hsm_delay_ms[HSM_DELAY_NR];
+static atomic_t hsm_delay_hits[HSM_DELAY_NR];
+static atomic_t hsm_delay_release;	/* bumped by each write to "release" */
+static DECLARE_WAIT_QUEUE_HEAD(hsm_delay_wq);
+static struct dentry *hsm_test_dir;
+
+static ssize_t hsm_release_write(struct file *file, const char __user *buf,
+				 size_t len, loff_t *ppos)
+{
+	atomic_inc(&hsm_delay_release);
+	wake_up_all(&hsm_delay_wq);
+	return len;
+}
+
+static const struct file_operations hsm_release_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= hsm_release_write,
+	.llseek	= noop_llseek,
+};
+
+/**
+ * hsm_test_delay() - sleep at a named delay point if a test asked for it
+ * @point: the point
+ *
+ * Process context only.
+ */
+void hsm_test_delay(enum hsm_delay_point point)
+{
+	int gen = atomic_read(&hsm_delay_release);
+	u32 ms;
+
+	if (point >= HSM_DELAY_NR)
+		return;
+	ms = min_t(u32, READ_ONCE(hsm_delay_ms[point]), HSM_TEST_DELAY_MAX_MS);
+	if (!ms)
+		return;
+	atomic_inc(&hsm_delay_hits[point]);
+	wait_event_idle_timeout(hsm_delay_wq,
+				atomic_read(&hsm_delay_release) != gen,
+				msecs_to_jiffies(ms));
+}
+
+/**
+ * hsm_test_hooks_init() - create the debugfs files
+ *
+ * A missing debugfs only disables the hooks; it is not an error.
+ */
+void hsm_test_hooks_init(void)
+{
+	struct dentry *delay, *hits;
+	int i;
+
+	hsm_test_dir = debugfs_create_dir(HSM_DRV_NAME, NULL);
+	delay = debugfs_create_dir("delay_ms", hsm_test_dir);
+	hits = debugfs_create_dir("hits", hsm_test_dir);
+	debugfs_create_file("release", 0200, hsm_test_dir, NULL,
+			    &hsm_release_fops);
+	for (i = 0; i < HSM_DELAY_NR; i++) {
+		debugfs_create_u32(hsm_delay_names[i], 0600, delay,
+				   &hsm_delay_ms[i]);
+		debugfs_create_atomic_t(hsm_delay_names[i], 0400, hits,
+					&hsm_delay_hits[i]);
+	}
+	pr_info("%s: built with test hooks (CRYPTECH_HSM_TEST_HOOKS=1): not for production\n",
+		HSM_DRV_NAME);
+}
+
+/** hsm_test_hooks_exit() - remove the debugfs files */
+void hsm_test_hooks_exit(void)
+{
+	debugfs_remove_recursive(hsm_test_dir);
+}

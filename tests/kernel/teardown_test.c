@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Attach and teardown (issue 7 point 1): the race windows of attach, each
+ * widened with the module's test-only delay points and hit 100 times; a
+ * session whose clean-up request times out still logs out; a netlink DETACH
+ * closes the open sessions' keys and logins first, and what it does to
+ * requests in flight. Group "teardown"; one emulator board.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "kselftest_harness.h"
+#include "hsm_ioctl.h"
+#include "hsm_hooks.h"
+
+#define ITERATIONS	100
+#define F_SIGN		CRYPTECH_HSM_KEY_F_SIGN
+
+#define ASSERT_HOOKS() do {						\
+	const char *__why = hsm_hooks_missing();			\
+	if (__why)							\
+		TH_LOG("%s", __why);					\
+	ASSERT_EQ(NULL, __why);						\
+} while (0)
+
+FIXTURE(teardown) {
+	struct hsm_board_desc d;
+};
+
+FIXTURE_SETUP(teardown)
+{
+	hsm_t_detach_all();
+	/* An earlier test may have failed with the cable pulled. */
+	if (!hsm_path_exists("/dev/ttyUSB0"))
+		hsm_test_run("tests/vm/vmctl plug 0", NULL, 0);
+	ASSERT_TRUE(hsm_wait_until(hsm_path_exists("/dev/ttyUSB0"), 20000));
+}
+
+FIXTURE_TEARDOWN(teardown)
+{
+	if (!hsm_hooks_missing()) {
+		hsm_hook_set("publish", 0);
+		hsm_hook_set("attach_set_ldisc", 0);
+		hsm_hook_release();
+	}
+	hsm_param_set("op_timeout_ms", 30000);
+	hsm_param_set("detach_timeout_ms", 5000);
+	hsm_test_board_set(0, "service_ms.PKEY_SIGN", 0);
+	hsm_test_board_set(0, "drop_next", 0);
+	hsm_t_detach_all();
+}
+
+struct attacher {
+	pthread_t t;
+	int tty;
+	int err;
+	atomic_int done;
+	struct hsm_board_desc d;
+};
+
+static void *attacher_main(void *arg)
+{
+	struct attacher *a = arg;
+	char msg[256];
+
+	a->err = hsm_attach(hsm_test_tty(a->tty), &a->d, msg, sizeof(msg));
+	atomic_store(&a->done, 1);
+	return NULL;
+}
+
+static int start_attach(struct attacher *a, int tty)
+{
+	memset(a, 0, sizeof(*a));
+	a->tty = tty;
+	return pthread_create(&a->t, NULL, attacher_main, a);
+}
+
+/*
+ * A DETACH while the probe adds /dev/hsmN (hsm_board_publish() with the
+ * board lock dropped): the teardown must win. Before the fix the probe then
+ * set READY over GONE and ATTACH reported success for a dead board, whose
+ * requests waited out their whole timeout.
+ */
+TEST_F_TIMEOUT(teardown, detach_during_publish, 600)
+{
+	char msg[256], path[64];
+	struct attacher a;
+	int i;
+
+	ASSERT_HOOKS();
+	ASSERT_EQ(0, hsm_hook_set("publish", 200));
+	for (i = 0; i < ITERATIONS; i++) {
+		long hits = hsm_hook_hits("publish");
+		struct hsm_board_desc d;
+
+		ASSERT_EQ(0, start_attach(&a, 0));
+		/* Inside the window: the probe is delayed in publish. */
+		ASSERT_TRUE(hsm_wait_until(hsm_hook_hits("publish") > hits, 20000));
+		ASSERT_EQ(0, hsm_test_find_board("ttyUSB0", &d));
+		ASSERT_EQ(0, atomic_load(&a.done));
+		ASSERT_EQ(0, hsm_detach(d.index, msg, sizeof(msg))) TH_LOG("%s", msg);
+		ASSERT_EQ(0, pthread_join(a.t, NULL));
+		ASSERT_EQ(-ENODEV, a.err) TH_LOG("iteration %d: attach %d", i, a.err);
+		ASSERT_EQ(0, hsm_test_board_count());
+		snprintf(path, sizeof(path), "/dev/%s", d.dev_name);
+		ASSERT_TRUE(hsm_wait_until(!hsm_path_exists(path), HSM_WAIT_MS));
+	}
+	ASSERT_EQ(0, hsm_hook_set("publish", 0));
+	/* And the line is usable again. */
+	ASSERT_EQ(0, hsm_t_attach(0, &self->d));
+}
+
+/*
+ * The line hangs up (cable pulled) right after tty_set_ldisc() in
+ * hsm_tty_take(): the teardown queues the tty's close, and attach must not
+ * touch a freed tty. It must fail with ENODEV and leave nothing behind.
+ * (A use after free shows as an oops only with slab poisoning or KASAN;
+ * without them this checks the outcome and that the kernel log stays clean.)
+ */
+TEST_F_TIMEOUT(teardown, hangup_after_set_ldisc, 900)
+{
+	struct attacher a;
+	int i;
+
+	ASSERT_HOOKS();
+	/* Long enough for any unplug; released as soon as the line is gone. */
+	ASSERT_EQ(0, hsm_hook_set("attach_set_ldisc", 30000));
+	for (i = 0; i < ITERATIONS; i++) {
+		long hits = hsm_hook_hits("attach_set_ldisc");
+
+		ASSERT_EQ(0, start_attach(&a, 0));
+		ASSERT_TRUE(hsm_wait_until(hsm_hook_hits("attach_set_ldisc") > hits,
+					   20000));
+		ASSERT_EQ(0, hsm_test_run("tests/vm/vmctl unplug 0", NULL, 0));
+		ASSERT_TRUE(hsm_wait_until(!hsm_path_exists("/dev/ttyUSB0"), 20000));
+		/* The hangup landed while attach was still in the window. */
+		ASSERT_EQ(0, atomic_load(&a.done)) TH_LOG("iteration %d: window missed", i);
+		ASSERT_EQ(0, hsm_hook_release());
+		ASSERT_EQ(0, pthread_join(a.t, NULL));
+		ASSERT_EQ(-ENODEV, a.err) TH_LOG("iteration %d: attach %d", i, a.err);
+		ASSERT_EQ(0, hsm_test_board_count());
+		ASSERT_EQ(0, hsm_test_run("tests/vm/vmctl plug 0", NULL, 0));
+		ASSERT_TRUE(hsm_wait_until(hsm_path_exists("/dev/ttyUSB0"), 20000));
+	}
+	ASSERT_EQ(0, hsm_hook_set("attach_set_ldisc", 0));
+	ASSERT_TRUE(hsm_wait_until(hsm_t_attach(0, &self->d) == 0, 20000));
+}
+
+/* Open a session on the attached board, logged in as the user. */
+static int user_session(struct __test_metadata *_metadata,
+			const struct hsm_board_desc *d, unsigned int *client)
+{
+	struct hsm_emu_stats st0, st1;
+	uint32_t bs;
+	int fd;
+
+	fd = hsm_t_open_dev(d);
+	if (fd < 0)
+		return -1;
+	if (hsm_test_emu_stats(0, &st0) ||
+	    hsm_t_login(fd, CRYPTECH_HSM_USER_NORMAL, HSM_USER_PIN, &bs) ||
+	    hsm_test_emu_stats(0, &st1)) {
+		close(fd);
+		return -1;
+	}
+	*client = hsm_emu_new_login(&st0, &st1, CRYPTECH_HSM_USER_NORMAL);
+	if (!*client) {
+		TH_LOG("cannot tell the session's client handle");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int bring_up(const struct hsm_board_desc *d)
+{
+	int fd = hsm_t_open_dev(d), err;
+
+	if (fd < 0)
+		return -errno;
+	err = hsm_t_bringup(fd, 0);
+	close(fd);
+	return err;
+}
+
+/*
+ * The board never answers a clean-up PKEY_CLOSE: clean-up still ends with
+ * a LOGOUT, so the board frees the login slot (10 per board) now, not at the
+ * next attach.
+ */
+TEST_F(teardown, cleanup_close_timeout_still_logs_out)
+{
+	struct hsm_emu_stats st;
+	struct hsm_t_key k;
+	unsigned int client;
+	int fd;
+
+	ASSERT_EQ(0, hsm_t_attach(0, &self->d));
+	ASSERT_EQ(0, bring_up(&self->d));
+	fd = user_session(_metadata, &self->d, &client);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, hsm_t_gen_ec(fd, CRYPTECH_HSM_CURVE_P256, F_SIGN, &k, NULL));
+	ASSERT_EQ(0, hsm_test_emu_stats(0, &st));
+	ASSERT_NE(NULL, hsm_emu_client(&st, client));
+	ASSERT_EQ(1, hsm_emu_client(&st, client)->pkey_handles);
+
+	ASSERT_EQ(0, hsm_param_set("op_timeout_ms", 1000));
+	/* The board executes the CLOSE but its reply is lost. */
+	ASSERT_EQ(0, hsm_test_board_set(0, "drop_next", 1));
+	close(fd);
+	ASSERT_TRUE(hsm_test_emu_client_gone(0, client, 15000))
+		TH_LOG("client 0x%08x still on the board after clean-up", client);
+	ASSERT_EQ(0, hsm_param_set("op_timeout_ms", 30000));
+}
+
+/*
+ * DETACH with two sessions open, each logged in and holding a key: both
+ * are closed and logged out on the board before the line goes; the files
+ * stay open and get ENODEV.
+ */
+TEST_F(teardown, detach_closes_open_sessions)
+{
+	unsigned int c1, c2;
+	struct hsm_t_key k1, k2;
+	char msg[256];
+	long t0;
+	int fd1, fd2;
+
+	ASSERT_EQ(0, hsm_t_attach(0, &self->d));
+	ASSERT_EQ(0, bring_up(&self->d));
+	fd1 = user_session(_metadata, &self->d, &c1);
+	ASSERT_GE(fd1, 0);
+	fd2 = user_session(_metadata, &self->d, &c2);
+	ASSERT_GE(fd2, 0);
+	ASSERT_EQ(0, hsm_t_gen_ec(fd1, CRYPTECH_HSM_CURVE_P256, F_SIGN, &k1, NULL));
+	ASSERT_EQ(0, hsm_t_gen_ec(fd2, CRYPTECH_HSM_CURVE_P256, F_SIGN, &k2, NULL));
+
+	t0 = hsm_test_now_ms();
+	ASSERT_EQ(0, hsm_detach(self->d.index, msg, sizeof(msg))) TH_LOG("%s", msg);
+	ASSERT_LT(hsm_test_now_ms() - t0, 5000);
+	/* Gone from the board by the time DETACH returned. */
+	ASSERT_TRUE(hsm_test_emu_client_gone(0, c1, 0));
+	ASSERT_TRUE(hsm_test_emu_client_gone(0, c2, 0));
+	ASSERT_EQ(-ENODEV, hsm_t_login_status(fd1));
+	ASSERT_EQ(-ENODEV, hsm_t_close(fd2, k2.handle, NULL));
+	close(fd1);
+	close(fd2);
+}
+
+struct signer {
+	pthread_t t;
+	int fd;
+	uint32_t handle;
+	int err;
+};
+
+static void *signer_main(void *arg)
+{
+	struct signer *s = arg;
+	uint8_t dig[32] = { 1 }, sig[160];
+	uint32_t sl = sizeof(sig);
+
+	s->err = hsm_t_sign(s->fd, s->handle, dig, 32, sig, &sl, NULL);
+	return NULL;
+}
+
+static bool board_busy(uint32_t index)
+{
+	struct hsm_board_desc now;
+
+	return hsm_get_board(index, &now, NULL, 0) == 0 && now.stats.in_flight > 0;
+}
+
+/* A request in flight when DETACH comes is answered, then the session closed. */
+TEST_F(teardown, detach_lets_request_in_flight_finish)
+{
+	struct hsm_t_key k;
+	struct signer sg;
+	unsigned int client;
+	char msg[256];
+	long t0;
+
+	ASSERT_EQ(0, hsm_t_attach(0, &self->d));
+	ASSERT_EQ(0, bring_up(&self->d));
+	sg.fd = user_session(_metadata, &self->d, &client);
+	ASSERT_GE(sg.fd, 0);
+	ASSERT_EQ(0, hsm_t_gen_ec(sg.fd, CRYPTECH_HSM_CURVE_P256, F_SIGN, &k, NULL));
+	sg.handle = k.handle;
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 1500));
+	ASSERT_EQ(0, pthread_create(&sg.t, NULL, signer_main, &sg));
+	ASSERT_TRUE(hsm_wait_until(board_busy(self->d.index), 10000));
+	t0 = hsm_test_now_ms();
+	ASSERT_EQ(0, hsm_detach(self->d.index, msg, sizeof(msg))) TH_LOG("%s", msg);
+	ASSERT_LT(hsm_test_now_ms() - t0, 5000);
+	ASSERT_EQ(0, pthread_join(sg.t, NULL));
+	ASSERT_EQ(0, sg.err);
+	ASSERT_TRUE(hsm_test_emu_client_gone(0, client, 0));
+	ASSERT_EQ(-ENODEV, hsm_t_login_status(sg.fd));
+	close(sg.fd);
+}
+
+/*
+ * A request still unanswered at detach_timeout_ms fails with ENODEV, and
+ * DETACH does not wait for it longer than that.
+ */
+TEST_F(teardown, detach_bounds_its_wait_for_requests_in_flight)
+{
+	struct hsm_t_key k;
+	struct signer sg;
+	unsigned int client;
+	char msg[256];
+	long t0, took;
+
+	ASSERT_EQ(0, hsm_t_attach(0, &self->d));
+	ASSERT_EQ(0, bring_up(&self->d));
+	sg.fd = user_session(_metadata, &self->d, &client);
+	ASSERT_GE(sg.fd, 0);
+	ASSERT_EQ(0, hsm_t_gen_ec(sg.fd, CRYPTECH_HSM_CURVE_P256, F_SIGN, &k, NULL));
+	sg.handle = k.handle;
+	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", 1000));
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 6000));
+	ASSERT_EQ(0, pthread_create(&sg.t, NULL, signer_main, &sg));
+	ASSERT_TRUE(hsm_wait_until(board_busy(self->d.index), 10000));
+	t0 = hsm_test_now_ms();
+	ASSERT_EQ(0, hsm_detach(self->d.index, msg, sizeof(msg))) TH_LOG("%s", msg);
+	took = hsm_test_now_ms() - t0;
+	ASSERT_GE(took, 900);
+	ASSERT_LT(took, 4000);
+	ASSERT_EQ(0, pthread_join(sg.t, NULL));
+	ASSERT_EQ(-ENODEV, sg.err);
+	close(sg.fd);
+	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", 5000));
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 0));
+}
+
+TEST_HARNESS_MAIN
