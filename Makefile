@@ -9,6 +9,9 @@
 #   make demo       boot a VM with an emulated board and show the main job
 #   make bench      benchmarks (figures as ratios against a same-run baseline)
 #   make lint       checkpatch --strict and sparse on driver/ and uapi/
+#   make debug-kernel  build (once, cached) the checker kernel: KASAN, lockdep...
+#   make check-debug   the VM tests, fuzzers and fault storms under it
+#                      (FULL=1: the full fuzz and storm counts)
 
 KVER ?= $(shell scripts/kver.sh)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -22,7 +25,7 @@ export CFLAGS_USER KSELFTEST
 USER_DIRS := emulator libhsm hsmctl tests
 
 .PHONY: all module userspace deps check check-host check-vm demo bench lint \
-	clean kselftest-headers $(USER_DIRS)
+	clean kselftest-headers $(USER_DIRS) debug-kernel check-debug
 
 all: module userspace
 
@@ -65,6 +68,14 @@ check-host: userspace
 
 check-vm: all
 	@tests/check.sh --vm-only
+
+# The checker kernel (Documentation/testing-debug-kernel.rst): built once from
+# linux-source-6.1 and debug-kernel/config, cached outside the clone.
+debug-kernel:
+	@scripts/debug-kernel.sh
+
+check-debug: debug-kernel userspace
+	@tests/check.sh --debug-kernel $(if $(FULL),--full)
 
 demo: deps all
 	@tests/demo.sh

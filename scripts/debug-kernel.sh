@@ -23,6 +23,10 @@
 # "make -C DIR/linux M=..." needs for the module) and "complete".
 set -euo pipefail
 
+# All of it in one block, read by bash before it runs: editing this file
+# during a build (which takes a while) does not derail the build.
+{
+
 top=$(cd "$(dirname "$0")/.." && pwd)
 fragment=$top/debug-kernel/config
 tarball=${KSRC_TAR:-/usr/src/linux-source-6.1.tar.xz}
@@ -74,10 +78,20 @@ if [ -e "$dir/complete" ]; then
 	exit 0
 fi
 
-for tool in flex bison bc make gcc; do
-	command -v "$tool" >/dev/null || die "no $tool: run 'make deps'"
+# the kernel build's own tools, beyond what "make deps" installs
+need=
+for p in flex bison bc libelf-dev; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		need="$need $p"
 done
-[ -e /usr/include/libelf.h ] || die "no libelf.h: run 'make deps' (libelf-dev)"
+if [ -n "$need" ]; then
+	[ "$(id -u)" -eq 0 ] ||
+		die "missing Debian packages:$need; run: sudo apt-get install -y$need"
+	echo "debug-kernel: installing:$need"
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $need
+fi
 
 mkdir -p "$cache"
 exec 9>"$cache/.lock-$k"
@@ -131,3 +145,5 @@ echo "$summary" >"$dir/complete.tmp"
 mv "$dir/complete.tmp" "$dir/complete"
 echo "debug-kernel: built: $dir"
 echo "debug-kernel: $summary"
+exit
+}

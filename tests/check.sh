@@ -9,12 +9,30 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 mode=all
-case "${1:-}" in
---host-only) mode=host ;;
---vm-only) mode=vm ;;
-"") ;;
-*) echo "usage: $0 [--host-only|--vm-only]" >&2; exit 2 ;;
-esac
+debug=0
+full=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--host-only) mode=host ;;
+	--vm-only) mode=vm ;;
+	# The VM groups under the checker kernel, then the groups that only
+	# make sense there (Documentation/testing-debug-kernel.rst).
+	--debug-kernel) mode=vm; debug=1 ;;
+	--full) full=1 ;;
+	*) echo "usage: $0 [--host-only|--vm-only|--debug-kernel [--full]]" >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ "$debug" = 1 ]; then
+	dk=$(scripts/debug-kernel.sh --print-dir) || exit 1
+	# the module is built against it, every VM boots it
+	export KDIR="$dk/linux"
+	export CRYPTECH_VM_KERNEL_IMAGE="$dk/linux/arch/x86/boot/bzImage"
+	# KASAN and lockdep under TCG: every run's time limit, scaled
+	export CRYPTECH_VM_TIMEOUT_SCALE="${CRYPTECH_VM_TIMEOUT_SCALE:-3}"
+	echo "# checker kernel: $(cat "$dk/complete")"
+	start_debug=$(date +%s)
+fi
 
 logdir="$top/build/check"
 mkdir -p "$logdir"
@@ -115,6 +133,30 @@ if [ "$mode" != host ]; then
 	run_suite vm-identity tests/vm/run --boards 2 --timeout 600 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group identity
+fi
+
+if [ "$debug" = 1 ]; then
+	# Only under the checker kernel (issue 9): fuzzers, widened windows,
+	# fault storms. FULL=1 (--full) runs the full counts.
+	debug_env=(--env "HSM_FULL=$full")
+	emu="{tree}/emulator/cryptech-emu --state {state} --unix {socket} --control {control}"
+	run_suite vm-debug-ioctl-fuzz tests/vm/run --boards 2 --timeout 1200 \
+		"${debug_env[@]}" --board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group debug-ioctl-fuzz
+	run_suite vm-debug-hostile-board tests/vm/run --boards 1 --timeout 1200 \
+		"${debug_env[@]}" \
+		--board-cmd "python3 $top/tests/boards/hostile_board.py --socket {socket} --control {control}" -- \
+		tests/kernel/run-group debug-hostile
+	run_suite vm-debug-failslab tests/vm/run --timeout 1200 \
+		"${debug_env[@]}" --board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group debug-failslab
+	run_suite vm-debug-windows tests/vm/run --timeout 1500 \
+		"${debug_env[@]}" --board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group debug-windows
+	run_suite vm-debug-storms tests/vm/run --timeout 1500 \
+		"${debug_env[@]}" --board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group debug-storms
+	echo "# check-debug: $(( $(date +%s) - start_debug )) s"
 fi
 
 if [ ${#qemu_crashes[@]} -gt 0 ]; then
