@@ -105,12 +105,18 @@ if [ -e "$dir/complete" ]; then
 fi
 
 start=$(date +%s)
-rm -rf "$dir"
-mkdir -p "$dir"
-echo "debug-kernel: extracting $tarball into $dir"
-tar -xJf "$tarball" -C "$dir"
-mv "$dir/linux-source-6.1" "$dir/linux"
 src=$dir/linux
+if [ -e "$dir/extracted" ]; then
+	# an interrupted build of this key: kbuild picks up where it stopped
+	echo "debug-kernel: resuming the interrupted build in $dir"
+else
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	echo "debug-kernel: extracting $tarball into $dir"
+	tar -xJf "$tarball" -C "$dir"
+	mv "$dir/linux-source-6.1" "$src"
+	touch "$dir/extracted"
+fi
 
 echo "debug-kernel: configuring (allnoconfig + $fragment)"
 make -s -C "$src" KCONFIG_ALLCONFIG="$fragment" allnoconfig
@@ -136,8 +142,8 @@ while IFS= read -r line; do
 done <"$fragment"
 [ "$bad" -eq 0 ] || die "the configuration does not hold (see above)"
 
-echo "debug-kernel: building with $jobs jobs under nice -n 10 (this takes a while)"
-nice -n 10 make -s -C "$src" -j"$jobs" bzImage modules
+echo "debug-kernel: building with $jobs jobs under nice -n ${DEBUG_KERNEL_NICE:-10} (this takes a while)"
+nice -n "${DEBUG_KERNEL_NICE:-10}" make -s -C "$src" -j"$jobs" bzImage modules
 end=$(date +%s)
 release=$(cat "$src/include/config/kernel.release")
 summary="kernel $release, built in $((end - start)) s with $jobs jobs on $(nproc) CPUs, $(date -u +%FT%TZ)"
