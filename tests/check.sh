@@ -145,7 +145,7 @@ if [ "$debug" = 1 ]; then
 		tests/kernel/run-group debug-ioctl-fuzz
 	run_suite vm-debug-hostile-board tests/vm/run --boards 1 --timeout 1200 \
 		"${debug_env[@]}" \
-		--board-cmd "python3 $top/tests/boards/hostile_board.py --socket {socket} --control {control}" -- \
+		--board-cmd "python3 $top/tests/boards/hostile_board.py --socket {socket} --control {control}${HSM_HOSTILE_SEED:+ --seed $HSM_HOSTILE_SEED}" -- \
 		tests/kernel/run-group debug-hostile
 	run_suite vm-debug-failslab tests/vm/run --timeout 1200 \
 		"${debug_env[@]}" --board-cmd "$emu --bad-pin-delay 300" -- \

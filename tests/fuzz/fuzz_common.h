@@ -234,4 +234,58 @@ static inline const char *fz_no_leaks(int boards)
 	return NULL;
 }
 
+/*
+ * For a board whose replies or cable were taken away mid-request: handles
+ * it opened for a request whose reply the driver never saw are beyond the
+ * driver's reach (the emulator's LOGOUT keeps a client's handles, where
+ * the firmware frees them), so count them, and check what the driver does
+ * control: no login is left, and a new session that ends with keys still
+ * open leaves nothing behind. NULL or what is wrong.
+ */
+static inline const char *fz_no_leaks_after_loss(int board)
+{
+	struct hsm_emu_stats st0, st;
+	struct hsm_board_desc d;
+	struct hsm_t_key k;
+	unsigned int i, new_held = 0;
+	uint32_t bs;
+	const char *why;
+	int fd, err = 0;
+
+	if (!hsm_wait_until(hsm_test_emu_stats(board, &st0) == 0 &&
+			    hsm_emu_logged_in(&st0) == 0, FZ_WAIT_MS)) {
+		snprintf(fz_why, sizeof(fz_why), "board %d: %u still logged in",
+			 board, hsm_emu_logged_in(&st0));
+		return fz_why;
+	}
+	printf("# board %d: no login; %lu key handles orphaned by lost replies or unplugs\n",
+	       board, st0.pkey_handles_open);
+	why = fz_attach(board, &d);
+	if (why)
+		return why;
+	fd = hsm_t_open_dev(&d);
+	if (fd < 0)
+		return "cannot open the board";
+	err = hsm_t_login(fd, CRYPTECH_HSM_USER_NORMAL, HSM_USER_PIN, &bs);
+	for (i = 0; i < 3 && !err; i++)
+		err = hsm_t_gen_ec(fd, CRYPTECH_HSM_CURVE_P256,
+				   CRYPTECH_HSM_KEY_F_SIGN, &k, &bs);
+	close(fd);		/* with its keys open: clean-up closes them */
+	if (err) {
+		snprintf(fz_why, sizeof(fz_why), "a new session: %s", strerror(-err));
+		return fz_why;
+	}
+	if (hsm_wait_until(hsm_test_emu_stats(board, &st) == 0 &&
+			   hsm_emu_logged_in(&st) == 0 &&
+			   st.pkey_handles_open <= st0.pkey_handles_open, FZ_WAIT_MS))
+		return NULL;
+	for (i = 0; i < st.nclients; i++)
+		new_held += !hsm_emu_client(&st0, st.c[i].client);
+	snprintf(fz_why, sizeof(fz_why),
+		 "board %d: a closed session left %lu key handles (%u new clients), %u logged in",
+		 board, st.pkey_handles_open - st0.pkey_handles_open, new_held,
+		 hsm_emu_logged_in(&st));
+	return fz_why;
+}
+
 #endif /* FUZZ_COMMON_H */
