@@ -30,6 +30,12 @@ if [ "$debug" = 1 ]; then
 	export CRYPTECH_VM_KERNEL_IMAGE="$dk/linux/arch/x86/boot/bzImage"
 	# KASAN and lockdep under TCG: every run's time limit, scaled
 	export CRYPTECH_VM_TIMEOUT_SCALE="${CRYPTECH_VM_TIMEOUT_SCALE:-3}"
+	# Under TCG, KASAN and lockdep make ACPI's _PRT interpretation hit
+	# its 30 s loop timeout at boot, which trips the soft-lockup and
+	# RCU-stall detectors: give those two the room a slow emulated CPU
+	# needs (soft lockup after 120 s, RCU stall after 300 s). Hung tasks:
+	# 120 s, as configured.
+	export CRYPTECH_VM_KERNEL_ARGS="${CRYPTECH_VM_KERNEL_ARGS:-watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300}"
 	echo "# checker kernel: $(cat "$dk/complete")"
 	start_debug=$(date +%s)
 fi
