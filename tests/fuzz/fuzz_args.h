@@ -470,6 +470,32 @@ static inline void fz_tame(const struct fz_ioctl *io, uint8_t *arg,
 		 (uint64_t)(uintptr_t)a->guard);
 }
 
+/*
+ * A mutated word may have turned a pointer field into an address of some
+ * other writable mapping of the fuzzer (a thread's stack, the heap): the
+ * kernel would rightly write there and the fuzzer would crash. Keep every
+ * pointer in the arena, on its guard page, NULL, or outside user space.
+ */
+static inline void fz_confine(const struct fz_ioctl *io, uint8_t *arg,
+			      const struct fz_arena *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < FZ_MAX_PTRS; i++) {
+		uint16_t off = io->buf[i].ptr_off;
+		uint64_t p;
+
+		if (off == FZ_NONE)
+			continue;
+		memcpy(&p, arg + off, 8);
+		if (p == 0 || p >= 0x0000800000000000ULL ||
+		    (p >= (uint64_t)(uintptr_t)a->data &&
+		     p < (uint64_t)(uintptr_t)a->guard + FZ_PAGE))
+			continue;
+		fz_put64(arg, off, (uint64_t)(uintptr_t)a->guard);
+	}
+}
+
 /* The ioctl number to use: mostly @io's, sometimes a near miss. */
 static inline unsigned long fz_cmd(const struct fz_ioctl *io)
 {

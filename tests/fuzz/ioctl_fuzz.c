@@ -128,6 +128,7 @@ static void *fuzz_thread(void *p)
 		if (fz_pct(80))
 			fz_mutate(io, arg, &a, &w->hs);
 		fz_tame(io, arg, &a);
+		fz_confine(io, arg, &a);
 		argp = (uint64_t)(uintptr_t)arg;
 		if (fz_pct(3))
 			argp = fz_pointer(&a, io->size);
