@@ -12,6 +12,9 @@
 #   make install    install (DESTDIR, PREFIX; see below)
 #   make deb        the Debian packages into build/deb/, then lintian
 #   make check-packages  the packages installed and used in a VM (slow)
+#   make debug-kernel  build (once, cached) the checker kernel: KASAN, lockdep...
+#   make check-debug   the VM tests, fuzzers and fault storms under it
+#                      (FULL=1: the full fuzz and storm counts)
 
 KVER ?= $(shell scripts/kver.sh)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -25,7 +28,7 @@ export CFLAGS_USER KSELFTEST
 USER_DIRS := emulator libhsm hsmctl tests pkcs11
 
 .PHONY: all module userspace deps check check-host check-vm demo bench lint \
-	clean kselftest-headers $(USER_DIRS)
+	clean kselftest-headers $(USER_DIRS) debug-kernel check-debug
 
 all: module userspace
 
@@ -78,6 +81,15 @@ check-host: deps
 check-vm: deps
 	@$(MAKE) --no-print-directory all
 	@tests/check.sh --vm-only
+
+# The checker kernel (Documentation/testing-debug-kernel.rst): built once from
+# linux-source-6.1 and debug-kernel/config, cached outside the clone.
+debug-kernel:
+	@scripts/debug-kernel.sh
+
+check-debug: deps debug-kernel
+	@$(MAKE) --no-print-directory userspace
+	@tests/check.sh --debug-kernel $(if $(FULL),--full)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -9,12 +9,36 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 mode=all
-case "${1:-}" in
---host-only) mode=host ;;
---vm-only) mode=vm ;;
-"") ;;
-*) echo "usage: $0 [--host-only|--vm-only]" >&2; exit 2 ;;
-esac
+debug=0
+full=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--host-only) mode=host ;;
+	--vm-only) mode=vm ;;
+	# The VM groups under the checker kernel, then the groups that only
+	# make sense there (Documentation/testing-debug-kernel.rst).
+	--debug-kernel) mode=vm; debug=1 ;;
+	--full) full=1 ;;
+	*) echo "usage: $0 [--host-only|--vm-only|--debug-kernel [--full]]" >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ "$debug" = 1 ]; then
+	dk=$(scripts/debug-kernel.sh --print-dir) || exit 1
+	# the module is built against it, every VM boots it
+	export KDIR="$dk/linux"
+	export CRYPTECH_VM_KERNEL_IMAGE="$dk/linux/arch/x86/boot/bzImage"
+	# KASAN and lockdep under TCG: every run's time limit, scaled
+	export CRYPTECH_VM_TIMEOUT_SCALE="${CRYPTECH_VM_TIMEOUT_SCALE:-3}"
+	# Under TCG, KASAN and lockdep make ACPI's _PRT interpretation hit
+	# its 30 s loop timeout at boot, which trips the soft-lockup and
+	# RCU-stall detectors: give those two the room a slow emulated CPU
+	# needs (soft lockup after 120 s, RCU stall after 300 s). Hung tasks:
+	# 120 s, as configured.
+	export CRYPTECH_VM_KERNEL_ARGS="${CRYPTECH_VM_KERNEL_ARGS:-watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300}"
+	echo "# checker kernel: $(cat "$dk/complete")"
+	start_debug=$(date +%s)
+fi
 
 logdir="$top/build/check"
 mkdir -p "$logdir"
@@ -130,6 +154,30 @@ if [ "$mode" != host ]; then
 	# ldns-signzone, each zone validated; unplug and replug.
 	run_suite vm-pkcs11 tests/vm/run --timeout 2400 -- \
 		tests/dnssec/vm-pkcs11.sh
+fi
+
+if [ "$debug" = 1 ]; then
+	# Only under the checker kernel (issue 9): fuzzers, widened windows,
+	# fault storms. FULL=1 (--full) runs the full counts.
+	debug_env=(--env "HSM_FULL=$full")
+	emu="{tree}/emulator/cryptech-emu --state {state} --unix {socket} --control {control}"
+	run_suite vm-debug-ioctl-fuzz tests/vm/run --boards 2 --timeout 1200 \
+		"${debug_env[@]}" --board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group debug-ioctl-fuzz
+	run_suite vm-debug-hostile-board tests/vm/run --boards 1 --timeout 1200 \
+		"${debug_env[@]}" \
+		--board-cmd "python3 $top/tests/boards/hostile_board.py --socket {socket} --control {control}${HSM_HOSTILE_SEED:+ --seed $HSM_HOSTILE_SEED}" -- \
+		tests/kernel/run-group debug-hostile
+	run_suite vm-debug-failslab tests/vm/run --timeout 1200 \
+		"${debug_env[@]}" --board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group debug-failslab
+	run_suite vm-debug-windows tests/vm/run --timeout 1500 \
+		"${debug_env[@]}" --board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group debug-windows
+	run_suite vm-debug-storms tests/vm/run --timeout 1500 \
+		"${debug_env[@]}" --board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group debug-storms
+	echo "# check-debug: $(( $(date +%s) - start_debug )) s"
 fi
 
 if [ ${#qemu_crashes[@]} -gt 0 ]; then

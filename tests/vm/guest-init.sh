@@ -39,6 +39,12 @@ finish() {
 	if [ -r /proc/sys/kernel/tainted ]; then
 		mark DMESG-BEGIN
 		dmesg
+		# a kernel with kmemleak: scan now, report as part of the log
+		kml=/mnt/sys/kernel/debug/kmemleak
+		if [ -e "$kml" ]; then
+			echo scan >"$kml" || echo "kmemleak: scan error"
+			cat "$kml"
+		fi
 		mark DMESG-END
 		mark TAINT "$taint0 $(cat /proc/sys/kernel/tainted)"
 	fi
@@ -58,6 +64,9 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
+# A kernel with them built in (tests/vm/run --kernel-image) gets an
+# initramfs with no module and a /builtin marker.
+[ -e /builtin ] && MODULES=
 for m in $MODULES; do
 	insmod "/modules/$m.ko" || fail "insmod $m failed"
 done
@@ -125,7 +134,7 @@ if [ -n "$MODULE" ]; then
 fi
 
 if [ "$BOARDS" -gt 0 ]; then
-	chroot /mnt /sbin/modprobe -a xhci_pci ftdi_sio ||
+	[ -e /builtin ] || chroot /mnt /sbin/modprobe -a xhci_pci ftdi_sio ||
 		fail "modprobe xhci_pci ftdi_sio failed"
 	deadline=$(( $(date +%s) + USB_WAIT ))
 	while :; do
