@@ -2,9 +2,10 @@
 /*
  * CrypTech RPC protocol constants, version 1.1.1.0.
  *
- * The authority is shared/protocol/cryptech-rpc.md; section numbers below refer
- * to it. This header is included by the kernel driver, the emulator and the
- * host tests, so it holds only enumerations and macros: no types, no code.
+ * The authority is Documentation/protocol/cryptech-rpc.md; section numbers
+ * below refer to it. This header is included by the kernel driver, the
+ * emulator and the host tests, so it holds only enumerations and macros: no
+ * types, no code.
  */
 #ifndef CRYPTECH_PROTOCOL_H
 #define CRYPTECH_PROTOCOL_H
