@@ -51,7 +51,12 @@ def transact(dev, payload, timeout=10.0):
                 raise TimeoutError(f"no reply on {dev} in {timeout} s")
             r, _, _ = select.select([fd], [], [], left)
             if r:
-                buf += os.read(fd, 4096)
+                data = os.read(fd, 4096)
+                if not data:
+                    # hung up (unplugged): close now, so the tty's number is
+                    # free again when the adapter comes back
+                    raise OSError(f"{dev} hung up")
+                buf += data
     finally:
         os.close(fd)
 
