@@ -495,7 +495,8 @@ TEST_F_TIMEOUT(sess, kill9_during_rsa_keygen_releases_everything, 60)
 	struct victim v;
 
 	ASSERT_EQ(0, victim_start(self, VICTIM_RSA_KEYGEN, &v));
-	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_RSA", 3000));
+	/* Long enough that the polls below cannot miss it (see above). */
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_RSA", 10000));
 	ASSERT_TRUE(victim_go_and_wait_busy(&v));
 	ASSERT_LT(victim_kill(&v), 1500);
 	/* The key appears on the board after the process died; the driver
@@ -538,7 +539,12 @@ TEST_F_TIMEOUT(sess, wrong_pin_does_not_delay_other_sessions, 60)
 
 	ASSERT_EQ(0, hsm_t_login(self->fd, CRYPTECH_HSM_USER_NORMAL, HSM_USER_PIN, NULL));
 	ASSERT_EQ(0, hsm_t_gen_ec(self->fd, CRYPTECH_HSM_CURVE_P256, CRYPTECH_HSM_KEY_F_SIGN, &k, NULL));
-	ASSERT_EQ(0, hsm_test_board_set(0, "bad_pin_ms", 3000));
+	/*
+	 * The window must outlast the polls below that look for it: one
+	 * vmctl stats round trip takes seconds on a loaded host, and a 3 s
+	 * window was seen to pass unseen.
+	 */
+	ASSERT_EQ(0, hsm_test_board_set(0, "bad_pin_ms", 10000));
 	tl.fd = open_session(_metadata, self);
 	ASSERT_EQ(0, pthread_create(&th, NULL, timed_login_thread, &tl));
 	ASSERT_TRUE(hsm_wait_until(hsm_test_emu_stats(0, &st) == 0 && st.busy == 1,
@@ -597,7 +603,8 @@ TEST_F_TIMEOUT(sess, rsa_keygen_does_not_delay_other_sessions, 60)
 
 	ASSERT_EQ(0, hsm_t_gen_ec(self->fd, CRYPTECH_HSM_CURVE_P256,
 				  CRYPTECH_HSM_KEY_F_SIGN | CRYPTECH_HSM_KEY_F_PUBLIC, &k, NULL));
-	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_RSA", 3000));
+	/* Long enough that the polls below cannot miss it (see above). */
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_RSA", 10000));
 	kg.fd = open_session(_metadata, self);
 	ASSERT_EQ(0, pthread_create(&th, NULL, keygen_thread, &kg));
 	ASSERT_TRUE(hsm_wait_until(hsm_test_emu_stats(0, &st) == 0 && st.busy == 1,
