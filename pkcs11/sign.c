@@ -397,27 +397,41 @@ CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
 	return rv;
 }
 
-CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
-		   CK_ULONG ulPartLen)
+/*
+ * C_SignUpdate, C_VerifyUpdate and C_DigestUpdate: add @part to the
+ * session's operation of @kind. Any error but "not initialised" ends the
+ * operation, as PKCS#11 requires.
+ */
+static CK_RV session_op_update(CK_SESSION_HANDLE hSession, int kind,
+			       CK_BYTE_PTR part, CK_ULONG len)
 {
 	struct p11_session *s;
+	struct p11_op *op;
 	CK_RV rv;
 
 	rv = session_get(hSession, &s, NULL);
 	if (rv != CKR_OK)
 		return rv;
-	if (s->sign.kind != OP_SIGN)
+	op = kind == OP_SIGN ? &s->sign : kind == OP_VERIFY ? &s->verify :
+	     &s->digest;
+	if (op->kind != kind)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (!pPart && ulPartLen)
+	else if (!part && len)
 		rv = CKR_ARGUMENTS_BAD;
 	else
-		rv = op_update(&s->sign, pPart, ulPartLen);
+		rv = op_update(op, part, len);
 	if (rv == CKR_OK)
-		s->sign.multi = true;
+		op->multi = true;
 	if (rv != CKR_OK && rv != CKR_OPERATION_NOT_INITIALIZED)
-		sign_op_clear(&s->sign);
+		sign_op_clear(op);
 	session_put(s);
 	return rv;
+}
+
+CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
+		   CK_ULONG ulPartLen)
+{
+	return session_op_update(hSession, OP_SIGN, pPart, ulPartLen);
 }
 
 CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature,
@@ -545,24 +559,7 @@ CK_RV C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen
 CK_RV C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
 		     CK_ULONG ulPartLen)
 {
-	struct p11_session *s;
-	CK_RV rv;
-
-	rv = session_get(hSession, &s, NULL);
-	if (rv != CKR_OK)
-		return rv;
-	if (s->verify.kind != OP_VERIFY)
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (!pPart && ulPartLen)
-		rv = CKR_ARGUMENTS_BAD;
-	else
-		rv = op_update(&s->verify, pPart, ulPartLen);
-	if (rv == CKR_OK)
-		s->verify.multi = true;
-	if (rv != CKR_OK && rv != CKR_OPERATION_NOT_INITIALIZED)
-		sign_op_clear(&s->verify);
-	session_put(s);
-	return rv;
+	return session_op_update(hSession, OP_VERIFY, pPart, ulPartLen);
 }
 
 CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature,
@@ -669,22 +666,7 @@ CK_RV C_Digest(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen
 CK_RV C_DigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
 		     CK_ULONG ulPartLen)
 {
-	struct p11_session *s;
-	CK_RV rv;
-
-	rv = session_get(hSession, &s, NULL);
-	if (rv != CKR_OK)
-		return rv;
-	if (s->digest.kind != OP_DIGEST)
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (!pPart && ulPartLen)
-		rv = CKR_ARGUMENTS_BAD;
-	else
-		rv = op_update(&s->digest, pPart, ulPartLen);
-	if (rv != CKR_OK && rv != CKR_OPERATION_NOT_INITIALIZED)
-		sign_op_clear(&s->digest);
-	session_put(s);
-	return rv;
+	return session_op_update(hSession, OP_DIGEST, pPart, ulPartLen);
 }
 
 CK_RV C_DigestFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pDigest,
