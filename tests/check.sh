@@ -152,6 +152,14 @@ if [ "$mode" != host ]; then
 	# The PKCS#11 module against the driver (issue 8): pkcs11-tool,
 	# p11tool and p11-kit, Knot (kzonesign, knotd, a ZSK rollover) and
 	# ldns-signzone, each zone validated; unplug and replug.
+	# Its slot-events client is built here: "make all" builds only the
+	# module, and --vm-only skips the host suites that build the rest.
+	if ! make -s -C pkcs11/tests bin/vm_slot_events >"$logdir/pkcs11-vm-tools.log" 2>&1; then
+		cat "$logdir/pkcs11-vm-tools.log"
+		echo "not ok - building pkcs11/tests/bin/vm_slot_events"
+		failed=$((failed + 1))
+		failed_suites+=(pkcs11-vm-tools)
+	fi
 	run_suite vm-pkcs11 tests/vm/run --timeout 2400 -- \
 		tests/dnssec/vm-pkcs11.sh
 fi
