@@ -363,40 +363,61 @@ int hsm_session_call(struct hsm_session *s, struct xdr_writer *w,
 int hsm_reply_malformed(struct hsm_board *b);
 int hsm_session_random(struct hsm_session *s, u8 *buf, u32 len,
 		       u32 *board_status);
-int hsm_session_login(struct hsm_session *s, struct cryptech_hsm_pin *a);
-int hsm_session_set_pin(struct hsm_session *s, struct cryptech_hsm_pin *a);
-int hsm_session_logout(struct hsm_session *s, struct cryptech_hsm_status *a);
-int hsm_session_login_status(struct hsm_session *s,
-			     struct cryptech_hsm_login_status *a);
 
 /*
- * keys.c: each operation on kernel buffers (for in-kernel users: crypto
- * API, key type, hwrng) and its ioctl wrapper, which only copies between
- * userspace and kernel buffers.
+ * Board operations of a session, on kernel buffers (session.c, keys.c).
+ * The ioctl ABI (ioctl.c) is a thin layer over them that only copies
+ * between userspace and kernel memory; in-kernel users call them directly.
+ * Each takes the session's lock; *board_status is the board's status word.
  */
-int hsm_key_public_buf(struct hsm_session *s, u32 handle, u8 *der,
-		       u32 *der_len, u32 *board_status);
-int hsm_key_sign_buf(struct hsm_session *s, u32 handle, const u8 *input,
-		     u32 input_len, u8 *sig, u32 *sig_len, u32 *board_status);
-int hsm_key_verify_buf(struct hsm_session *s, u32 handle, const u8 *input,
-		       u32 input_len, const u8 *sig, u32 sig_len,
-		       u32 *board_status);
+bool hsm_session_pin_valid(u32 user, u32 pin_len);
+int hsm_session_login(struct hsm_session *s, u32 user, const u8 *pin,
+		      u32 pin_len, u32 *board_status);
+int hsm_session_set_pin(struct hsm_session *s, u32 user, const u8 *pin,
+			u32 pin_len, u32 *board_status);
+int hsm_session_logout(struct hsm_session *s, u32 *board_status);
+int hsm_session_login_status(struct hsm_session *s, u32 *user,
+			     u32 *board_status);
 int hsm_key_generate(struct hsm_session *s, struct cryptech_hsm_generate *a);
-int hsm_key_load(struct hsm_session *s, struct cryptech_hsm_load *a);
-int hsm_key_open(struct hsm_session *s, struct cryptech_hsm_open *a);
-int hsm_key_close(struct hsm_session *s, struct cryptech_hsm_key *a);
-int hsm_key_delete(struct hsm_session *s, struct cryptech_hsm_key *a);
+int hsm_key_load(struct hsm_session *s, const u8 *der, u32 der_len, u32 flags,
+		 u32 *handle, u8 *uuid, u32 *board_status);
+int hsm_key_open(struct hsm_session *s, const u8 *uuid, u32 *handle,
+		 u32 *board_status);
+int hsm_key_close(struct hsm_session *s, u32 handle, u32 *board_status);
+int hsm_key_delete(struct hsm_session *s, u32 handle, u32 *board_status);
 int hsm_key_info(struct hsm_session *s, struct cryptech_hsm_key_info *a);
-int hsm_key_public(struct hsm_session *s, struct cryptech_hsm_public_key *a);
-int hsm_key_sign(struct hsm_session *s, struct cryptech_hsm_sign *a);
-int hsm_key_verify(struct hsm_session *s, struct cryptech_hsm_sign *a);
-int hsm_key_match(struct hsm_session *s, struct cryptech_hsm_match *a);
-int hsm_key_set_attrs(struct hsm_session *s, struct cryptech_hsm_set_attrs *a);
-int hsm_key_get_attrs(struct hsm_session *s, struct cryptech_hsm_get_attrs *a);
-int hsm_key_export(struct hsm_session *s, struct cryptech_hsm_export *a);
-int hsm_key_import(struct hsm_session *s, struct cryptech_hsm_import *a);
+int hsm_key_public(struct hsm_session *s, u32 handle, u8 *der, u32 *der_len,
+		   u32 *board_status);
+int hsm_key_sign(struct hsm_session *s, u32 handle, const u8 *input,
+		 u32 input_len, u8 *sig, u32 *sig_len, u32 *board_status);
+int hsm_key_verify(struct hsm_session *s, u32 handle, const u8 *input,
+		   u32 input_len, const u8 *sig, u32 sig_len, u32 *board_status);
+bool hsm_key_attrs_valid(u32 len, u32 n, u32 min_n);
+bool hsm_key_match_valid(const struct cryptech_hsm_match *a);
+int hsm_key_match(struct hsm_session *s, struct cryptech_hsm_match *a,
+		  const u8 *attrs, u8 *uuids);
+int hsm_key_set_attrs(struct hsm_session *s, u32 handle, const u8 *attrs,
+		      u32 attrs_len, u32 n_attrs, u32 *board_status);
+bool hsm_key_get_attrs_valid(u32 flags, u32 n_types);
+int hsm_key_get_attrs(struct hsm_session *s, u32 handle, const u32 *types,
+		      u32 n_types, u32 flags, u8 *buf, u32 *buf_len,
+		      u32 *board_status);
+int hsm_key_export(struct hsm_session *s, u32 handle, u32 kekek_handle,
+		   u8 *pkcs8, u32 *pkcs8_len, u8 *kek, u32 *kek_len,
+		   u32 *board_status);
+int hsm_key_import(struct hsm_session *s, u32 kekek_handle, const u8 *pkcs8,
+		   u32 pkcs8_len, const u8 *kek, u32 kek_len, u32 flags,
+		   u32 *handle, u8 *uuid, u32 *board_status);
 
-/* chardev.c */
+/* ioctl.c: the ioctl ABI of /dev/hsmN */
+long hsm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* chardev.c; whether a board admits new files and requests */
+static inline bool hsm_board_alive(struct hsm_board *b)
+{
+	return READ_ONCE(b->state) == HSM_BOARD_READY && !READ_ONCE(b->closing);
+}
+
 int hsm_chardev_init(void);
 void hsm_chardev_exit(void);
 int hsm_chardev_add(struct hsm_board *b);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Key operations of a session: each ioctl's request encoding and reply
- * decoding (protocol §5.5). Userspace names keys by per-file virtual handles
- * (session.c); the board's own pkey handles never leave the kernel.
+ * Key operations of a session on kernel buffers: each operation's request
+ * encoding and reply decoding (protocol §5.5). The ioctl ABI (ioctl.c) and
+ * the in-kernel users call these same functions; only ioctl.c touches user
+ * memory. Keys are named by per-session virtual handles (session.c); the
+ * board's own pkey handles never leave the kernel.
  *
  * Every count and size is checked before anything reaches the line: this
  * firmware trusts some of them (§2.6, §2.8 item 10). Every reply is parsed
@@ -12,7 +14,6 @@
  * end of the request (see session.c).
  */
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "hsm.h"
 #include "xdr.h"
@@ -28,11 +29,9 @@ static struct hsm_key *hsm_key_lookup(struct hsm_session *s, u32 handle)
 	return handle ? xa_load(&s->keys, handle) : NULL;
 }
 
-static void *hsm_copy_blob(u64 uptr, u32 len)
+static bool hsm_blob_len_ok(u32 len)
 {
-	if (len == 0 || len > CRYPTECH_HSM_BLOB_MAX)
-		return ERR_PTR(-EINVAL);
-	return memdup_user(u64_to_user_ptr(uptr), len);
+	return len && len <= CRYPTECH_HSM_BLOB_MAX;
 }
 
 static int hsm_lock(struct hsm_session *s)
@@ -142,6 +141,15 @@ static size_t hsm_exponent_bytes(u32 e, u8 *out)
 	return n;
 }
 
+/**
+ * hsm_key_generate() - generate a key pair on the board
+ * @s:	session
+ * @a:	the request (alg, rsa_bits, rsa_exponent, curve, flags) and its
+ *	result (handle, uuid, board_status); it holds no pointers
+ *
+ * Return: 0; -EINVAL for bad arguments; -EMFILE when the session has no
+ * free handle; or a request error.
+ */
 int hsm_key_generate(struct hsm_session *s, struct cryptech_hsm_generate *a)
 {
 	struct xdr_writer w;
@@ -189,79 +197,98 @@ int hsm_key_generate(struct hsm_session *s, struct cryptech_hsm_generate *a)
 	return err;
 }
 
-int hsm_key_load(struct hsm_session *s, struct cryptech_hsm_load *a)
+/**
+ * hsm_key_load() - load a private key into the board
+ * @s:			session
+ * @der:		the key, PKCS#8 DER
+ * @der_len:		1..CRYPTECH_HSM_BLOB_MAX
+ * @flags:		CRYPTECH_HSM_KEY_F_*
+ * @handle:		out: the session's handle for the key
+ * @uuid:		out: the key's name, HAL_UUID_LEN bytes
+ * @board_status:	out: the board's status word
+ *
+ * The request buffer, which held the key, is wiped; @der is the caller's
+ * to wipe.
+ *
+ * Return: 0; -EINVAL for bad arguments; -EMFILE; or a request error.
+ */
+int hsm_key_load(struct hsm_session *s, const u8 *der, u32 der_len, u32 flags,
+		 u32 *handle, u8 *uuid, u32 *board_status)
 {
 	struct xdr_writer w;
-	u8 *der;
 	int err;
 
-	if (a->flags & ~CRYPTECH_HSM_KEY_F_ALL || a->reserved)
+	*board_status = HAL_OK;
+	if (flags & ~CRYPTECH_HSM_KEY_F_ALL || !hsm_blob_len_ok(der_len))
 		return -EINVAL;
-	der = hsm_copy_blob(a->der, a->der_len);
-	if (IS_ERR(der))
-		return PTR_ERR(der);
 	err = hsm_lock(s);
-	if (!err) {
-		hsm_req_begin(s, &w, RPC_FUNC_PKEY_LOAD);
-		xdr_put_u32(&w, 0);
-		xdr_put_opaque(&w, der, a->der_len);
-		xdr_put_u32(&w, a->flags);
-		err = hsm_key_create(s, &w, hsm_op_timeout_ms, NULL,
-				     &a->board_status, &a->handle, a->uuid);
-		/* Private key material passed through the request buffer. */
-		memzero_explicit(s->req, HAL_RPC_MAX_PKT_SIZE);
-		mutex_unlock(&s->lock);
-	}
-	kfree_sensitive(der);
+	if (err)
+		return err;
+	hsm_req_begin(s, &w, RPC_FUNC_PKEY_LOAD);
+	xdr_put_u32(&w, 0);
+	xdr_put_opaque(&w, der, der_len);
+	xdr_put_u32(&w, flags);
+	err = hsm_key_create(s, &w, hsm_op_timeout_ms, NULL, board_status,
+			     handle, uuid);
+	memzero_explicit(s->req, HAL_RPC_MAX_PKT_SIZE);
+	mutex_unlock(&s->lock);
 	return err;
 }
 
-int hsm_key_open(struct hsm_session *s, struct cryptech_hsm_open *a)
+/**
+ * hsm_key_open() - open a key of the board's keystore by name
+ * @s:			session
+ * @uuid:		the key's name, HAL_UUID_LEN bytes
+ * @handle:		out: the session's handle for the key
+ * @board_status:	out: the board's status word
+ *
+ * Return: 0; -EMFILE; or a request error.
+ */
+int hsm_key_open(struct hsm_session *s, const u8 *uuid, u32 *handle,
+		 u32 *board_status)
 {
 	struct xdr_writer w;
-	u8 uuid[HAL_UUID_LEN];
+	u8 name[HAL_UUID_LEN];
 	int err;
 
-	if (a->reserved)
-		return -EINVAL;
+	*board_status = HAL_OK;
 	err = hsm_lock(s);
 	if (err)
 		return err;
 	hsm_req_begin(s, &w, RPC_FUNC_PKEY_OPEN);
 	xdr_put_u32(&w, 0);
-	xdr_put_opaque(&w, a->uuid, HAL_UUID_LEN);
-	err = hsm_key_create(s, &w, hsm_op_timeout_ms, a->uuid,
-			     &a->board_status, &a->handle, uuid);
+	xdr_put_opaque(&w, uuid, HAL_UUID_LEN);
+	err = hsm_key_create(s, &w, hsm_op_timeout_ms, uuid, board_status,
+			     handle, name);
 	mutex_unlock(&s->lock);
 	return err;
 }
 
 /* CLOSE and DELETE: the handle is gone once the board says so (§5.5). */
-static int hsm_key_release(struct hsm_session *s, struct cryptech_hsm_key *a,
-			   u32 opcode)
+static int hsm_key_release(struct hsm_session *s, u32 handle, u32 opcode,
+			   u32 *board_status)
 {
 	struct xdr_writer w;
 	struct hsm_reply r;
 	struct hsm_key *k;
 	int err;
 
-	if (a->reserved)
-		return -EINVAL;
+	*board_status = HAL_OK;
 	err = hsm_lock(s);
 	if (err)
 		return err;
-	k = hsm_key_lookup(s, a->handle);
+	k = hsm_key_lookup(s, handle);
 	if (!k) {
 		err = -ENOENT;
 		goto out;
 	}
 	hsm_req_begin(s, &w, opcode);
 	xdr_put_u32(&w, k->board_handle);
-	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &a->board_status);
+	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, board_status);
 	if (!err)
 		hsm_reply_free(&r);
-	if (!err || a->board_status == HAL_ERROR_KEY_NOT_FOUND || err == -ENODEV) {
-		xa_erase(&s->keys, a->handle);
+	if (!err || *board_status == HAL_ERROR_KEY_NOT_FOUND || err == -ENODEV) {
+		xa_erase(&s->keys, handle);
 		kfree(k);
 	}
 out:
@@ -269,14 +296,30 @@ out:
 	return err;
 }
 
-int hsm_key_close(struct hsm_session *s, struct cryptech_hsm_key *a)
+/**
+ * hsm_key_close() - forget a key handle; the key stays on the board
+ * @s:			session
+ * @handle:		the session's handle
+ * @board_status:	out: the board's status word
+ *
+ * Return: 0; -ENOENT for an unknown handle; or a request error.
+ */
+int hsm_key_close(struct hsm_session *s, u32 handle, u32 *board_status)
 {
-	return hsm_key_release(s, a, RPC_FUNC_PKEY_CLOSE);
+	return hsm_key_release(s, handle, RPC_FUNC_PKEY_CLOSE, board_status);
 }
 
-int hsm_key_delete(struct hsm_session *s, struct cryptech_hsm_key *a)
+/**
+ * hsm_key_delete() - delete a key from the board, and its handle
+ * @s:			session
+ * @handle:		the session's handle
+ * @board_status:	out: the board's status word
+ *
+ * Return: 0; -ENOENT for an unknown handle; or a request error.
+ */
+int hsm_key_delete(struct hsm_session *s, u32 handle, u32 *board_status)
 {
-	return hsm_key_release(s, a, RPC_FUNC_PKEY_DELETE);
+	return hsm_key_release(s, handle, RPC_FUNC_PKEY_DELETE, board_status);
 }
 
 /* GET_KEY_TYPE, _CURVE, _FLAGS: one u32 result each. */
@@ -300,6 +343,13 @@ static int hsm_key_get_u32(struct hsm_session *s, u32 opcode, u32 board_handle,
 	return err;
 }
 
+/**
+ * hsm_key_info() - a key's type, curve, flags and name
+ * @s:	session
+ * @a:	the key's handle in, the rest out; it holds no pointers
+ *
+ * Return: 0; -ENOENT for an unknown handle; or a request error.
+ */
 int hsm_key_info(struct hsm_session *s, struct cryptech_hsm_key_info *a)
 {
 	struct hsm_key *k;
@@ -331,8 +381,8 @@ out:
 }
 
 /*
- * Copy one opaque<> result to a kernel buffer of @*room bytes. If it does
- * not fit, report the size needed in @*room and fail with -ENOSPC.
+ * Copy one opaque<> result to a buffer of @*room bytes. If it does not fit,
+ * report the size needed in @*room and fail with -ENOSPC.
  */
 static int hsm_put_opaque(struct hsm_session *s, struct xdr_reader *rd,
 			  u8 *out, u32 *room)
@@ -351,37 +401,11 @@ static int hsm_put_opaque(struct hsm_session *s, struct xdr_reader *rd,
 	return 0;
 }
 
-/* Same, to a user buffer. */
-static int hsm_put_user_opaque(struct hsm_session *s, struct xdr_reader *rd,
-			       u64 uptr, u32 *room)
-{
-	const u8 *data;
-	u32 len;
-
-	if (!xdr_get_opaque(rd, &data, &len, HSM_OUT_MAX))
-		return hsm_reply_malformed(s->board);
-	if (len > *room) {
-		*room = len;
-		return -ENOSPC;
-	}
-	*room = len;
-	return copy_to_user(u64_to_user_ptr(uptr), data, len) ? -EFAULT : 0;
-}
-
-/*
- * A kernel buffer for an output of which the caller has room for @room
- * bytes: never more than the board can return.
- */
-static u8 *hsm_out_buf(u32 room)
-{
-	return kmalloc(max(1u, min(room, HSM_OUT_MAX)), GFP_KERNEL);
-}
-
 /**
- * hsm_key_public_buf() - the DER public key of a key of this session
+ * hsm_key_public() - the DER public key of a key of this session
  * @s:			session
  * @handle:		the session's (virtual) key handle
- * @der:		out: the key, kernel buffer of @*der_len bytes
+ * @der:		out: the key, buffer of @*der_len bytes
  * @der_len:		in: room at @der; out: the key's length, also when
  *			it did not fit (-ENOSPC)
  * @board_status:	out: the board's status word
@@ -392,8 +416,8 @@ static u8 *hsm_out_buf(u32 room)
  *
  * Return: 0; -ENOENT for an unknown handle; -ENOSPC; or a request error.
  */
-int hsm_key_public_buf(struct hsm_session *s, u32 handle, u8 *der,
-		       u32 *der_len, u32 *board_status)
+int hsm_key_public(struct hsm_session *s, u32 handle, u8 *der, u32 *der_len,
+		   u32 *board_status)
 {
 	struct xdr_writer w;
 	struct xdr_reader rd;
@@ -424,21 +448,6 @@ out:
 	return err;
 }
 
-int hsm_key_public(struct hsm_session *s, struct cryptech_hsm_public_key *a)
-{
-	u8 *der = hsm_out_buf(a->der_len);
-	int err;
-
-	if (!der)
-		return -ENOMEM;
-	err = hsm_key_public_buf(s, a->handle, der, &a->der_len,
-				 &a->board_status);
-	if (!err && copy_to_user(u64_to_user_ptr(a->der), der, a->der_len))
-		err = -EFAULT;
-	kfree(der);
-	return err;
-}
-
 /* SIGN and VERIFY start alike: key, no hash handle, input (§5.5). */
 static int hsm_key_sig_begin(struct hsm_session *s, struct xdr_writer *w,
 			     u32 opcode, u32 handle, const u8 *input,
@@ -456,12 +465,12 @@ static int hsm_key_sig_begin(struct hsm_session *s, struct xdr_writer *w,
 }
 
 /**
- * hsm_key_sign_buf() - sign with a key of this session, kernel buffers
+ * hsm_key_sign() - sign with a key of this session
  * @s:			session
  * @handle:		the session's (virtual) key handle
  * @input:		DigestInfo (RSA) or digest (ECDSA)
  * @input_len:		1..CRYPTECH_HSM_BLOB_MAX
- * @sig:		out: the signature, kernel buffer of @*sig_len bytes
+ * @sig:		out: the signature, buffer of @*sig_len bytes
  * @sig_len:		in: room at @sig; out: the signature's length, also
  *			when it did not fit (-ENOSPC)
  * @board_status:	out: the board's status word
@@ -469,8 +478,8 @@ static int hsm_key_sig_begin(struct hsm_session *s, struct xdr_writer *w,
  * Return: 0; -EINVAL for a bad length; -ENOENT for an unknown handle;
  * -ENOSPC; or a request error.
  */
-int hsm_key_sign_buf(struct hsm_session *s, u32 handle, const u8 *input,
-		     u32 input_len, u8 *sig, u32 *sig_len, u32 *board_status)
+int hsm_key_sign(struct hsm_session *s, u32 handle, const u8 *input,
+		 u32 input_len, u8 *sig, u32 *sig_len, u32 *board_status)
 {
 	struct xdr_writer w;
 	struct xdr_reader rd;
@@ -478,7 +487,7 @@ int hsm_key_sign_buf(struct hsm_session *s, u32 handle, const u8 *input,
 	int err;
 
 	*board_status = HAL_OK;
-	if (input_len == 0 || input_len > CRYPTECH_HSM_BLOB_MAX)
+	if (!hsm_blob_len_ok(input_len))
 		return -EINVAL;
 	err = hsm_lock(s);
 	if (err)
@@ -499,32 +508,8 @@ unlock:
 	return err;
 }
 
-int hsm_key_sign(struct hsm_session *s, struct cryptech_hsm_sign *a)
-{
-	u8 *input, *sig;
-	int err;
-
-	if (a->reserved)
-		return -EINVAL;
-	input = hsm_copy_blob(a->input, a->input_len);
-	if (IS_ERR(input))
-		return PTR_ERR(input);
-	sig = hsm_out_buf(a->sig_len);
-	if (!sig) {
-		kfree_sensitive(input);
-		return -ENOMEM;
-	}
-	err = hsm_key_sign_buf(s, a->handle, input, a->input_len, sig,
-			       &a->sig_len, &a->board_status);
-	if (!err && copy_to_user(u64_to_user_ptr(a->sig), sig, a->sig_len))
-		err = -EFAULT;
-	kfree(sig);
-	kfree_sensitive(input);
-	return err;
-}
-
 /**
- * hsm_key_verify_buf() - verify a signature with a key of this session
+ * hsm_key_verify() - verify a signature with a key of this session
  * @s:			session
  * @handle:		the session's (virtual) key handle
  * @input:		DigestInfo (RSA) or digest (ECDSA)
@@ -537,17 +522,15 @@ int hsm_key_sign(struct hsm_session *s, struct cryptech_hsm_sign *a)
  * -EINVAL for a bad length; -ENOENT for an unknown handle; or a request
  * error.
  */
-int hsm_key_verify_buf(struct hsm_session *s, u32 handle, const u8 *input,
-		       u32 input_len, const u8 *sig, u32 sig_len,
-		       u32 *board_status)
+int hsm_key_verify(struct hsm_session *s, u32 handle, const u8 *input,
+		   u32 input_len, const u8 *sig, u32 sig_len, u32 *board_status)
 {
 	struct xdr_writer w;
 	struct hsm_reply r;
 	int err;
 
 	*board_status = HAL_OK;
-	if (input_len == 0 || input_len > CRYPTECH_HSM_BLOB_MAX ||
-	    sig_len == 0 || sig_len > CRYPTECH_HSM_BLOB_MAX)
+	if (!hsm_blob_len_ok(input_len) || !hsm_blob_len_ok(sig_len))
 		return -EINVAL;
 	err = hsm_lock(s);
 	if (err)
@@ -565,26 +548,21 @@ int hsm_key_verify_buf(struct hsm_session *s, u32 handle, const u8 *input,
 	return err;
 }
 
-int hsm_key_verify(struct hsm_session *s, struct cryptech_hsm_sign *a)
+/**
+ * hsm_key_attrs_valid() - whether a packed attribute list's counts are
+ *			   within the protocol's bounds
+ * @len:	bytes of the list
+ * @n:		entries in it
+ * @min_n:	fewest entries allowed
+ *
+ * The entries themselves are checked while they are encoded.
+ *
+ * Return: true if they are.
+ */
+bool hsm_key_attrs_valid(u32 len, u32 n, u32 min_n)
 {
-	u8 *input, *sig;
-	int err;
-
-	if (a->reserved)
-		return -EINVAL;
-	input = hsm_copy_blob(a->input, a->input_len);
-	if (IS_ERR(input))
-		return PTR_ERR(input);
-	sig = hsm_copy_blob(a->sig, a->sig_len);
-	if (IS_ERR(sig)) {
-		kfree_sensitive(input);
-		return PTR_ERR(sig);
-	}
-	err = hsm_key_verify_buf(s, a->handle, input, a->input_len, sig,
-				 a->sig_len, &a->board_status);
-	kfree(sig);
-	kfree_sensitive(input);
-	return err;
+	return n >= min_n && n <= CRYPTECH_HSM_ATTRS_MAX &&
+	       len <= CRYPTECH_HSM_ATTRS_MAX_BYTES && (!n || len);
 }
 
 /*
@@ -622,39 +600,51 @@ static int hsm_put_attrs(struct xdr_writer *w, const u8 *buf, u32 len, u32 n,
 	return off == len ? 0 : -EINVAL;
 }
 
-static void *hsm_copy_attrs(u64 uptr, u32 len, u32 n, u32 min_n)
+/**
+ * hsm_key_match_valid() - whether a MATCH query's scalar members are valid
+ * @a:	the query
+ *
+ * Return: true if they are (the attribute list is checked apart).
+ */
+bool hsm_key_match_valid(const struct cryptech_hsm_match *a)
 {
-	if (n < min_n || n > CRYPTECH_HSM_ATTRS_MAX ||
-	    len > CRYPTECH_HSM_ATTRS_MAX_BYTES || (n && !len))
-		return ERR_PTR(-EINVAL);
-	if (!len)
-		return NULL;
-	return memdup_user(u64_to_user_ptr(uptr), len);
+	return a->state <= HAL_MATCH_DONE && a->count &&
+	       a->count <= CRYPTECH_HSM_MATCH_MAX &&
+	       !(a->mask & ~CRYPTECH_HSM_KEY_F_ALL) &&
+	       !(a->flags & ~CRYPTECH_HSM_KEY_F_ALL) &&
+	       a->type <= HAL_KEY_TYPE_HASHSIG_LMOTS &&
+	       a->curve <= HAL_CURVE_P521 &&
+	       hsm_key_attrs_valid(a->attrs_len, a->n_attrs, 0);
 }
 
-int hsm_key_match(struct hsm_session *s, struct cryptech_hsm_match *a)
+/**
+ * hsm_key_match() - one step of a search of the board's keystore
+ * @s:		session
+ * @a:		the query (type, curve, mask, flags, n_attrs, attrs_len,
+ *		state, count, prev_uuid) and its result (state, count,
+ *		prev_uuid, board_status); its pointer members are not used
+ * @attrs:	the attribute filters, @a->attrs_len bytes, packed as in the
+ *		uapi
+ * @uuids:	out: room for @a->count names of HAL_UUID_LEN bytes
+ *
+ * Return: 0; -EINVAL for a bad query; or a request error.
+ */
+int hsm_key_match(struct hsm_session *s, struct cryptech_hsm_match *a,
+		  const u8 *attrs, u8 *uuids)
 {
 	struct xdr_writer w;
 	struct xdr_reader rd;
 	struct hsm_reply r;
 	const u8 *name = NULL;
 	u32 state, count, i, len;
-	u8 __user *out = u64_to_user_ptr(a->uuids);
-	u8 *attrs;
 	int err;
 
-	if (a->state > HAL_MATCH_DONE || a->count == 0 ||
-	    a->count > CRYPTECH_HSM_MATCH_MAX ||
-	    a->mask & ~CRYPTECH_HSM_KEY_F_ALL ||
-	    a->flags & ~CRYPTECH_HSM_KEY_F_ALL ||
-	    a->type > HAL_KEY_TYPE_HASHSIG_LMOTS || a->curve > HAL_CURVE_P521)
+	a->board_status = HAL_OK;
+	if (!hsm_key_match_valid(a))
 		return -EINVAL;
-	attrs = hsm_copy_attrs(a->attrs, a->attrs_len, a->n_attrs, 0);
-	if (IS_ERR(attrs))
-		return PTR_ERR(attrs);
 	err = hsm_lock(s);
 	if (err)
-		goto free;
+		return err;
 	hsm_req_begin(s, &w, RPC_FUNC_PKEY_MATCH);
 	xdr_put_u32(&w, 0);
 	xdr_put_u32(&w, a->type);
@@ -683,10 +673,7 @@ int hsm_key_match(struct hsm_session *s, struct cryptech_hsm_match *a)
 			err = hsm_reply_malformed(s->board);
 			goto reply;
 		}
-		if (copy_to_user(out + i * HAL_UUID_LEN, name, HAL_UUID_LEN)) {
-			err = -EFAULT;
-			goto reply;
-		}
+		memcpy(uuids + i * HAL_UUID_LEN, name, HAL_UUID_LEN);
 	}
 	a->state = state;
 	a->count = count;
@@ -696,52 +683,59 @@ reply:
 	hsm_reply_free(&r);
 unlock:
 	mutex_unlock(&s->lock);
-free:
-	kfree(attrs);
 	return err;
 }
 
-int hsm_key_set_attrs(struct hsm_session *s, struct cryptech_hsm_set_attrs *a)
+/**
+ * hsm_key_set_attrs() - set or delete attributes of a key
+ * @s:			session
+ * @handle:		the session's key handle
+ * @attrs:		the attributes, packed as in the uapi; a length of
+ *			CRYPTECH_HSM_ATTR_DELETE deletes one
+ * @attrs_len:		bytes at @attrs
+ * @n_attrs:		entries at @attrs, 1..CRYPTECH_HSM_ATTRS_MAX
+ * @board_status:	out: the board's status word
+ *
+ * Return: 0; -EINVAL for a bad list; -ENOENT for an unknown handle; or a
+ * request error.
+ */
+int hsm_key_set_attrs(struct hsm_session *s, u32 handle, const u8 *attrs,
+		      u32 attrs_len, u32 n_attrs, u32 *board_status)
 {
 	struct xdr_writer w;
 	struct hsm_reply r;
 	struct hsm_key *k;
-	u8 *attrs;
 	int err;
 
-	if (a->reserved)
+	*board_status = HAL_OK;
+	if (!hsm_key_attrs_valid(attrs_len, n_attrs, 1))
 		return -EINVAL;
-	attrs = hsm_copy_attrs(a->attrs, a->attrs_len, a->n_attrs, 1);
-	if (IS_ERR(attrs))
-		return PTR_ERR(attrs);
 	err = hsm_lock(s);
 	if (err)
-		goto free;
-	k = hsm_key_lookup(s, a->handle);
+		return err;
+	k = hsm_key_lookup(s, handle);
 	if (!k) {
 		err = -ENOENT;
 		goto unlock;
 	}
 	hsm_req_begin(s, &w, RPC_FUNC_PKEY_SET_ATTRIBUTES);
 	xdr_put_u32(&w, k->board_handle);
-	err = hsm_put_attrs(&w, attrs, a->attrs_len, a->n_attrs, true);
+	err = hsm_put_attrs(&w, attrs, attrs_len, n_attrs, true);
 	if (!err)
 		err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r,
-				       &a->board_status);
+				       board_status);
 	if (!err)
 		hsm_reply_free(&r);
 unlock:
 	mutex_unlock(&s->lock);
-free:
-	kfree(attrs);
 	return err;
 }
 
 /*
  * One GET_ATTRIBUTES request. @value_room 0 asks for lengths only. The
- * results are written to @out (kernel memory) in the uapi's packed format;
- * *@used is the number of bytes that output needs, and *@values_need what
- * the output with values would need.
+ * results are written to @out in the uapi's packed format as far as they
+ * fit in @out_size bytes; *@used is the number of bytes that output needs,
+ * and *@values_need what the output with values would need.
  */
 static int hsm_get_attrs_once(struct hsm_session *s, u32 board_handle,
 			      const u32 *types, u32 n, u32 value_room,
@@ -802,76 +796,103 @@ bad:
 	return hsm_reply_malformed(s->board);
 }
 
-int hsm_key_get_attrs(struct hsm_session *s, struct cryptech_hsm_get_attrs *a)
+/**
+ * hsm_key_get_attrs_valid() - whether GET_ATTRS arguments are valid
+ * @flags:	CRYPTECH_HSM_GET_ATTRS_*
+ * @n_types:	number of attribute types asked for
+ *
+ * Return: true if they are.
+ */
+bool hsm_key_get_attrs_valid(u32 flags, u32 n_types)
 {
-	bool lengths = a->flags & CRYPTECH_HSM_GET_ATTRS_LENGTHS;
+	return !(flags & ~CRYPTECH_HSM_GET_ATTRS_LENGTHS) && n_types &&
+	       n_types <= CRYPTECH_HSM_ATTRS_MAX;
+}
+
+/**
+ * hsm_key_get_attrs() - read attributes of a key
+ * @s:			session
+ * @handle:		the session's key handle
+ * @types:		the attribute types, @n_types of them
+ * @n_types:		1..CRYPTECH_HSM_ATTRS_MAX
+ * @flags:		CRYPTECH_HSM_GET_ATTRS_LENGTHS for lengths only
+ * @buf:		out: the attributes packed as in the uapi
+ * @buf_len:		in: room at @buf (at most 2 * HAL_RPC_MAX_PKT_SIZE
+ *			is used); out: the bytes written, or needed (-ENOSPC)
+ * @board_status:	out: the board's status word
+ *
+ * Return: 0; -EINVAL; -ENOENT for an unknown handle; -ENOSPC; or a request
+ * error.
+ */
+int hsm_key_get_attrs(struct hsm_session *s, u32 handle, const u32 *types,
+		      u32 n_types, u32 flags, u8 *buf, u32 *buf_len,
+		      u32 *board_status)
+{
+	bool lengths = flags & CRYPTECH_HSM_GET_ATTRS_LENGTHS;
 	size_t hdrs, used = 0, need = 0, room;
 	u32 value_room, limit, st;
 	struct hsm_key *k;
-	u8 *out = NULL;
-	u32 *types;
 	int err;
 
-	if (a->flags & ~CRYPTECH_HSM_GET_ATTRS_LENGTHS || a->n_types == 0 ||
-	    a->n_types > CRYPTECH_HSM_ATTRS_MAX)
+	*board_status = HAL_OK;
+	if (!hsm_key_get_attrs_valid(flags, n_types))
 		return -EINVAL;
-	types = memdup_user(u64_to_user_ptr(a->types),
-			    a->n_types * sizeof(*types));
-	if (IS_ERR(types))
-		return PTR_ERR(types);
-	hdrs = a->n_types * sizeof(struct cryptech_hsm_key_attr);
+	hdrs = n_types * sizeof(struct cryptech_hsm_key_attr);
 	/* Headers, values and padding of one reply never exceed this. */
-	room = min_t(size_t, a->buf_len, 2 * HAL_RPC_MAX_PKT_SIZE);
+	room = min_t(size_t, *buf_len, 2 * HAL_RPC_MAX_PKT_SIZE);
 	/* The board refuses requests whose reply could not fit (§5.5). */
 	limit = HAL_RPC_MAX_PKT_SIZE - HAL_RPC_REPLY_HDR_SIZE -
-		4 * (1 + 2 * a->n_types);
+		4 * (1 + 2 * n_types);
 	value_room = lengths ? 0 : min_t(size_t, limit,
 					 room > hdrs ? room - hdrs : 1);
 
 	err = hsm_lock(s);
 	if (err)
-		goto free;
-	k = hsm_key_lookup(s, a->handle);
+		return err;
+	k = hsm_key_lookup(s, handle);
 	if (!k) {
 		err = -ENOENT;
 		goto unlock;
 	}
-	out = kzalloc(room ? room : 1, GFP_KERNEL);
-	if (!out) {
-		err = -ENOMEM;
-		goto unlock;
-	}
-	err = hsm_get_attrs_once(s, k->board_handle, types, a->n_types,
-				 value_room, out, room, &used, &need,
-				 &a->board_status);
+	err = hsm_get_attrs_once(s, k->board_handle, types, n_types,
+				 value_room, buf, room, &used, &need,
+				 board_status);
 	if (err == -EOVERFLOW && !lengths) {
 		/* Values did not fit: learn their lengths to say what would. */
-		if (!hsm_get_attrs_once(s, k->board_handle, types, a->n_types,
+		if (!hsm_get_attrs_once(s, k->board_handle, types, n_types,
 					0, NULL, 0, &used, &need, &st)) {
 			err = -ENOSPC;
-			a->buf_len = min_t(size_t, U32_MAX, need);
+			*buf_len = min_t(size_t, U32_MAX, need);
 		}
 		goto unlock;
 	}
 	if (err)
 		goto unlock;
-	if (used > room) {
+	if (used > room)
 		err = -ENOSPC;
-		a->buf_len = used;
-	} else if (copy_to_user(u64_to_user_ptr(a->buf), out, used)) {
-		err = -EFAULT;
-	} else {
-		a->buf_len = used;
-	}
+	*buf_len = used;
 unlock:
 	mutex_unlock(&s->lock);
-free:
-	kfree(out);
-	kfree(types);
 	return err;
 }
 
-int hsm_key_export(struct hsm_session *s, struct cryptech_hsm_export *a)
+/**
+ * hsm_key_export() - export a key wrapped under a KEKEK (§7.6)
+ * @s:			session
+ * @handle:		the session's handle of the key to export
+ * @kekek_handle:	the session's handle of the key-encryption key's key
+ * @pkcs8:		out: the wrapped key, buffer of @*pkcs8_len bytes
+ * @pkcs8_len:		in: room at @pkcs8; out: its length, also when it
+ *			did not fit (-ENOSPC)
+ * @kek:		out: the wrapped KEK, buffer of @*kek_len bytes
+ * @kek_len:		in and out, as @pkcs8_len
+ * @board_status:	out: the board's status word
+ *
+ * Return: 0; -ENOENT for an unknown handle; -ENOSPC; or a request error.
+ */
+int hsm_key_export(struct hsm_session *s, u32 handle, u32 kekek_handle,
+		   u8 *pkcs8, u32 *pkcs8_len, u8 *kek, u32 *kek_len,
+		   u32 *board_status)
 {
 	struct xdr_writer w;
 	struct xdr_reader rd;
@@ -880,13 +901,14 @@ int hsm_key_export(struct hsm_session *s, struct cryptech_hsm_export *a)
 	u32 kek_max, pkcs8_max;
 	int err;
 
-	kek_max = min(a->kek_len, HSM_EXPORT_KEK_MAX);
-	pkcs8_max = min(a->pkcs8_len, HSM_EXPORT_MAX_SUM - kek_max);
+	*board_status = HAL_OK;
+	kek_max = min(*kek_len, HSM_EXPORT_KEK_MAX);
+	pkcs8_max = min(*pkcs8_len, HSM_EXPORT_MAX_SUM - kek_max);
 	err = hsm_lock(s);
 	if (err)
 		return err;
-	k = hsm_key_lookup(s, a->handle);
-	kekek = hsm_key_lookup(s, a->kekek_handle);
+	k = hsm_key_lookup(s, handle);
+	kekek = hsm_key_lookup(s, kekek_handle);
 	if (!k || !kekek) {
 		err = -ENOENT;
 		goto out;
@@ -896,57 +918,65 @@ int hsm_key_export(struct hsm_session *s, struct cryptech_hsm_export *a)
 	xdr_put_u32(&w, kekek->board_handle);
 	xdr_put_u32(&w, pkcs8_max);
 	xdr_put_u32(&w, kek_max);
-	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &a->board_status);
+	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, board_status);
 	if (err)
 		goto out;
 	xdr_reader_init(&rd, r.data, r.len);
-	err = hsm_put_user_opaque(s, &rd, a->pkcs8, &a->pkcs8_len);
+	err = hsm_put_opaque(s, &rd, pkcs8, pkcs8_len);
 	if (!err)
-		err = hsm_put_user_opaque(s, &rd, a->kek, &a->kek_len);
+		err = hsm_put_opaque(s, &rd, kek, kek_len);
 	hsm_reply_free(&r);
 out:
 	mutex_unlock(&s->lock);
 	return err;
 }
 
-int hsm_key_import(struct hsm_session *s, struct cryptech_hsm_import *a)
+/**
+ * hsm_key_import() - import a key exported by hsm_key_export()
+ * @s:			session
+ * @kekek_handle:	the session's handle of the KEKEK it was wrapped for
+ * @pkcs8:		the wrapped key
+ * @pkcs8_len:		1..CRYPTECH_HSM_BLOB_MAX
+ * @kek:		the wrapped KEK
+ * @kek_len:		1..CRYPTECH_HSM_BLOB_MAX
+ * @flags:		CRYPTECH_HSM_KEY_F_* of the new key
+ * @handle:		out: the session's handle for the new key
+ * @uuid:		out: its name, HAL_UUID_LEN bytes
+ * @board_status:	out: the board's status word
+ *
+ * Return: 0; -EINVAL; -ENOENT for an unknown handle; -EMFILE; or a request
+ * error.
+ */
+int hsm_key_import(struct hsm_session *s, u32 kekek_handle, const u8 *pkcs8,
+		   u32 pkcs8_len, const u8 *kek, u32 kek_len, u32 flags,
+		   u32 *handle, u8 *uuid, u32 *board_status)
 {
 	struct xdr_writer w;
 	struct hsm_key *kekek;
-	u8 *pkcs8, *kek;
 	int err;
 
-	if (a->flags & ~CRYPTECH_HSM_KEY_F_ALL || a->reserved)
+	*board_status = HAL_OK;
+	if (flags & ~CRYPTECH_HSM_KEY_F_ALL || !hsm_blob_len_ok(pkcs8_len) ||
+	    !hsm_blob_len_ok(kek_len))
 		return -EINVAL;
-	pkcs8 = hsm_copy_blob(a->pkcs8, a->pkcs8_len);
-	if (IS_ERR(pkcs8))
-		return PTR_ERR(pkcs8);
-	kek = hsm_copy_blob(a->kek, a->kek_len);
-	if (IS_ERR(kek)) {
-		kfree_sensitive(pkcs8);
-		return PTR_ERR(kek);
-	}
 	err = hsm_lock(s);
 	if (err)
-		goto free;
-	kekek = hsm_key_lookup(s, a->kekek_handle);
+		return err;
+	kekek = hsm_key_lookup(s, kekek_handle);
 	if (!kekek) {
 		err = -ENOENT;
 	} else {
 		hsm_req_begin(s, &w, RPC_FUNC_PKEY_IMPORT);
 		xdr_put_u32(&w, 0);
 		xdr_put_u32(&w, kekek->board_handle);
-		xdr_put_opaque(&w, pkcs8, a->pkcs8_len);
-		xdr_put_opaque(&w, kek, a->kek_len);
-		xdr_put_u32(&w, a->flags);
+		xdr_put_opaque(&w, pkcs8, pkcs8_len);
+		xdr_put_opaque(&w, kek, kek_len);
+		xdr_put_u32(&w, flags);
 		err = hsm_key_create(s, &w, hsm_op_timeout_ms, NULL,
-				     &a->board_status, &a->handle, a->uuid);
+				     board_status, handle, uuid);
 		/* Wrapped key material passed through the request buffer. */
 		memzero_explicit(s->req, HAL_RPC_MAX_PKT_SIZE);
 	}
 	mutex_unlock(&s->lock);
-free:
-	kfree_sensitive(kek);
-	kfree_sensitive(pkcs8);
 	return err;
 }

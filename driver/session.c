@@ -22,7 +22,6 @@
  * Lock order: board->sessions_mutex, then session->lock, then board->lock.
  */
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "hsm.h"
 #include "xdr.h"
@@ -392,66 +391,113 @@ static bool hsm_user_valid(u32 user)
 }
 
 /* LOGIN and SET_PIN share their arguments: user, PIN. */
-static int hsm_session_pin(struct hsm_session *s, u32 opcode,
-			   struct cryptech_hsm_pin *a)
+static int hsm_session_pin(struct hsm_session *s, u32 opcode, u32 user,
+			   const u8 *pin, u32 pin_len, u32 *board_status)
 {
 	struct xdr_writer w;
 	struct hsm_reply r;
-	u8 *pin;
 	int err;
 
-	if (!hsm_user_valid(a->user) || a->pin_len < CRYPTECH_HSM_PIN_MIN ||
-	    a->pin_len > CRYPTECH_HSM_PIN_MAX)
+	*board_status = HAL_OK;
+	if (!hsm_session_pin_valid(user, pin_len))
 		return -EINVAL;
-	pin = memdup_user(u64_to_user_ptr(a->pin), a->pin_len);
-	if (IS_ERR(pin))
-		return PTR_ERR(pin);
-
-	if (mutex_lock_killable(&s->lock)) {
-		kfree_sensitive(pin);
+	if (mutex_lock_killable(&s->lock))
 		return -EINTR;
-	}
 	hsm_req_begin(s, &w, opcode);
-	xdr_put_u32(&w, a->user);
-	xdr_put_opaque(&w, pin, a->pin_len);
-	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &a->board_status);
-	/* The PIN is in the request buffer too: wipe both. */
+	xdr_put_u32(&w, user);
+	xdr_put_opaque(&w, pin, pin_len);
+	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, board_status);
+	/* The PIN was in the request buffer: wipe it. */
 	memzero_explicit(s->req, w.len);
 	mutex_unlock(&s->lock);
-	kfree_sensitive(pin);
 	if (!err)
 		hsm_reply_free(&r);
 	return err;
 }
 
-int hsm_session_login(struct hsm_session *s, struct cryptech_hsm_pin *a)
+/**
+ * hsm_session_pin_valid() - whether a user and a PIN length are valid
+ * @user:	HAL_USER_NORMAL, _SO or _WHEEL
+ * @pin_len:	CRYPTECH_HSM_PIN_MIN..CRYPTECH_HSM_PIN_MAX
+ *
+ * Return: true if they are.
+ */
+bool hsm_session_pin_valid(u32 user, u32 pin_len)
 {
-	return hsm_session_pin(s, RPC_FUNC_LOGIN, a);
+	return hsm_user_valid(user) && pin_len >= CRYPTECH_HSM_PIN_MIN &&
+	       pin_len <= CRYPTECH_HSM_PIN_MAX;
 }
 
-int hsm_session_set_pin(struct hsm_session *s, struct cryptech_hsm_pin *a)
+/**
+ * hsm_session_login() - log the session in as @user
+ * @s:			session
+ * @user:		HAL_USER_*
+ * @pin:		the PIN; the caller wipes its copy
+ * @pin_len:		CRYPTECH_HSM_PIN_MIN..CRYPTECH_HSM_PIN_MAX
+ * @board_status:	out: the board's status word
+ *
+ * Return: 0; -EINVAL; or a request error (a wrong PIN is -EACCES).
+ */
+int hsm_session_login(struct hsm_session *s, u32 user, const u8 *pin,
+		      u32 pin_len, u32 *board_status)
 {
-	return hsm_session_pin(s, RPC_FUNC_SET_PIN, a);
+	return hsm_session_pin(s, RPC_FUNC_LOGIN, user, pin, pin_len,
+			       board_status);
 }
 
-int hsm_session_logout(struct hsm_session *s, struct cryptech_hsm_status *a)
+/**
+ * hsm_session_set_pin() - set @user's PIN (the session must be allowed to)
+ * @s:			session
+ * @user:		HAL_USER_*
+ * @pin:		the new PIN; the caller wipes its copy
+ * @pin_len:		CRYPTECH_HSM_PIN_MIN..CRYPTECH_HSM_PIN_MAX
+ * @board_status:	out: the board's status word
+ *
+ * Return: 0; -EINVAL; or a request error.
+ */
+int hsm_session_set_pin(struct hsm_session *s, u32 user, const u8 *pin,
+			u32 pin_len, u32 *board_status)
+{
+	return hsm_session_pin(s, RPC_FUNC_SET_PIN, user, pin, pin_len,
+			       board_status);
+}
+
+/**
+ * hsm_session_logout() - end the session's login
+ * @s:			session
+ * @board_status:	out: the board's status word
+ *
+ * Return: 0 or a request error.
+ */
+int hsm_session_logout(struct hsm_session *s, u32 *board_status)
 {
 	int err;
 
+	*board_status = HAL_OK;
 	if (mutex_lock_killable(&s->lock))
 		return -EINTR;
 	err = hsm_session_settle(s, 0);
 	if (!err)
 		err = hsm_session_simple(s, RPC_FUNC_LOGOUT, 0, false,
 					 hsm_op_timeout_ms, HSM_WAIT_KILLABLE,
-					 &a->board_status);
+					 board_status);
 	mutex_unlock(&s->lock);
 	return err;
 }
 
-/* The board answers "is this handle logged in as exactly USER" (§5.3). */
-int hsm_session_login_status(struct hsm_session *s,
-			     struct cryptech_hsm_login_status *a)
+/**
+ * hsm_session_login_status() - which user the session is logged in as
+ * @s:			session
+ * @user:		out: HAL_USER_NONE, _NORMAL, _SO or _WHEEL
+ * @board_status:	out: the board's status word
+ *
+ * The board only answers "is this session logged in as exactly USER"
+ * (§5.3), so this asks for each user in turn.
+ *
+ * Return: 0 or a request error.
+ */
+int hsm_session_login_status(struct hsm_session *s, u32 *user,
+			     u32 *board_status)
 {
 	static const u32 users[] = {
 		HAL_USER_NORMAL, HAL_USER_SO, HAL_USER_WHEEL,
@@ -460,22 +506,21 @@ int hsm_session_login_status(struct hsm_session *s,
 	u32 st;
 	int err = 0;
 
-	if (a->reserved)
-		return -EINVAL;
+	*board_status = HAL_OK;
 	if (mutex_lock_killable(&s->lock))
 		return -EINTR;
-	a->user = HAL_USER_NONE;
+	*user = HAL_USER_NONE;
 	err = hsm_session_settle(s, 0);
 	for (i = 0; !err && i < ARRAY_SIZE(users); i++) {
 		err = hsm_session_simple(s, RPC_FUNC_IS_LOGGED_IN, users[i],
 					 true, hsm_op_timeout_ms,
 					 HSM_WAIT_KILLABLE, &st);
 		if (!err) {
-			a->user = users[i];
+			*user = users[i];
 			break;
 		}
 		if (st != HAL_ERROR_FORBIDDEN) {
-			a->board_status = st;
+			*board_status = st;
 			break;
 		}
 		err = 0;
