@@ -1,5 +1,6 @@
 #!/bin/sh
-# checkpatch --strict and sparse over the kernel code (driver/, uapi/).
+# checkpatch --strict, kernel-doc, sparse and the user-memory rule over the
+# kernel code (driver/, uapi/).
 # checkpatch comes from Debian's linux-source-6.1 tarball, extracted by
 # `make kselftest-headers` into build/ksrc.
 set -eu
@@ -27,6 +28,17 @@ if [ -n "$kdout" ]; then
 	fail=1
 fi
 
+# The board operations work on kernel buffers so that in-kernel users
+# (crypto API, key type, hwrng) call the same code as the ioctls: only the
+# ioctl layer may touch user memory.
+um=$(grep -nE '__user|copy_(from|to)_user|copy_struct_from_user|memdup_user|u64_to_user_ptr|[^_]get_user|[^_]put_user' \
+	driver/*.c driver/*.h | grep -vE '^driver/(ioctl|testhooks)\.c:' || true)
+if [ -n "$um" ]; then
+	echo "$um"
+	echo "lint: user memory touched outside driver/ioctl.c (board operations take kernel buffers; the test-only debugfs of testhooks.c is exempt)" >&2
+	fail=1
+fi
+
 KVER=$(scripts/kver.sh)
 out=$(make -s -C "/lib/modules/$KVER/build" M="$top" C=2 \
 	CONFIG_DEBUG_INFO_BTF_MODULES= modules 2>&1 | grep -E 'warning|error' | grep -v 'tty_ldisc.h' || true)
@@ -35,5 +47,5 @@ if [ -n "$out" ]; then
 	echo "lint: sparse reported problems" >&2
 	fail=1
 fi
-[ $fail -eq 0 ] && echo "lint: checkpatch --strict, kernel-doc and sparse clean"
+[ $fail -eq 0 ] && echo "lint: checkpatch --strict, kernel-doc, sparse and user-memory rule clean"
 exit $fail
