@@ -149,6 +149,10 @@ if [ "$mode" != host ]; then
 	run_suite vm-identity tests/vm/run --boards 2 --timeout 600 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group identity
+	# Its fallbacks: an adapter without a USB serial, a tty without USB.
+	run_suite vm-identity-fallback tests/vm/run --usb-serial 0= \
+		--timeout 600 --board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group identity-fallback
 	# The PKCS#11 module against the driver (issue 8): pkcs11-tool,
 	# p11tool and p11-kit, Knot (kzonesign, knotd, a ZSK rollover) and
 	# ldns-signzone, each zone validated; unplug and replug.
