@@ -140,7 +140,12 @@ if [ "$mode" != host ]; then
 	# board identity (two boards, replugged in the other order).
 	# teardown replugs board 0 100 times: about 4 min on an idle host, up
 	# to 20 under load.
-	run_suite vm-teardown tests/vm/run --timeout 3600 \
+	# With slab poisoning (slub_debug=P), so that a use of a freed tty
+	# (hangup_after_set_ldisc) is an oops on Debian's kernel too: freed
+	# memory reads as 0x6b bytes, a non-canonical pointer.
+	run_suite vm-teardown env \
+		CRYPTECH_VM_KERNEL_ARGS="${CRYPTECH_VM_KERNEL_ARGS:-} slub_debug=P" \
+		tests/vm/run --timeout 3600 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group teardown
 	run_suite vm-netlink tests/vm/run --timeout 600 \
