@@ -550,6 +550,7 @@ long hsm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return err;
 	((struct cryptech_hsm_status *)karg)->board_status = HAL_OK;
 
+	hsm_test_delay(HSM_DELAY_IOCTL);
 	err = hsm_ioctl_call(s, nr, karg);
 
 	/* Outputs, and the board's status, reach the caller on errors too. */

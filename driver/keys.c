@@ -24,9 +24,19 @@
 #define HSM_EXPORT_MAX_SUM	16364u
 #define HSM_EXPORT_KEK_MAX	1024u
 
+/*
+ * The key behind a session's handle, or ERR_PTR(-ENOENT). Once a DETACH
+ * has closed the session's keys on the board (session.c), every handle is
+ * ERR_PTR(-ENODEV): the board is gone, not the key.
+ */
 static struct hsm_key *hsm_key_lookup(struct hsm_session *s, u32 handle)
 {
-	return handle ? xa_load(&s->keys, handle) : NULL;
+	struct hsm_key *k;
+
+	if (s->board_done)
+		return ERR_PTR(-ENODEV);
+	k = handle ? xa_load(&s->keys, handle) : NULL;
+	return k ? k : ERR_PTR(-ENOENT);
 }
 
 static bool hsm_blob_len_ok(u32 len)
@@ -278,8 +288,8 @@ static int hsm_key_release(struct hsm_session *s, u32 handle, u32 opcode,
 	if (err)
 		return err;
 	k = hsm_key_lookup(s, handle);
-	if (!k) {
-		err = -ENOENT;
+	if (IS_ERR(k)) {
+		err = PTR_ERR(k);
 		goto out;
 	}
 	hsm_req_begin(s, &w, opcode);
@@ -359,8 +369,8 @@ int hsm_key_info(struct hsm_session *s, struct cryptech_hsm_key_info *a)
 	if (err)
 		return err;
 	k = hsm_key_lookup(s, a->handle);
-	if (!k) {
-		err = -ENOENT;
+	if (IS_ERR(k)) {
+		err = PTR_ERR(k);
 		goto out;
 	}
 	err = hsm_key_get_u32(s, RPC_FUNC_PKEY_GET_KEY_TYPE, k->board_handle,
@@ -430,8 +440,8 @@ int hsm_key_public(struct hsm_session *s, u32 handle, u8 *der, u32 *der_len,
 	if (err)
 		return err;
 	k = hsm_key_lookup(s, handle);
-	if (!k) {
-		err = -ENOENT;
+	if (IS_ERR(k)) {
+		err = PTR_ERR(k);
 		goto out;
 	}
 	hsm_req_begin(s, &w, RPC_FUNC_PKEY_GET_PUBLIC_KEY);
@@ -455,8 +465,8 @@ static int hsm_key_sig_begin(struct hsm_session *s, struct xdr_writer *w,
 {
 	struct hsm_key *k = hsm_key_lookup(s, handle);
 
-	if (!k)
-		return -ENOENT;
+	if (IS_ERR(k))
+		return PTR_ERR(k);
 	hsm_req_begin(s, w, opcode);
 	xdr_put_u32(w, k->board_handle);
 	xdr_put_u32(w, HAL_HANDLE_NONE);
@@ -714,8 +724,8 @@ int hsm_key_set_attrs(struct hsm_session *s, u32 handle, const u8 *attrs,
 	if (err)
 		return err;
 	k = hsm_key_lookup(s, handle);
-	if (!k) {
-		err = -ENOENT;
+	if (IS_ERR(k)) {
+		err = PTR_ERR(k);
 		goto unlock;
 	}
 	hsm_req_begin(s, &w, RPC_FUNC_PKEY_SET_ATTRIBUTES);
@@ -850,8 +860,8 @@ int hsm_key_get_attrs(struct hsm_session *s, u32 handle, const u32 *types,
 	if (err)
 		return err;
 	k = hsm_key_lookup(s, handle);
-	if (!k) {
-		err = -ENOENT;
+	if (IS_ERR(k)) {
+		err = PTR_ERR(k);
 		goto unlock;
 	}
 	err = hsm_get_attrs_once(s, k->board_handle, types, n_types,
@@ -909,8 +919,8 @@ int hsm_key_export(struct hsm_session *s, u32 handle, u32 kekek_handle,
 		return err;
 	k = hsm_key_lookup(s, handle);
 	kekek = hsm_key_lookup(s, kekek_handle);
-	if (!k || !kekek) {
-		err = -ENOENT;
+	if (IS_ERR(k) || IS_ERR(kekek)) {
+		err = PTR_ERR(IS_ERR(k) ? k : kekek);
 		goto out;
 	}
 	hsm_req_begin(s, &w, RPC_FUNC_PKEY_EXPORT);
@@ -963,8 +973,8 @@ int hsm_key_import(struct hsm_session *s, u32 kekek_handle, const u8 *pkcs8,
 	if (err)
 		return err;
 	kekek = hsm_key_lookup(s, kekek_handle);
-	if (!kekek) {
-		err = -ENOENT;
+	if (IS_ERR(kekek)) {
+		err = PTR_ERR(kekek);
 	} else {
 		hsm_req_begin(s, &w, RPC_FUNC_PKEY_IMPORT);
 		xdr_put_u32(&w, 0);

@@ -36,6 +36,7 @@ static const char *const hsm_delay_names[HSM_DELAY_NR] = {
 	[HSM_DELAY_SESSION_CLEANUP]	= "session_cleanup",
 	[HSM_DELAY_DETACH]		= "detach",
 	[HSM_DELAY_NL_DUMP]		= "nl_dump",
+	[HSM_DELAY_IOCTL]		= "ioctl",
 };
 
 static u32 hsm_delay_ms[HSM_DELAY_NR];

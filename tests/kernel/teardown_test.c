@@ -43,6 +43,7 @@ FIXTURE_TEARDOWN(teardown)
 	if (!hsm_hooks_missing()) {
 		hsm_hook_set("publish", 0);
 		hsm_hook_set("attach_set_ldisc", 0);
+		hsm_hook_set("ioctl", 0);
 		hsm_hook_release();
 	}
 	hsm_param_set("op_timeout_ms", 30000);
@@ -336,6 +337,40 @@ TEST_F_TIMEOUT(teardown, detach_bounds_its_wait_for_requests_in_flight, 180)
 	close(sg.fd);
 	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", 5000));
 	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 0));
+}
+
+/*
+ * An ioctl that found the board alive just before a DETACH closed its
+ * session's keys: the key is not "unknown" (ENOENT), the board is gone
+ * (ENODEV). The ioctl delay point holds it between the two.
+ */
+TEST_F_TIMEOUT(teardown, key_handle_after_detach_is_enodev, 180)
+{
+	struct hsm_t_key k;
+	struct signer sg;
+	unsigned int client;
+	char msg[256];
+	long hits;
+
+	ASSERT_HOOKS();
+	ASSERT_EQ(0, hsm_t_attach(0, &self->d));
+	ASSERT_EQ(0, bring_up(&self->d));
+	sg.fd = user_session(_metadata, &self->d, &client);
+	ASSERT_GE(sg.fd, 0);
+	ASSERT_EQ(0, hsm_t_gen_ec(sg.fd, CRYPTECH_HSM_CURVE_P256, F_SIGN, &k, NULL));
+	sg.handle = k.handle;
+	hits = hsm_hook_hits("ioctl");
+	ASSERT_EQ(0, hsm_hook_set("ioctl", 30000));
+	ASSERT_EQ(0, pthread_create(&sg.t, NULL, signer_main, &sg));
+	ASSERT_TRUE(hsm_wait_until(hsm_hook_hits("ioctl") > hits, 10000));
+	/* The signer is inside the window: nothing of it reached the board. */
+	ASSERT_EQ(0, hsm_detach(self->d.index, msg, sizeof(msg))) TH_LOG("%s", msg);
+	ASSERT_TRUE(hsm_test_emu_client_gone(0, client, 0));
+	ASSERT_EQ(0, hsm_hook_set("ioctl", 0));
+	ASSERT_EQ(0, hsm_hook_release());
+	ASSERT_EQ(0, pthread_join(sg.t, NULL));
+	ASSERT_EQ(-ENODEV, sg.err);
+	close(sg.fd);
 }
 
 TEST_HARNESS_MAIN
