@@ -273,10 +273,26 @@ int main(int argc, char **argv)
 	/* phase 2: random points, this task only */
 	memset(c.by_errno, 0, sizeof(c.by_errno));
 	why = NULL;
-	if (write_str("/proc/self/make-it-fail", "1") ||
-	    write_str(DBG "/failslab/probability", "10") ||
-	    write_str(DBG "/fail_usercopy/probability", "10"))
-		why = "cannot enable random failures";
+	{
+		static const char *const on[][2] = {
+			{ "/proc/self/make-it-fail", "1" },
+			{ DBG "/failslab/probability", "10" },
+			{ DBG "/fail_usercopy/probability", "10" },
+		};
+
+		unsigned int n;
+
+		for (n = 0; n < 3 && !why; n++) {
+			int e = write_str(on[n][0], on[n][1]);
+
+			if (e) {
+				snprintf(fz_why, sizeof(fz_why),
+					 "cannot enable random failures: %s: %s",
+					 on[n][0], strerror(-e));
+				why = fz_why;
+			}
+		}
+	}
 	for (i = 0; i < nrandom && !why; i++) {
 		const struct fz_ioctl *io = fz_pick_ioctl();
 		uint8_t *arg = fz_arg(&c.a, io->size);
