@@ -185,6 +185,8 @@ static void close_session(size_t i)
 		slot->open_sessions--;
 	if (s->flags & CKF_RW_SESSION && slot->open_rw_sessions)
 		slot->open_rw_sessions--;
+	/* Its session objects go with it. */
+	vol_release(slot, s);
 	/* PKCS#11: closing the last session logs the application out. */
 	if (slot->open_sessions == 0)
 		slot_logout(slot);
@@ -413,12 +415,121 @@ static void key_close_locked(struct pool_session *ps, size_t k,
 
 void pool_put(struct p11_slot *slot, struct pool_session *ps)
 {
+	bool free_it = false;
+
 	p11_lock(slot->pool_lock);
 	if (ps->users)
 		ps->users--;
-	if (ps->doomed && ps->users == 0)
-		pool_session_close(ps);
+	if (ps->doomed && ps->users == 0) {
+		if (!ps->vol) {
+			pool_session_close(ps);
+		} else {
+			/* A holder: closing it deletes its keys. */
+			hsm_close(ps->s);
+			ps->s = NULL;
+			free_it = ps->vol_orphan;
+		}
+	}
 	p11_unlock(slot->pool_lock);
+	if (free_it)
+		free(ps);
+}
+
+/* ---- session objects ------------------------------------------------------ */
+
+CK_RV vol_get(struct p11_slot *slot, struct p11_session *s,
+	      struct pool_session **out)
+{
+	struct pool_session *v = NULL;
+	struct hsm_session *hs = NULL;
+	unsigned char *pin = NULL;
+	size_t pin_len = 0;
+	uint32_t st = 0;
+	CK_RV rv = CKR_OK;
+	int ret;
+
+	for (;;) {
+		p11_lock(g.lock);
+		if (s->closed) {
+			rv = CKR_SESSION_HANDLE_INVALID;
+		} else if (s->vol) {
+			p11_lock(slot->pool_lock);
+			if (s->vol->s && !s->vol->doomed) {
+				s->vol->users++;
+				*out = s->vol;
+			} else {
+				/* timed out: its keys are gone; no new one */
+				rv = CKR_DEVICE_ERROR;
+			}
+			p11_unlock(slot->pool_lock);
+		} else if (v) {
+			/* the new holder is ours */
+			v->users = 1;
+			s->vol = v;
+			*out = v;
+			v = NULL;
+		} else {
+			rv = CKR_USER_NOT_LOGGED_IN;
+			p11_lock(slot->pool_lock);
+			if (slot->pin && slot->user == CKU_USER) {
+				pin = malloc(slot->pin_len);
+				if (pin) {
+					memcpy(pin, slot->pin, slot->pin_len);
+					pin_len = slot->pin_len;
+					rv = CKR_OK;
+				} else {
+					rv = CKR_HOST_MEMORY;
+				}
+			}
+			p11_unlock(slot->pool_lock);
+			p11_unlock(g.lock);
+			if (rv != CKR_OK)
+				return rv;
+			/* One more board login, no lock held. */
+			v = calloc(1, sizeof(*v));
+			ret = v ? pool_open_one(slot, pin, pin_len, CKU_USER,
+						&hs, &st) : -ENOMEM;
+			p11_wipe(pin, pin_len);
+			free(pin);
+			pin = NULL;
+			if (ret) {
+				free(v);
+				return p11_rv(slot, ret, st);
+			}
+			v->s = hs;
+			v->vol = true;
+			v->logged_in = true;
+			continue;	/* attach it, unless another thread did */
+		}
+		p11_unlock(g.lock);
+		break;
+	}
+	if (v) {
+		hsm_close(v->s);
+		free(v);
+	}
+	return rv;
+}
+
+void vol_release(struct p11_slot *slot, struct p11_session *s)
+{
+	struct pool_session *v = s->vol;
+
+	if (!v)
+		return;
+	s->vol = NULL;
+	obj_gone_vol(v);
+	p11_lock(slot->pool_lock);
+	v->doomed = true;
+	v->vol_orphan = true;
+	if (v->users) {
+		v = NULL;	/* its last user closes and frees it */
+	} else if (v->s) {
+		hsm_close(v->s);
+		v->s = NULL;
+	}
+	p11_unlock(slot->pool_lock);
+	free(v);
 }
 
 CK_RV pool_key_get(struct p11_slot *slot, struct pool_session *ps,
@@ -556,6 +667,13 @@ void pool_key_deleted(struct p11_slot *slot, struct pool_session *ps,
 
 void slot_logout(struct p11_slot *slot)
 {
+	size_t i;
+
+	/* The session objects: private ones must not outlive the login, and
+	 * their holders were logged in with it. */
+	for (i = 0; i < g.n_sessions; i++)
+		if (g.sessions[i] && g.sessions[i]->slot == slot->id)
+			vol_release(slot, g.sessions[i]);
 	p11_lock(slot->pool_lock);
 	if (slot->pin) {
 		p11_wipe(slot->pin, slot->pin_len);
@@ -674,10 +792,13 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 	if (rv != CKR_OK)
 		return rv;
 	p11_lock(slot->login_lock);
-	if (slot->user != CKU_USER && slot->user != CKU_SO)
+	if (slot->user != CKU_USER && slot->user != CKU_SO) {
 		rv = CKR_USER_NOT_LOGGED_IN;
-	else
+	} else {
+		p11_lock(g.lock);
 		slot_logout(slot);
+		p11_unlock(g.lock);
+	}
 	p11_unlock(slot->login_lock);
 	session_put(s);
 	return rv;

@@ -636,7 +636,6 @@ TEST_F(tok, template_checks)
 		{ CKA_TOKEN, (void *)&yes, 1 },
 	};
 	CK_ATTRIBUTE kt[] = { { CKA_TOKEN, (void *)&yes, 1 } };
-	CK_ATTRIBUTE kt_session[] = { { CKA_TOKEN, (void *)&no, 1 } };
 	CK_ATTRIBUTE kt_dup[] = { { CKA_TOKEN, (void *)&yes, 1 },
 				  { CKA_TOKEN, (void *)&no, 1 } };
 	CK_ATTRIBUTE kt_unknown[] = { { CKA_TOKEN, (void *)&yes, 1 },
@@ -656,8 +655,6 @@ TEST_F(tok, template_checks)
 	ASSERT_EQ(CKR_OK, login(_metadata, self));
 	EXPECT_EQ(CKR_TEMPLATE_INCONSISTENT,
 		  self->f->C_GenerateKeyPair(self->s, &m, pt, 2, kt_wrong, 2, &pub, &priv));
-	EXPECT_EQ(CKR_TEMPLATE_INCONSISTENT,
-		  self->f->C_GenerateKeyPair(self->s, &m, pt, 2, kt_session, 1, &pub, &priv));
 	EXPECT_EQ(CKR_TEMPLATE_INCONSISTENT,
 		  self->f->C_GenerateKeyPair(self->s, &m, pt, 2, kt_dup, 2, &pub, &priv));
 	EXPECT_EQ(CKR_ATTRIBUTE_TYPE_INVALID,
@@ -1223,6 +1220,156 @@ TEST_F(tok, forked_child_initializes_again)
 	ASSERT_EQ(CKR_OK, self->f->C_GetSlotList(CK_TRUE, NULL, &n));
 	ASSERT_EQ(CKR_OK, self->f->C_SignInit(self->s, &m, priv));
 	ASSERT_EQ(CKR_OK, self->f->C_Sign(self->s, (CK_BYTE_PTR)"x", 1, sig, &len));
+}
+
+/* An EC pair as a session object: CKA_TOKEN false, or absent (the
+ * PKCS#11 default) on the public key. */
+static CK_RV gen_ec_session(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s,
+			    const char *id, CK_OBJECT_HANDLE *pub,
+			    CK_OBJECT_HANDLE *priv)
+{
+	CK_MECHANISM m = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+	CK_ATTRIBUTE pt[] = {
+		{ CKA_EC_PARAMS, (void *)p256_oid, sizeof(p256_oid) },
+		{ CKA_VERIFY, (void *)&yes, 1 },
+		{ CKA_ID, (void *)id, strlen(id) },
+	};
+	CK_ATTRIBUTE kt[] = {
+		{ CKA_TOKEN, (void *)&no, 1 },
+		{ CKA_PRIVATE, (void *)&yes, 1 },
+		{ CKA_SIGN, (void *)&yes, 1 },
+		{ CKA_ID, (void *)id, strlen(id) },
+	};
+
+	return f->C_GenerateKeyPair(s, &m, pt, 3, kt, 4, pub, priv);
+}
+
+/* An ECDSA-SHA256 signature by @priv on session @s, checked with @pk. */
+static int signs_ok(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s,
+		    CK_OBJECT_HANDLE priv, EVP_PKEY *pk)
+{
+	CK_MECHANISM m = { CKM_ECDSA_SHA256, NULL, 0 };
+	unsigned char sig[64], dg[32];
+	CK_ULONG len = sizeof(sig);
+
+	if (f->C_SignInit(s, &m, priv) != CKR_OK ||
+	    f->C_Sign(s, (CK_BYTE_PTR)"zone", 4, sig, &len) != CKR_OK)
+		return 0;
+	SHA256((const unsigned char *)"zone", 4, dg);
+	return ossl_verify_ecdsa(pk, dg, 32, sig, len);
+}
+
+TEST_F(tok, session_objects_live_on_the_board_with_their_session)
+{
+	CK_OBJECT_HANDLE pub, priv, pub2, priv2, tpub, tpriv, h[8];
+	CK_SESSION_HANDLE s2, ro;
+	CK_BBOOL tok = CK_TRUE;
+	CK_ATTRIBUTE a = { CKA_TOKEN, &tok, 1 };
+	CK_ATTRIBUTE by_id[] = { { CKA_ID, (void *)"s1", 2 } };
+	CK_ATTRIBUTE session_only[] = { { CKA_TOKEN, (void *)&no, 1 } };
+	CK_ATTRIBUTE token_only[] = { { CKA_TOKEN, (void *)&yes, 1 } };
+	struct hsm_match_filter any = { 0 };
+	struct hsm_session *other;
+	uint8_t (*uuids)[16] = NULL;
+	size_t n = 0;
+	unsigned logins;
+	EVP_PKEY *pk;
+
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	ASSERT_EQ(CKR_OK, self->f->C_OpenSession(self->slot, CKF_SERIAL_SESSION,
+						 NULL, NULL, &s2));
+	ASSERT_EQ(CKR_OK, gen_ec(self->f, self->s, "t", &tpub, &tpriv));
+	logins = seam_logins(self->board);
+	ASSERT_EQ(CKR_OK, gen_ec_session(self->f, self->s, "s1", &pub, &priv));
+	/* volatile keys on the board, held by one more login */
+	EXPECT_EQ(2u, seam_keys(self->board, false));
+	EXPECT_EQ(2u, seam_keys(self->board, true));
+	EXPECT_EQ(logins + 1, seam_logins(self->board));
+	ASSERT_EQ(CKR_OK, self->f->C_GetAttributeValue(self->s, priv, &a, 1));
+	EXPECT_EQ(CK_FALSE, tok);
+	tok = CK_TRUE;
+	ASSERT_EQ(CKR_OK, self->f->C_GetAttributeValue(s2, pub, &a, 1));
+	EXPECT_EQ(CK_FALSE, tok);
+
+	/* usable from every session of the application */
+	pk = pubkey_of(self->f, s2, pub);
+	ASSERT_NE(NULL, pk);
+	EXPECT_TRUE(signs_ok(self->f, self->s, priv, pk));
+	EXPECT_TRUE(signs_ok(self->f, s2, priv, pk));
+	EVP_PKEY_free(pk);
+	EXPECT_EQ(2u, find(self->f, s2, by_id, 1, h, 8));
+	EXPECT_EQ(2u, find(self->f, s2, session_only, 1, h, 8));
+	EXPECT_EQ(2u, find(self->f, s2, token_only, 1, h, 8));
+	EXPECT_EQ(4u, find(self->f, s2, NULL, 0, h, 8));
+
+	/* invisible to every other board client (another application) */
+	ASSERT_EQ(0, hsm_open(seam_board_path(self->board), &other));
+	ASSERT_EQ(0, hsm_login(other, HSM_USER_NORMAL, SEAM_USER_PIN, PIN_LEN,
+			       NULL));
+	ASSERT_EQ(0, hsm_match_all(other, &any, &uuids, &n, NULL));
+	EXPECT_EQ(2u, n);		/* the token pair only */
+	free(uuids);
+	hsm_close(other);
+
+	/* a second pair in the same session shares the holder; destroy */
+	ASSERT_EQ(CKR_OK, gen_ec_session(self->f, self->s, "s2", &pub2, &priv2));
+	EXPECT_EQ(4u, seam_keys(self->board, false));
+	EXPECT_EQ(logins + 1, seam_logins(self->board));
+	EXPECT_EQ(CKR_OK, self->f->C_DestroyObject(s2, pub2));
+	EXPECT_EQ(3u, seam_keys(self->board, false));
+
+	/* closing the session that made them deletes them from the board */
+	ASSERT_EQ(CKR_OK, self->f->C_CloseSession(self->s));
+	self->s = s2;
+	EXPECT_EQ(0u, seam_keys(self->board, false));
+	EXPECT_EQ(2u, seam_keys(self->board, true));
+	EXPECT_EQ(logins, seam_logins(self->board));
+	EXPECT_EQ(CKR_OBJECT_HANDLE_INVALID,
+		  self->f->C_GetAttributeValue(s2, priv, &a, 1));
+	EXPECT_EQ(CKR_KEY_HANDLE_INVALID,
+		  self->f->C_SignInit(s2, &(CK_MECHANISM){ CKM_ECDSA_SHA256,
+							   NULL, 0 }, priv2));
+	EXPECT_EQ(0u, find(self->f, s2, session_only, 1, h, 8));
+	EXPECT_EQ(2u, find(self->f, s2, NULL, 0, h, 8));
+
+	/* a read-only session makes session objects, not token objects */
+	ASSERT_EQ(CKR_OK, self->f->C_OpenSession(self->slot, CKF_SERIAL_SESSION,
+						 NULL, NULL, &ro));
+	EXPECT_EQ(CKR_SESSION_READ_ONLY,
+		  gen_ec(self->f, ro, "ro", &pub2, &priv2));
+	ASSERT_EQ(CKR_OK, gen_ec_session(self->f, ro, "ro", &pub2, &priv2));
+	EXPECT_EQ(2u, seam_keys(self->board, false));
+	/* C_Logout: the login's session objects go */
+	ASSERT_EQ(CKR_OK, self->f->C_Logout(ro));
+	EXPECT_EQ(0u, seam_keys(self->board, false));
+	EXPECT_EQ(0u, seam_logins(self->board));
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	EXPECT_EQ(CKR_OBJECT_HANDLE_INVALID,
+		  self->f->C_GetAttributeValue(ro, priv2, &a, 1));
+	EXPECT_EQ(2u, find(self->f, ro, NULL, 0, h, 8));
+}
+
+TEST_F(tok, session_objects_are_not_made_before_login)
+{
+	CK_OBJECT_HANDLE pub, priv;
+
+	EXPECT_EQ(CKR_USER_NOT_LOGGED_IN,
+		  gen_ec_session(self->f, self->s, "n", &pub, &priv));
+	EXPECT_EQ(0u, seam_keys(self->board, false));
+	EXPECT_EQ(0u, seam_logins(self->board));
+}
+
+TEST_F(tok, session_objects_end_with_finalize)
+{
+	CK_OBJECT_HANDLE pub, priv;
+
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	ASSERT_EQ(CKR_OK, gen_ec_session(self->f, self->s, "f", &pub, &priv));
+	EXPECT_EQ(2u, seam_keys(self->board, false));
+	ASSERT_EQ(CKR_OK, self->f->C_Finalize(NULL));
+	self->f = NULL;
+	EXPECT_EQ(0u, seam_keys(self->board, false));
+	EXPECT_EQ(0u, seam_logins(self->board));
 }
 
 TEST_F(tok, closing_the_last_session_logs_out)
