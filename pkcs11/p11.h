@@ -260,6 +260,9 @@ void slot_logout(struct p11_slot *slot);
 
 /* Map a libhsm failure to a CKR_*; -ENODEV also marks the slot unplugged. */
 CK_RV p11_rv(struct p11_slot *slot, int err, uint32_t board_status);
+/* The same for a failed hsm_open(): -EACCES is no wrong PIN there, but a
+ * process that may not open the board (logged, CKR_DEVICE_ERROR). */
+CK_RV p11_open_rv(struct p11_slot *slot, int err);
 
 /* ---- objects.c ---------------------------------------------------------- */
 

@@ -57,6 +57,18 @@ CK_RV p11_rv(struct p11_slot *slot, int err, uint32_t st)
 	}
 }
 
+CK_RV p11_open_rv(struct p11_slot *slot, int err)
+{
+	if (err == -EACCES || err == -EPERM) {
+		/* Not a wrong PIN: a daemon that dropped its privileges and
+		 * may not open the board any more. */
+		syslog(LOG_ERR, "libhsm-pkcs11: cannot open %s: %s; the process's user must be in group hsm to open board sessions after dropping privileges",
+		       slot->dev, strerror(-err));
+		return CKR_DEVICE_ERROR;
+	}
+	return p11_rv(slot, err, 0);
+}
+
 /* ---- sessions ---------------------------------------------------------- */
 
 void session_free_ops(struct p11_session *s)
@@ -290,15 +302,21 @@ void pool_close_all(struct p11_slot *slot, bool inherited)
 		p11_unlock(slot->pool_lock);
 }
 
-/* Open and log in one libhsm session with the stored PIN (no lock held). */
+/*
+ * Open and log in one libhsm session with the stored PIN (no lock held).
+ * @open_failed: whether it was the open(2) that failed (after a daemon
+ * dropped its privileges: -EACCES, which a LOGIN means a wrong PIN).
+ */
 static int pool_open_one(struct p11_slot *slot, const unsigned char *pin,
 			 size_t pin_len, CK_USER_TYPE user,
-			 struct hsm_session **out, uint32_t *st)
+			 struct hsm_session **out, uint32_t *st,
+			 bool *open_failed)
 {
 	struct hsm_session *s;
 	int ret;
 
 	ret = hsm_open(slot->dev, &s);
+	*open_failed = ret != 0;
 	if (ret)
 		return ret;
 	ret = hsm_login(s, board_user(user), pin, pin_len, st);
@@ -318,6 +336,7 @@ CK_RV pool_get(struct p11_slot *slot, struct pool_session **out)
 	CK_USER_TYPE user;
 	size_t i, live = 0, pin_len = 0;
 	uint32_t st = 0;
+	bool open_failed;
 	int ret;
 
 	p11_lock(slot->pool_lock);
@@ -365,7 +384,7 @@ CK_RV pool_get(struct p11_slot *slot, struct pool_session **out)
 	}
 	p11_unlock(slot->pool_lock);
 
-	ret = pool_open_one(slot, pin, pin_len, user, &s, &st);
+	ret = pool_open_one(slot, pin, pin_len, user, &s, &st, &open_failed);
 	p11_wipe(pin, pin_len);
 	free(pin);
 
@@ -382,8 +401,10 @@ CK_RV pool_get(struct p11_slot *slot, struct pool_session **out)
 	spare->doomed = false;
 	if (ret == 0)
 		hsm_close(s);	/* logged out meanwhile */
-	if (ret == -EUSERS)
-		slot->pool_full = true;	/* share what we have */
+	/* Share what we have: the board has no login slot left, or the
+	 * process dropped the privileges it opened the board with. */
+	if (ret == -EUSERS || open_failed)
+		slot->pool_full = true;
 	if (best && !best->doomed && best->s) {
 		best->users++;
 		p11_unlock(slot->pool_lock);
@@ -391,6 +412,8 @@ CK_RV pool_get(struct p11_slot *slot, struct pool_session **out)
 		return CKR_OK;
 	}
 	p11_unlock(slot->pool_lock);
+	if (open_failed)
+		return p11_open_rv(slot, ret);
 	return ret ? p11_rv(slot, ret, st) : CKR_USER_NOT_LOGGED_IN;
 }
 
@@ -446,6 +469,7 @@ CK_RV vol_get(struct p11_slot *slot, struct p11_session *s,
 	size_t pin_len = 0;
 	uint32_t st = 0;
 	CK_RV rv = CKR_OK;
+	bool open_failed;
 	int ret;
 
 	for (;;) {
@@ -487,14 +511,16 @@ CK_RV vol_get(struct p11_slot *slot, struct p11_session *s,
 				return rv;
 			/* One more board login, no lock held. */
 			v = calloc(1, sizeof(*v));
+			open_failed = false;
 			ret = v ? pool_open_one(slot, pin, pin_len, CKU_USER,
-						&hs, &st) : -ENOMEM;
+						&hs, &st, &open_failed) : -ENOMEM;
 			p11_wipe(pin, pin_len);
 			free(pin);
 			pin = NULL;
 			if (ret) {
 				free(v);
-				return p11_rv(slot, ret, st);
+				return open_failed ? p11_open_rv(slot, ret) :
+				       p11_rv(slot, ret, st);
 			}
 			v->s = hs;
 			v->vol = true;
@@ -737,12 +763,13 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType,
 	}
 	/* One session first: a wrong PIN costs the board's delay once. */
 	ret = hsm_open(slot->dev, &hs);
-	if (ret == 0) {
-		ret = hsm_login(hs, board_user(userType), pPin, ulPinLen, &st);
-		if (ret)
-			hsm_close(hs);
-	}
 	if (ret) {
+		rv = p11_open_rv(slot, ret);
+		goto unlock;
+	}
+	ret = hsm_login(hs, board_user(userType), pPin, ulPinLen, &st);
+	if (ret) {
+		hsm_close(hs);
 		rv = p11_rv(slot, ret, st);
 		goto unlock;
 	}
@@ -854,8 +881,11 @@ static CK_RV set_pin(CK_SESSION_HANDLE hSession, CK_USER_TYPE who,
 	/* C_SetPIN: prove the old PIN on a session of its own. */
 	target = who == CKU_SO ? HSM_USER_SO : HSM_USER_NORMAL;
 	ret = hsm_open(slot->dev, &hs);
-	if (ret == 0)
-		ret = hsm_login(hs, target, pOld, ulOldLen, &st);
+	if (ret) {
+		rv = p11_open_rv(slot, ret);
+		goto out;
+	}
+	ret = hsm_login(hs, target, pOld, ulOldLen, &st);
 	if (ret == 0)
 		ret = hsm_set_pin(hs, target, pNew, ulNewLen, &st);
 	rv = ret == -EPERM ? CKR_FUNCTION_FAILED : p11_rv(slot, ret, st);

@@ -724,7 +724,7 @@ CK_RV C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pRandomData,
 	} else if (rv == CKR_USER_NOT_LOGGED_IN) {
 		ret = hsm_open(slot->dev, &tmp);
 		if (ret) {
-			rv = p11_rv(slot, ret, 0);
+			rv = p11_open_rv(slot, ret);
 			goto out;
 		}
 		hs = tmp;

@@ -7,6 +7,8 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1370,6 +1372,101 @@ TEST_F(tok, session_objects_end_with_finalize)
 	self->f = NULL;
 	EXPECT_EQ(0u, seam_keys(self->board, false));
 	EXPECT_EQ(0u, seam_logins(self->board));
+}
+
+/* ---- a daemon that drops its privileges after C_Initialize ------------- */
+
+#define STEP(cond, n) do { if (!(cond)) { \
+	fprintf(stderr, "# step %d failed: %s\n", n, #cond); bad |= 1 << (n); } \
+	} while (0)
+
+/*
+ * What knotd and ods-signerd do: C_Initialize and C_Login as root, then
+ * setuid() to a user that may not open the board (not in group hsm), and
+ * go on signing. Returns a bit per failed step.
+ */
+static int daemon_child(int board, uid_t uid, gid_t gid)
+{
+	CK_FUNCTION_LIST_PTR f;
+	CK_SLOT_ID slot, again;
+	CK_SESSION_HANDLE s, s2;
+	CK_OBJECT_HANDLE pub, priv, pub2, priv2;
+	CK_ULONG n = 1;
+	EVP_PKEY *pk;
+	void *dl;
+	int bad = 0, fd;
+
+	f = load_module(&dl);
+	if (!f || f->C_Initialize(NULL) != CKR_OK ||
+	    f->C_GetSlotList(CK_TRUE, &slot, &n) != CKR_OK || n != 1 ||
+	    f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
+			     NULL, &s) != CKR_OK ||
+	    f->C_Login(s, CKU_USER, PIN, PIN_LEN) != CKR_OK ||
+	    gen_ec(f, s, "d1", &pub, &priv) != CKR_OK)
+		return 1;
+	STEP(setgroups(0, NULL) == 0 && setgid(gid) == 0 && setuid(uid) == 0, 1);
+	/* the board's node is closed to this user now */
+	fd = open(seam_board_path(board), O_RDWR);
+	STEP(fd < 0 && errno == EACCES, 2);
+	if (fd >= 0)
+		close(fd);
+
+	/* the slot stays (a re-read of the boards cannot open it) */
+	n = 0;
+	STEP(f->C_GetSlotList(CK_TRUE, NULL, &n) == CKR_OK && n == 1, 3);
+	n = 1;
+	STEP(f->C_GetSlotList(CK_TRUE, &again, &n) == CKR_OK && n == 1 &&
+	     again == slot, 4);
+	/* new PKCS#11 sessions sign on the board sessions opened before */
+	STEP(f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
+			      NULL, &s2) == CKR_OK, 5);
+	pk = pubkey_of(f, s2, pub);
+	STEP(pk && signs_ok(f, s2, priv, pk) && signs_ok(f, s, priv, pk), 6);
+	EVP_PKEY_free(pk);
+	/* key generation and rollover go on too (on the pool) */
+	STEP(gen_ec(f, s2, "d2", &pub2, &priv2) == CKR_OK, 7);
+	pk = pubkey_of(f, s2, pub2);
+	STEP(pk && signs_ok(f, s2, priv2, pk), 8);
+	EVP_PKEY_free(pk);
+	STEP(f->C_DestroyObject(s2, priv) == CKR_OK, 9);
+	/* a new login cannot open the board: said so, not "wrong PIN" */
+	STEP(f->C_Logout(s) == CKR_OK, 10);
+	STEP(f->C_Login(s, CKU_USER, PIN, PIN_LEN) == CKR_DEVICE_ERROR, 11);
+	STEP(f->C_Finalize(NULL) == CKR_OK, 12);
+	return bad;
+}
+
+TEST(a_daemon_drops_privileges_after_initialize)
+{
+	static const char *const ids[] = { "EMU00000" };
+	const uid_t uid = 65534;	/* nobody */
+	const gid_t gid = 65534;	/* nogroup */
+	char dir[256], path[600];
+	int board, status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root, to drop privileges");
+	ASSERT_EQ(0, make_boards(dir, sizeof(dir), ids, 1, &board));
+	/*
+	 * As on a host: the device node stays root's (mode 0600), but the
+	 * emulator, which runs in this process, must still write its
+	 * keystore after the drop.
+	 */
+	ASSERT_EQ(0, chmod(dir, 0711));
+	snprintf(path, sizeof(path), "%s/b0", dir);
+	ASSERT_EQ(0, chmod(path, 0711));
+	snprintf(path, sizeof(path), "chown -R %u:%u '%s/b0/state'",
+		 (unsigned)uid, (unsigned)gid, dir);
+	ASSERT_EQ(0, system(path));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(daemon_child(board, uid, gid) ? 1 : 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	rm_rf(dir);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 TEST_F(tok, closing_the_last_session_logs_out)
