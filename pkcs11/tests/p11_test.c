@@ -1374,6 +1374,311 @@ TEST_F(tok, session_objects_end_with_finalize)
 	EXPECT_EQ(0u, seam_logins(self->board));
 }
 
+/* ---- interchange with CrypTech's own module (protocol §7.8) ------------- */
+
+/* An attribute in §7.8's encoding: CK_ULONG as 8 bytes little-endian. */
+struct lay {
+	struct hsm_attr a[24];
+	unsigned char u[24][8];
+	size_t n;
+};
+
+static void lay_ulong(struct lay *l, uint32_t type, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		l->u[l->n][i] = (unsigned char)(v >> (8 * i));
+	l->a[l->n] = (struct hsm_attr){ type, 8, l->u[l->n] };
+	l->n++;
+}
+
+static void lay_bool(struct lay *l, uint32_t type, int v)
+{
+	l->u[l->n][0] = v ? 1 : 0;
+	l->a[l->n] = (struct hsm_attr){ type, 1, l->u[l->n] };
+	l->n++;
+}
+
+static void lay_bytes(struct lay *l, uint32_t type, const void *v, size_t len)
+{
+	l->a[l->n] = (struct hsm_attr){ type, (uint32_t)len, v };
+	l->n++;
+}
+
+/*
+ * A P-256 pair exactly as CrypTech's pkcs11.c makes one (§7.8): the private
+ * key GENERATE_EC'd with TOKEN|SIGN, its SPKI loaded back as a public key
+ * with TOKEN|SIGN|PUBLIC|EXPORTABLE, and on each key every template
+ * attribute, the defaults and CKA_LOCAL, CKA_KEY_GEN_MECHANISM and the EC
+ * parameters and point, in one SET_ATTRIBUTES.
+ */
+static int cryptech_make_pair(struct hsm_session *hs, const char *id,
+			      const char *label, unsigned char point[67])
+{
+	unsigned char *spki = NULL;
+	size_t spki_len = 0;
+	uint32_t priv_h, pub_h;
+	struct lay pv = { .n = 0 }, pb = { .n = 0 };
+	int ret;
+
+	ret = hsm_generate_ec(hs, HSM_CURVE_P256, HSM_KEY_F_TOKEN | HSM_KEY_F_SIGN,
+			      &priv_h, NULL, NULL);
+	if (!ret)
+		ret = hsm_public_key_alloc(hs, priv_h, &spki, &spki_len, NULL);
+	if (!ret)
+		ret = spki_len == 91 ? 0 : -EPROTO;	/* P-256: the point ends it */
+	if (!ret)
+		ret = hsm_load_der(hs, spki, spki_len, HSM_KEY_F_TOKEN |
+				   HSM_KEY_F_SIGN | HSM_KEY_F_PUBLIC |
+				   HSM_KEY_F_EXPORTABLE, &pub_h, NULL, NULL);
+	if (ret) {
+		free(spki);
+		return ret;
+	}
+	point[0] = 0x04;		/* DER OCTET STRING, 65 bytes */
+	point[1] = 65;
+	memcpy(point + 2, spki + spki_len - 65, 65);
+	free(spki);
+
+	lay_ulong(&pv, CKA_CLASS, CKO_PRIVATE_KEY);
+	lay_ulong(&pv, CKA_KEY_TYPE, CKK_EC);
+	lay_bool(&pv, CKA_TOKEN, 1);
+	lay_bool(&pv, CKA_PRIVATE, 1);
+	lay_bool(&pv, CKA_MODIFIABLE, 1);
+	lay_bytes(&pv, CKA_LABEL, label, strlen(label));
+	lay_bytes(&pv, CKA_ID, id, strlen(id));
+	lay_bool(&pv, CKA_DERIVE, 0);
+	lay_bool(&pv, CKA_LOCAL, 1);
+	lay_ulong(&pv, CKA_KEY_GEN_MECHANISM, CKM_EC_KEY_PAIR_GEN);
+	lay_bool(&pv, CKA_SENSITIVE, 1);
+	lay_bool(&pv, CKA_DECRYPT, 0);
+	lay_bool(&pv, CKA_SIGN, 1);
+	lay_bool(&pv, CKA_SIGN_RECOVER, 0);
+	lay_bool(&pv, CKA_UNWRAP, 0);
+	lay_bool(&pv, CKA_EXTRACTABLE, 0);
+	lay_bool(&pv, CKA_ALWAYS_SENSITIVE, 1);
+	lay_bool(&pv, CKA_NEVER_EXTRACTABLE, 1);
+	lay_bytes(&pv, CKA_EC_PARAMS, p256_oid, sizeof(p256_oid));
+	lay_bytes(&pv, CKA_EC_POINT, point, 67);
+
+	lay_ulong(&pb, CKA_CLASS, CKO_PUBLIC_KEY);
+	lay_ulong(&pb, CKA_KEY_TYPE, CKK_EC);
+	lay_bool(&pb, CKA_TOKEN, 1);
+	lay_bool(&pb, CKA_PRIVATE, 0);
+	lay_bool(&pb, CKA_MODIFIABLE, 1);
+	lay_bytes(&pb, CKA_LABEL, label, strlen(label));
+	lay_bytes(&pb, CKA_ID, id, strlen(id));
+	lay_bool(&pb, CKA_DERIVE, 0);
+	lay_bool(&pb, CKA_LOCAL, 1);
+	lay_ulong(&pb, CKA_KEY_GEN_MECHANISM, CKM_EC_KEY_PAIR_GEN);
+	lay_bool(&pb, CKA_ENCRYPT, 0);
+	lay_bool(&pb, CKA_VERIFY, 1);
+	lay_bool(&pb, CKA_VERIFY_RECOVER, 0);
+	lay_bool(&pb, CKA_WRAP, 0);
+	lay_bytes(&pb, CKA_EC_PARAMS, p256_oid, sizeof(p256_oid));
+	lay_bytes(&pb, CKA_EC_POINT, point, 67);
+
+	ret = hsm_set_attributes(hs, priv_h, pv.a, pv.n, NULL);
+	if (!ret)
+		ret = hsm_set_attributes(hs, pub_h, pb.a, pb.n, NULL);
+	hsm_close_key(hs, priv_h, NULL);
+	hsm_close_key(hs, pub_h, NULL);
+	return ret;
+}
+
+/*
+ * What CrypTech's module asks the board about an object this module made
+ * must find it: its C_FindObjects is PKEY_MATCH with mask = flags = TOKEN
+ * and the application's template as exact byte filters, and its
+ * C_GetAttributeValue first reads CKA_CLASS, CKA_PRIVATE, CKA_TOKEN,
+ * CKA_KEY_TYPE (and CKA_EXTRACTABLE, CKA_SENSITIVE on private keys) with a
+ * value query that fails if any is missing; its signature length comes
+ * from CKA_EC_PARAMS (or CKA_MODULUS).
+ */
+static size_t cryptech_find(struct hsm_session *hs, const struct lay *l,
+			    uint8_t uuid[16])
+{
+	struct hsm_match_filter f = {
+		.mask = HSM_KEY_F_TOKEN, .flags = HSM_KEY_F_TOKEN,
+		.attrs = l->a, .n_attrs = l->n,
+	};
+	uint8_t (*u)[16] = NULL;
+	size_t n = 0;
+
+	if (hsm_match_all(hs, &f, &u, &n, NULL))
+		return 99;
+	if (n)
+		memcpy(uuid, u[0], 16);
+	free(u);
+	return n;
+}
+
+TEST_F(tok, a_token_written_by_cryptechs_module_reads_here)
+{
+	CK_OBJECT_CLASS pk = CKO_PRIVATE_KEY, cls = 0;
+	CK_KEY_TYPE kt = 0;
+	CK_MECHANISM_TYPE gen = 0;
+	CK_BBOOL local = CK_FALSE, tok = CK_FALSE;
+	unsigned char point[67], got_point[80], label[32];
+	CK_ATTRIBUTE by_id[] = { { CKA_ID, (void *)"ct", 2 } };
+	CK_ATTRIBUTE priv_by_id[] = { { CKA_CLASS, &pk, sizeof(pk) },
+				      { CKA_ID, (void *)"ct", 2 } };
+	CK_ATTRIBUTE a[] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
+		{ CKA_LABEL, label, sizeof(label) },
+		{ CKA_LOCAL, &local, 1 },
+		{ CKA_KEY_GEN_MECHANISM, &gen, sizeof(gen) },
+		{ CKA_TOKEN, &tok, 1 },
+	};
+	CK_ATTRIBUTE ecp = { CKA_EC_POINT, got_point, sizeof(got_point) };
+	CK_OBJECT_HANDLE h[4], priv, pub = CK_INVALID_HANDLE;
+	struct hsm_session *hs;
+	EVP_PKEY *pkey;
+	CK_ULONG i;
+
+	ASSERT_EQ(0, hsm_open(seam_board_path(self->board), &hs));
+	ASSERT_EQ(0, hsm_login(hs, HSM_USER_NORMAL, SEAM_USER_PIN, PIN_LEN, NULL));
+	ASSERT_EQ(0, cryptech_make_pair(hs, "ct", "made-by-cryptech", point));
+	hsm_close(hs);
+
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	/* two objects, the pair: the public key object is recognised as
+	 * the private key's, so no public half is made up */
+	ASSERT_EQ(2u, find(self->f, self->s, by_id, 1, h, 4));
+	ASSERT_EQ(1u, find(self->f, self->s, priv_by_id, 2, &priv, 1));
+	for (i = 0; i < 2; i++)
+		if (h[i] != priv)
+			pub = h[i];
+	ASSERT_NE(CK_INVALID_HANDLE, pub);
+	ASSERT_EQ(CKR_OK, self->f->C_GetAttributeValue(self->s, priv, a, 6));
+	EXPECT_EQ(CKO_PRIVATE_KEY, cls);
+	EXPECT_EQ(CKK_EC, kt);
+	ASSERT_EQ(16u, a[2].ulValueLen);
+	EXPECT_EQ(0, memcmp(label, "made-by-cryptech", 16));
+	EXPECT_EQ(CK_TRUE, local);
+	EXPECT_EQ(CKM_EC_KEY_PAIR_GEN, gen);
+	EXPECT_EQ(CK_TRUE, tok);
+	a[2].ulValueLen = sizeof(label);
+	ASSERT_EQ(CKR_OK, self->f->C_GetAttributeValue(self->s, pub, a, 2));
+	EXPECT_EQ(CKO_PUBLIC_KEY, cls);
+	ASSERT_EQ(CKR_OK, self->f->C_GetAttributeValue(self->s, pub, &ecp, 1));
+	ASSERT_EQ(67u, ecp.ulValueLen);
+	EXPECT_EQ(0, memcmp(got_point, point, 67));
+	/* and it signs, checked against the public key object */
+	pkey = pubkey_of(self->f, self->s, pub);
+	ASSERT_NE(NULL, pkey);
+	EXPECT_TRUE(signs_ok(self->f, self->s, priv, pkey));
+	EVP_PKEY_free(pkey);
+	/* a relabel here is a relabel there: the same attribute */
+	ASSERT_EQ(CKR_OK, self->f->C_SetAttributeValue(
+		self->s, priv, &(CK_ATTRIBUTE){ CKA_LABEL, "renamed", 7 }, 1));
+	{
+		struct lay q = { .n = 0 };
+		uint8_t uuid[16];
+
+		lay_ulong(&q, CKA_CLASS, CKO_PRIVATE_KEY);
+		lay_bytes(&q, CKA_LABEL, "renamed", 7);
+		ASSERT_EQ(0, hsm_open(seam_board_path(self->board), &hs));
+		ASSERT_EQ(0, hsm_login(hs, HSM_USER_NORMAL, SEAM_USER_PIN,
+				       PIN_LEN, NULL));
+		EXPECT_EQ(1u, cryptech_find(hs, &q, uuid));
+		hsm_close(hs);
+	}
+}
+
+TEST_F(tok, cryptechs_module_finds_and_reads_what_this_module_writes)
+{
+	static const uint32_t access[] = { CKA_CLASS, CKA_PRIVATE, CKA_TOKEN,
+		CKA_KEY_TYPE, CKA_EXTRACTABLE, CKA_SENSITIVE, CKA_EC_PARAMS,
+		CKA_EC_POINT, CKA_ID, CKA_SIGN };
+	static const uint32_t pub_access[] = { CKA_CLASS, CKA_PRIVATE,
+		CKA_TOKEN, CKA_KEY_TYPE, CKA_EC_PARAMS, CKA_EC_POINT, CKA_ID,
+		CKA_VERIFY };
+	CK_OBJECT_HANDLE pub, priv, rpub, rpriv;
+	struct lay q = { .n = 0 };
+	struct hsm_session *hs;
+	struct hsm_key_info ki;
+	struct hsm_attr *got = NULL;
+	uint8_t uuid[16];
+	uint32_t kh;
+
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	ASSERT_EQ(CKR_OK, gen_ec(self->f, self->s, "ours", &pub, &priv));
+	ASSERT_EQ(CKR_OK, gen_rsa(self->f, self->s, "rsa", 1024, CK_FALSE,
+				  &rpub, &rpriv));
+	ASSERT_EQ(0, hsm_open(seam_board_path(self->board), &hs));
+	ASSERT_EQ(0, hsm_login(hs, HSM_USER_NORMAL, SEAM_USER_PIN, PIN_LEN, NULL));
+
+	/* an application's template, as CrypTech's module passes it on */
+	lay_ulong(&q, CKA_CLASS, CKO_PRIVATE_KEY);
+	lay_ulong(&q, CKA_KEY_TYPE, CKK_EC);
+	lay_bool(&q, CKA_TOKEN, 1);
+	lay_bool(&q, CKA_SIGN, 1);
+	lay_bytes(&q, CKA_ID, "ours", 4);
+	ASSERT_EQ(1u, cryptech_find(hs, &q, uuid));
+	ASSERT_EQ(0, hsm_open_key(hs, uuid, &kh, NULL));
+	ASSERT_EQ(0, hsm_key_info(hs, kh, &ki, NULL));
+	EXPECT_EQ((uint32_t)HSM_KEY_EC_PRIVATE, ki.type);
+	EXPECT_EQ((uint32_t)(HSM_KEY_F_TOKEN | HSM_KEY_F_SIGN), ki.flags);
+	/* every attribute it reads first is there (no OPTIONAL) */
+	ASSERT_EQ(0, hsm_get_attributes(hs, kh, access, 10, 0, &got, NULL));
+	EXPECT_EQ(1u, got[1].len);		/* CKA_PRIVATE */
+	EXPECT_EQ(1, *(const unsigned char *)got[1].value);
+	EXPECT_EQ(sizeof(p256_oid), got[6].len);	/* CKA_EC_PARAMS */
+	EXPECT_EQ(0, memcmp(got[6].value, p256_oid, sizeof(p256_oid)));
+	EXPECT_EQ(67u, got[7].len);		/* CKA_EC_POINT: 04 41 04 x y */
+	EXPECT_EQ(0x04, ((const unsigned char *)got[7].value)[0]);
+	EXPECT_EQ(65, ((const unsigned char *)got[7].value)[1]);
+	free(got);
+	hsm_close_key(hs, kh, NULL);
+
+	q.n = 0;
+	lay_ulong(&q, CKA_CLASS, CKO_PUBLIC_KEY);
+	lay_bool(&q, CKA_VERIFY, 1);
+	lay_bool(&q, CKA_PRIVATE, 0);
+	lay_bytes(&q, CKA_ID, "ours", 4);
+	ASSERT_EQ(1u, cryptech_find(hs, &q, uuid));
+	ASSERT_EQ(0, hsm_open_key(hs, uuid, &kh, NULL));
+	ASSERT_EQ(0, hsm_key_info(hs, kh, &ki, NULL));
+	EXPECT_EQ((uint32_t)HSM_KEY_EC_PUBLIC, ki.type);
+	EXPECT_EQ((uint32_t)(HSM_KEY_F_TOKEN | HSM_KEY_F_SIGN | HSM_KEY_F_PUBLIC |
+			     HSM_KEY_F_EXPORTABLE), ki.flags);
+	ASSERT_EQ(0, hsm_get_attributes(hs, kh, pub_access, 8, 0, &got, NULL));
+	free(got);
+	hsm_close_key(hs, kh, NULL);
+
+	/* RSA: CKA_MODULUS and CKA_PUBLIC_EXPONENT on the private key too */
+	q.n = 0;
+	lay_ulong(&q, CKA_CLASS, CKO_PRIVATE_KEY);
+	lay_ulong(&q, CKA_KEY_TYPE, CKK_RSA);
+	lay_bytes(&q, CKA_ID, "rsa", 3);
+	ASSERT_EQ(1u, cryptech_find(hs, &q, uuid));
+	ASSERT_EQ(0, hsm_open_key(hs, uuid, &kh, NULL));
+	{
+		static const uint32_t rsa_attrs[] = { CKA_MODULUS,
+			CKA_PUBLIC_EXPONENT, CKA_DECRYPT };
+
+		ASSERT_EQ(0, hsm_get_attributes(hs, kh, rsa_attrs, 3, 0, &got,
+						NULL));
+		EXPECT_EQ(128u, got[0].len);
+		EXPECT_EQ(3u, got[1].len);
+		EXPECT_EQ(0, memcmp(got[1].value, "\x01\x00\x01", 3));
+		EXPECT_EQ(1u, got[2].len);	/* as the template said: 00 */
+		EXPECT_EQ(0, *(const unsigned char *)got[2].value);
+		free(got);
+	}
+	hsm_close_key(hs, kh, NULL);
+	/* the values are not the host's unsigned long by chance: a 4-byte
+	 * CKA_CLASS finds nothing */
+	q.n = 0;
+	lay_bytes(&q, CKA_CLASS, "\x03\x00\x00\x00", 4);
+	lay_bytes(&q, CKA_ID, "ours", 4);
+	EXPECT_EQ(0u, cryptech_find(hs, &q, uuid));
+	hsm_close(hs);
+}
+
 /* ---- a daemon that drops its privileges after C_Initialize ------------- */
 
 #define STEP(cond, n) do { if (!(cond)) { \
