@@ -22,7 +22,7 @@ MODULE=$TREE/pkcs11/libhsm-pkcs11.so
 HSMCTL=$TREE/hsmctl/hsmctl
 PIN=user-pin-1234
 NRECORDS=${NRECORDS:-1000}
-TOTAL=24
+TOTAL=25
 
 WORK=$(mktemp -d /tmp/vm-pkcs11.XXXXXX)
 n=0
@@ -155,6 +155,11 @@ for alg in ECDSAP256SHA256 RSASHA256; do
 	sed 's/^/# /' "$WORK/out"
 done
 
+# A daemon that drops its privileges after C_Initialize (its own TAP).
+if "$TREE/pkcs11/tests/bin/vm_privdrop" "$MODULE" "$PIN" >"$WORK/out" 2>&1
+then ok "privileges dropped after C_Initialize: signing, key generation go on"
+else notok "privileges dropped after C_Initialize: signing, key generation go on"; fi
+sed 's/^/# /' "$WORK/out"
 # Unplug and re-attach, with C_WaitForSlotEvent (its own TAP, as comments).
 if "$TREE/pkcs11/tests/bin/vm_slot_events" "$MODULE" "$HSMCTL" "$PIN" >"$WORK/out" 2>&1
 then ok "unplug and re-attach: slot events, DEVICE_REMOVED, same token"
