@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1349,6 +1350,60 @@ TEST_F(tok, session_objects_live_on_the_board_with_their_session)
 	EXPECT_EQ(CKR_OBJECT_HANDLE_INVALID,
 		  self->f->C_GetAttributeValue(ro, priv2, &a, 1));
 	EXPECT_EQ(2u, find(self->f, ro, NULL, 0, h, 8));
+}
+
+/* One signature on session @s, the result in @rv. */
+struct one_sign {
+	CK_FUNCTION_LIST_PTR f;
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE key;
+	CK_RV rv;
+};
+
+static void *sign_once(void *arg)
+{
+	struct one_sign *o = arg;
+	CK_MECHANISM m = { CKM_ECDSA_SHA256, NULL, 0 };
+	unsigned char sig[64];
+	CK_ULONG len = sizeof(sig);
+
+	o->rv = o->f->C_SignInit(o->s, &m, o->key);
+	if (o->rv == CKR_OK)
+		o->rv = o->f->C_Sign(o->s, (CK_BYTE_PTR)"rr", 2, sig, &len);
+	return NULL;
+}
+
+/*
+ * The session that made a session object closes while another session's
+ * signature with it is on the board: the request finishes, and the holder
+ * is closed (its keys deleted) and freed by that last user.
+ */
+TEST_F(tok, session_objects_outlive_their_session_only_in_flight)
+{
+	CK_OBJECT_HANDLE pub, priv;
+	CK_SESSION_HANDLE s2;
+	struct one_sign o;
+	pthread_t th;
+
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	ASSERT_EQ(CKR_OK, self->f->C_OpenSession(self->slot, CKF_SERIAL_SESSION,
+						 NULL, NULL, &s2));
+	ASSERT_EQ(CKR_OK, gen_ec_session(self->f, self->s, "inflight", &pub, &priv));
+	o = (struct one_sign){ self->f, s2, priv, CKR_GENERAL_ERROR };
+	seam_set_service_ms(1000);
+	seam_reset_parallel();
+	ASSERT_EQ(0, pthread_create(&th, NULL, sign_once, &o));
+	while (seam_max_parallel() == 0)	/* the SIGN is on the board */
+		sched_yield();
+	EXPECT_EQ(CKR_OK, self->f->C_CloseSession(self->s));
+	self->s = s2;
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	seam_set_service_ms(0);
+	EXPECT_EQ(CKR_OK, o.rv);
+	EXPECT_EQ(0u, seam_keys(self->board, false));
+	EXPECT_EQ(CKR_KEY_HANDLE_INVALID,
+		  self->f->C_SignInit(s2, &(CK_MECHANISM){ CKM_ECDSA_SHA256,
+							   NULL, 0 }, priv));
 }
 
 TEST_F(tok, session_objects_are_not_made_before_login)
