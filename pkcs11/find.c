@@ -216,6 +216,40 @@ static CK_RV public_keys(struct p11_slot *slot, struct pool_session *ps,
 	return rv;
 }
 
+/* Append the slot's live session objects to @handles (@n of them). */
+static CK_RV add_session_objects(struct p11_slot *slot,
+				 CK_OBJECT_HANDLE **handles, size_t *n)
+{
+	CK_OBJECT_HANDLE *grown;
+	size_t i, extra = 0;
+
+	p11_lock(g.lock);
+	for (i = 0; i < g.n_objects; i++) {
+		const struct p11_object *o = g.objects[i];
+
+		if (o->slot == slot->id && o->vol && !o->gone && o->loaded_ms)
+			extra++;
+	}
+	if (!extra) {
+		p11_unlock(g.lock);
+		return CKR_OK;
+	}
+	grown = realloc(*handles, (*n + extra + 1) * sizeof(**handles));
+	if (!grown) {
+		p11_unlock(g.lock);
+		return CKR_HOST_MEMORY;
+	}
+	*handles = grown;
+	for (i = 0; i < g.n_objects; i++) {
+		const struct p11_object *o = g.objects[i];
+
+		if (o->slot == slot->id && o->vol && !o->gone && o->loaded_ms)
+			(*handles)[(*n)++] = i + 1;
+	}
+	p11_unlock(g.lock);
+	return CKR_OK;
+}
+
 CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
 			CK_ULONG ulCount)
 {
@@ -287,6 +321,14 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
 		if (rv != CKR_OK)
 			goto out;
 		handles[nh++] = h;
+	}
+	/* This process's session objects: on the board only their holders
+	 * see them, so they come from the object table (never stale: only
+	 * this process can change them). */
+	if (!(nw.f.mask & HSM_KEY_F_TOKEN) || !(nw.f.flags & HSM_KEY_F_TOKEN)) {
+		rv = add_session_objects(slot, &handles, &nh);
+		if (rv != CKR_OK)
+			goto out;
 	}
 	/* The public keys the filters hid, to tell pairs from lone keys. */
 	if ((nw.f.n_attrs || nw.f.mask) &&

@@ -146,6 +146,15 @@ static void teardown(bool inherited)
 	slots_free_all(inherited);
 	for (i = 0; i < g.n_sessions; i++) {
 		if (g.sessions[i]) {
+			struct pool_session *v = g.sessions[i]->vol;
+
+			/* A holder: close(2) deletes its session objects
+			 * (after fork, the parent's stay: it still holds
+			 * the file). */
+			if (v) {
+				hsm_close(v->s);
+				free(v);
+			}
 			session_free_ops(g.sessions[i]);
 			free(g.sessions[i]);
 		}

@@ -18,9 +18,10 @@
  *
  * Generation runs on a libhsm session of its own (RSA takes the board
  * seconds to minutes) so that signing on the pool goes on meanwhile.
- * Session objects (CKA_TOKEN false) are not supported: the board would tie
- * them to one libhsm session of the pool; such templates fail with
- * CKR_TEMPLATE_INCONSISTENT.
+ * A pair with a session object (CKA_TOKEN false or absent, the PKCS#11
+ * default) is made on the PKCS#11 session's holder (vol_get(), p11.h):
+ * the board keeps the volatile key for that libhsm session alone and
+ * deletes it when the holder closes with the PKCS#11 session.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -94,6 +95,15 @@ static bool get_ulong(const CK_ATTRIBUTE *a, CK_ULONG *out)
 	if (a->ulValueLen != sizeof(CK_ULONG) || !a->pValue)
 		return false;
 	memcpy(out, a->pValue, sizeof(*out));
+	return true;
+}
+
+/* A boolean the template may give twice, with the same value only. */
+static bool set_once(int *field, int b)
+{
+	if (*field != -1 && *field != b)
+		return false;
+	*field = b;
 	return true;
 }
 
@@ -183,12 +193,19 @@ static CK_RV parse(const CK_ATTRIBUTE *a, CK_ULONG n, bool is_private,
 		if (!get_bool(&a[i], &b))
 			return CKR_ATTRIBUTE_VALUE_INVALID;
 		switch (ty) {
-		case CKA_TOKEN: t->token = b; continue;
-		case CKA_PRIVATE: t->priv = b; continue;
+		case CKA_TOKEN:
+			if (!set_once(&t->token, b))
+				return CKR_TEMPLATE_INCONSISTENT;
+			continue;
+		case CKA_PRIVATE:
+			if (!set_once(&t->priv, b))
+				return CKR_TEMPLATE_INCONSISTENT;
+			continue;
 		case CKA_SIGN: case CKA_VERIFY:
 			if ((ty == CKA_SIGN) != is_private)
 				return CKR_ATTRIBUTE_TYPE_INVALID;
-			t->sign = b;
+			if (!set_once(&t->sign, b))
+				return CKR_TEMPLATE_INCONSISTENT;
 			continue;
 		case CKA_DECRYPT: case CKA_ENCRYPT:
 			if ((ty == CKA_DECRYPT) != is_private)
@@ -203,7 +220,8 @@ static CK_RV parse(const CK_ATTRIBUTE *a, CK_ULONG n, bool is_private,
 		case CKA_EXTRACTABLE:
 			if (!is_private)
 				return CKR_ATTRIBUTE_TYPE_INVALID;
-			t->extractable = b;
+			if (!set_once(&t->extractable, b))
+				return CKR_TEMPLATE_INCONSISTENT;
 			continue;
 		case CKA_SENSITIVE:
 			if (!is_private)
@@ -369,6 +387,7 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 	uint32_t priv_flags, pub_flags;
 	CK_KEY_TYPE kt;
 	CK_OBJECT_HANDLE hpub, hpriv;
+	bool session_keys;
 	CK_RV rv;
 	int ret;
 
@@ -416,11 +435,10 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 		rv = CKR_TEMPLATE_INCOMPLETE;
 		goto out;
 	}
-	if (pub->token != 1 || priv->token != 1) {
-		rv = CKR_TEMPLATE_INCONSISTENT;	/* no session objects */
-		goto out;
-	}
-	if (!(s->flags & CKF_RW_SESSION)) {
+	session_keys = pub->token != 1 || priv->token != 1;
+	/* A R/O session may make session objects only. */
+	if ((pub->token == 1 || priv->token == 1) &&
+	    !(s->flags & CKF_RW_SESSION)) {
 		rv = CKR_SESSION_READ_ONLY;
 		goto out;
 	}
@@ -431,7 +449,10 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 	priv_flags = key_flags(priv);
 	pub_flags = key_flags(pub);
 
-	rv = gen_session(slot, &own, &shared);
+	if (session_keys)
+		rv = vol_get(slot, s, &shared);
+	else
+		rv = gen_session(slot, &own, &shared);
 	if (rv != CKR_OK)
 		goto out;
 	hs = own ? own : shared->s;
@@ -487,14 +508,21 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 	p11_lock(g.lock);
 	hpriv = obj_handle(slot->id, priv_uuid, false);
 	hpub = obj_handle(slot->id, pub_uuid, false);
+	if (hpriv && priv->token != 1)
+		g.objects[hpriv - 1]->vol = shared;
+	if (hpub && pub->token != 1)
+		g.objects[hpub - 1]->vol = shared;
 	p11_unlock(g.lock);
 	if (!hpriv || !hpub) {
 		rv = CKR_HOST_MEMORY;
 		goto release;
 	}
 	/* Fill the cache now: the caller reads the new keys next. */
-	if (pool_get(slot, &ps) == CKR_OK) {
+	if (obj_pool_get(slot, hpriv, &ps) == CKR_OK) {
 		obj_refresh(slot, ps, hpriv, true);
+		pool_put(slot, ps);
+	}
+	if (obj_pool_get(slot, hpub, &ps) == CKR_OK) {
 		obj_refresh(slot, ps, hpub, true);
 		pool_put(slot, ps);
 	}
@@ -542,7 +570,7 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 		rv = o ? CKR_USER_NOT_LOGGED_IN : CKR_OBJECT_HANDLE_INVALID;
 		goto out;
 	}
-	rv = pool_get(slot, &ps);
+	rv = obj_pool_get(slot, hObject, &ps);
 	if (rv != CKR_OK)
 		goto out;
 	rv = obj_refresh(slot, ps, hObject, false);

@@ -147,6 +147,53 @@ static void obj_clear_cache(struct p11_object *o)
 	o->loaded_ms = 0;
 }
 
+struct pool_session *obj_vol(const struct p11_object *o)
+{
+	return o->synth_public ? o->priv->vol : o->vol;
+}
+
+void obj_gone_vol(struct pool_session *vol)
+{
+	size_t i;
+
+	for (i = 0; i < g.n_objects; i++) {
+		struct p11_object *o = g.objects[i];
+
+		if (obj_vol(o) == vol) {
+			o->gone = true;
+			obj_clear_cache(o);
+		}
+	}
+	for (i = 0; i < g.n_objects; i++)
+		if (g.objects[i]->vol == vol)
+			g.objects[i]->vol = NULL;
+}
+
+CK_RV obj_pool_get(struct p11_slot *slot, CK_OBJECT_HANDLE h,
+		   struct pool_session **out)
+{
+	struct pool_session *v = NULL;
+	struct p11_object *o;
+	CK_RV rv = CKR_OK;
+
+	p11_lock(g.lock);
+	o = obj_lookup(slot->id, h);
+	if (o)
+		v = obj_vol(o);
+	if (v) {
+		p11_lock(slot->pool_lock);
+		if (v->s && !v->doomed) {
+			v->users++;
+			*out = v;
+		} else {
+			rv = CKR_OBJECT_HANDLE_INVALID;	/* its keys are gone */
+		}
+		p11_unlock(slot->pool_lock);
+	}
+	p11_unlock(g.lock);
+	return v ? rv : pool_get(slot, out);
+}
+
 void obj_gone(CK_SLOT_ID slot, const uint8_t uuid[16])
 {
 	size_t i;
@@ -222,8 +269,9 @@ CK_RV obj_refresh(struct p11_slot *slot, struct pool_session *ps,
 		p11_unlock(g.lock);
 		return CKR_OBJECT_HANDLE_INVALID;
 	}
+	/* A session object changes only through this process: no TTL. */
 	if (!force && o->loaded_ms &&
-	    p11_now_ms() - o->loaded_ms < g.cfg.cache_ttl_ms) {
+	    (o->vol || p11_now_ms() - o->loaded_ms < g.cfg.cache_ttl_ms)) {
 		p11_unlock(g.lock);
 		return CKR_OK;
 	}
@@ -578,7 +626,7 @@ static CK_RV obj_prepare(struct p11_slot *slot, CK_OBJECT_HANDLE h)
 	p11_unlock(g.lock);
 	if (!o)
 		return CKR_OBJECT_HANDLE_INVALID;
-	rv = pool_get(slot, &ps);
+	rv = obj_pool_get(slot, h, &ps);
 	if (rv == CKR_USER_NOT_LOGGED_IN)
 		return loaded && !private_obj ? CKR_OK :
 		       CKR_OBJECT_HANDLE_INVALID;
@@ -683,7 +731,7 @@ CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 	}
 	if (ulCount == 0)
 		goto out;
-	rv = pool_get(slot, &ps);
+	rv = obj_pool_get(slot, hObject, &ps);
 	if (rv != CKR_OK)
 		goto out;
 	rv = pool_key_get(slot, ps, uuid, &kh);

@@ -99,6 +99,9 @@ struct pool_session {
 	/* key handles this session has open, by UUID (LRU by last use) */
 	bool opening;			/* being opened and logged in */
 	bool doomed;			/* logged out while in use: close at put */
+	/* a session-object holder (not in the pool): see vol_get() */
+	bool vol;
+	bool vol_orphan;		/* its PKCS#11 session is gone: free at put */
 	struct {
 		uint8_t uuid[HSM_UUID_LEN];
 		uint32_t handle;
@@ -183,6 +186,8 @@ struct p11_session {
 	unsigned refs;			/* calls running on it, +1 while open */
 	bool closed;
 	struct p11_op find, sign, verify, digest;
+	/* the libhsm session holding the session objects this session made */
+	struct pool_session *vol;
 };
 
 /*
@@ -229,6 +234,24 @@ void pool_key_forget(struct p11_slot *slot, const uint8_t uuid[HSM_UUID_LEN]);
 void pool_key_deleted(struct p11_slot *slot, struct pool_session *ps,
 		      uint32_t handle, const uint8_t uuid[HSM_UUID_LEN]);
 
+/*
+ * Session objects (CKA_TOKEN false). The board keeps a volatile key for
+ * the client that made it only, and deletes it when that client logs out
+ * (protocol §7.4). So the first session object a PKCS#11 session makes
+ * gets that session a libhsm session of its own, logged in with the
+ * stored PIN (one more board login), its "holder": the keys are made on
+ * it and every request about them runs on it, from any PKCS#11 session of
+ * the process. Closing the PKCS#11 session (or C_Logout, an unplug,
+ * C_Finalize) closes the holder, and the kernel's LOGOUT deletes the keys.
+ *
+ * vol_get(): the holder of @s, opened on first use, taken like pool_get().
+ * Give it back with pool_put().
+ */
+CK_RV vol_get(struct p11_slot *slot, struct p11_session *s,
+	      struct pool_session **out);
+/* Detach and close @s's holder; its objects are gone. Caller holds g.lock. */
+void vol_release(struct p11_slot *slot, struct p11_session *s);
+
 /* Close every pool session; @inherited: close(2) only (after fork). */
 void pool_close_all(struct p11_slot *slot, bool inherited);
 
@@ -237,6 +260,9 @@ void slot_logout(struct p11_slot *slot);
 
 /* Map a libhsm failure to a CKR_*; -ENODEV also marks the slot unplugged. */
 CK_RV p11_rv(struct p11_slot *slot, int err, uint32_t board_status);
+/* The same for a failed hsm_open(): -EACCES is no wrong PIN there, but a
+ * process that may not open the board (logged, CKR_DEVICE_ERROR). */
+CK_RV p11_open_rv(struct p11_slot *slot, int err);
 
 /* ---- objects.c ---------------------------------------------------------- */
 
@@ -252,6 +278,7 @@ struct p11_object {
 	struct p11_object *priv;	/* synth_public: that private key, whose
 					 * cache this object reads */
 	bool gone;			/* deleted: handle invalid */
+	struct pool_session *vol;	/* a session object: its holder */
 	/* the cache: filled by obj_refresh() */
 	uint64_t loaded_ms;		/* 0: never */
 	uint32_t type, curve, flags;
@@ -281,6 +308,20 @@ const struct p11_object *obj_view(const struct p11_object *o,
  */
 CK_RV obj_refresh(struct p11_slot *slot, struct pool_session *ps,
 		  CK_OBJECT_HANDLE h, bool force);
+
+/*
+ * The libhsm session to use for object @h: its holder for a session object
+ * (CKR_OBJECT_HANDLE_INVALID once that is closed), else pool_get()'s.
+ * Give it back with pool_put().
+ */
+CK_RV obj_pool_get(struct p11_slot *slot, CK_OBJECT_HANDLE h,
+		   struct pool_session **out);
+
+/* The holder of a session object, or NULL. Caller holds g.lock. */
+struct pool_session *obj_vol(const struct p11_object *o);
+
+/* Mark every object held by @vol gone. Caller holds g.lock. */
+void obj_gone_vol(struct pool_session *vol);
 
 /* Mark every object of @uuid gone. Caller holds g.lock. */
 void obj_gone(CK_SLOT_ID slot, const uint8_t uuid[16]);

@@ -57,6 +57,18 @@ CK_RV p11_rv(struct p11_slot *slot, int err, uint32_t st)
 	}
 }
 
+CK_RV p11_open_rv(struct p11_slot *slot, int err)
+{
+	if (err == -EACCES || err == -EPERM) {
+		/* Not a wrong PIN: a daemon that dropped its privileges and
+		 * may not open the board any more. */
+		syslog(LOG_ERR, "libhsm-pkcs11: cannot open %s: %s; the process's user must be in group hsm to open board sessions after dropping privileges",
+		       slot->dev, strerror(-err));
+		return CKR_DEVICE_ERROR;
+	}
+	return p11_rv(slot, err, 0);
+}
+
 /* ---- sessions ---------------------------------------------------------- */
 
 void session_free_ops(struct p11_session *s)
@@ -185,6 +197,8 @@ static void close_session(size_t i)
 		slot->open_sessions--;
 	if (s->flags & CKF_RW_SESSION && slot->open_rw_sessions)
 		slot->open_rw_sessions--;
+	/* Its session objects go with it. */
+	vol_release(slot, s);
 	/* PKCS#11: closing the last session logs the application out. */
 	if (slot->open_sessions == 0)
 		slot_logout(slot);
@@ -288,15 +302,21 @@ void pool_close_all(struct p11_slot *slot, bool inherited)
 		p11_unlock(slot->pool_lock);
 }
 
-/* Open and log in one libhsm session with the stored PIN (no lock held). */
+/*
+ * Open and log in one libhsm session with the stored PIN (no lock held).
+ * @open_failed: whether it was the open(2) that failed (after a daemon
+ * dropped its privileges: -EACCES, which a LOGIN means a wrong PIN).
+ */
 static int pool_open_one(struct p11_slot *slot, const unsigned char *pin,
 			 size_t pin_len, CK_USER_TYPE user,
-			 struct hsm_session **out, uint32_t *st)
+			 struct hsm_session **out, uint32_t *st,
+			 bool *open_failed)
 {
 	struct hsm_session *s;
 	int ret;
 
 	ret = hsm_open(slot->dev, &s);
+	*open_failed = ret != 0;
 	if (ret)
 		return ret;
 	ret = hsm_login(s, board_user(user), pin, pin_len, st);
@@ -316,6 +336,7 @@ CK_RV pool_get(struct p11_slot *slot, struct pool_session **out)
 	CK_USER_TYPE user;
 	size_t i, live = 0, pin_len = 0;
 	uint32_t st = 0;
+	bool open_failed;
 	int ret;
 
 	p11_lock(slot->pool_lock);
@@ -363,7 +384,7 @@ CK_RV pool_get(struct p11_slot *slot, struct pool_session **out)
 	}
 	p11_unlock(slot->pool_lock);
 
-	ret = pool_open_one(slot, pin, pin_len, user, &s, &st);
+	ret = pool_open_one(slot, pin, pin_len, user, &s, &st, &open_failed);
 	p11_wipe(pin, pin_len);
 	free(pin);
 
@@ -380,8 +401,10 @@ CK_RV pool_get(struct p11_slot *slot, struct pool_session **out)
 	spare->doomed = false;
 	if (ret == 0)
 		hsm_close(s);	/* logged out meanwhile */
-	if (ret == -EUSERS)
-		slot->pool_full = true;	/* share what we have */
+	/* Share what we have: the board has no login slot left, or the
+	 * process dropped the privileges it opened the board with. */
+	if (ret == -EUSERS || open_failed)
+		slot->pool_full = true;
 	if (best && !best->doomed && best->s) {
 		best->users++;
 		p11_unlock(slot->pool_lock);
@@ -389,6 +412,8 @@ CK_RV pool_get(struct p11_slot *slot, struct pool_session **out)
 		return CKR_OK;
 	}
 	p11_unlock(slot->pool_lock);
+	if (open_failed)
+		return p11_open_rv(slot, ret);
 	return ret ? p11_rv(slot, ret, st) : CKR_USER_NOT_LOGGED_IN;
 }
 
@@ -413,12 +438,124 @@ static void key_close_locked(struct pool_session *ps, size_t k,
 
 void pool_put(struct p11_slot *slot, struct pool_session *ps)
 {
+	bool free_it = false;
+
 	p11_lock(slot->pool_lock);
 	if (ps->users)
 		ps->users--;
-	if (ps->doomed && ps->users == 0)
-		pool_session_close(ps);
+	if (ps->doomed && ps->users == 0) {
+		if (!ps->vol) {
+			pool_session_close(ps);
+		} else {
+			/* A holder: closing it deletes its keys. */
+			hsm_close(ps->s);
+			ps->s = NULL;
+			free_it = ps->vol_orphan;
+		}
+	}
 	p11_unlock(slot->pool_lock);
+	if (free_it)
+		free(ps);
+}
+
+/* ---- session objects ------------------------------------------------------ */
+
+CK_RV vol_get(struct p11_slot *slot, struct p11_session *s,
+	      struct pool_session **out)
+{
+	struct pool_session *v = NULL;
+	struct hsm_session *hs = NULL;
+	unsigned char *pin = NULL;
+	size_t pin_len = 0;
+	uint32_t st = 0;
+	CK_RV rv = CKR_OK;
+	bool open_failed;
+	int ret;
+
+	for (;;) {
+		p11_lock(g.lock);
+		if (s->closed) {
+			rv = CKR_SESSION_HANDLE_INVALID;
+		} else if (s->vol) {
+			p11_lock(slot->pool_lock);
+			if (s->vol->s && !s->vol->doomed) {
+				s->vol->users++;
+				*out = s->vol;
+			} else {
+				/* timed out: its keys are gone; no new one */
+				rv = CKR_DEVICE_ERROR;
+			}
+			p11_unlock(slot->pool_lock);
+		} else if (v) {
+			/* the new holder is ours */
+			v->users = 1;
+			s->vol = v;
+			*out = v;
+			v = NULL;
+		} else {
+			rv = CKR_USER_NOT_LOGGED_IN;
+			p11_lock(slot->pool_lock);
+			if (slot->pin && slot->user == CKU_USER) {
+				pin = malloc(slot->pin_len);
+				if (pin) {
+					memcpy(pin, slot->pin, slot->pin_len);
+					pin_len = slot->pin_len;
+					rv = CKR_OK;
+				} else {
+					rv = CKR_HOST_MEMORY;
+				}
+			}
+			p11_unlock(slot->pool_lock);
+			p11_unlock(g.lock);
+			if (rv != CKR_OK)
+				return rv;
+			/* One more board login, no lock held. */
+			v = calloc(1, sizeof(*v));
+			open_failed = false;
+			ret = v ? pool_open_one(slot, pin, pin_len, CKU_USER,
+						&hs, &st, &open_failed) : -ENOMEM;
+			p11_wipe(pin, pin_len);
+			free(pin);
+			pin = NULL;
+			if (ret) {
+				free(v);
+				return open_failed ? p11_open_rv(slot, ret) :
+				       p11_rv(slot, ret, st);
+			}
+			v->s = hs;
+			v->vol = true;
+			v->logged_in = true;
+			continue;	/* attach it, unless another thread did */
+		}
+		p11_unlock(g.lock);
+		break;
+	}
+	if (v) {
+		hsm_close(v->s);
+		free(v);
+	}
+	return rv;
+}
+
+void vol_release(struct p11_slot *slot, struct p11_session *s)
+{
+	struct pool_session *v = s->vol;
+
+	if (!v)
+		return;
+	s->vol = NULL;
+	obj_gone_vol(v);
+	p11_lock(slot->pool_lock);
+	v->doomed = true;
+	v->vol_orphan = true;
+	if (v->users) {
+		v = NULL;	/* its last user closes and frees it */
+	} else if (v->s) {
+		hsm_close(v->s);
+		v->s = NULL;
+	}
+	p11_unlock(slot->pool_lock);
+	free(v);
 }
 
 CK_RV pool_key_get(struct p11_slot *slot, struct pool_session *ps,
@@ -556,6 +693,13 @@ void pool_key_deleted(struct p11_slot *slot, struct pool_session *ps,
 
 void slot_logout(struct p11_slot *slot)
 {
+	size_t i;
+
+	/* The session objects: private ones must not outlive the login, and
+	 * their holders were logged in with it. */
+	for (i = 0; i < g.n_sessions; i++)
+		if (g.sessions[i] && g.sessions[i]->slot == slot->id)
+			vol_release(slot, g.sessions[i]);
 	p11_lock(slot->pool_lock);
 	if (slot->pin) {
 		p11_wipe(slot->pin, slot->pin_len);
@@ -619,12 +763,13 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType,
 	}
 	/* One session first: a wrong PIN costs the board's delay once. */
 	ret = hsm_open(slot->dev, &hs);
-	if (ret == 0) {
-		ret = hsm_login(hs, board_user(userType), pPin, ulPinLen, &st);
-		if (ret)
-			hsm_close(hs);
-	}
 	if (ret) {
+		rv = p11_open_rv(slot, ret);
+		goto unlock;
+	}
+	ret = hsm_login(hs, board_user(userType), pPin, ulPinLen, &st);
+	if (ret) {
+		hsm_close(hs);
 		rv = p11_rv(slot, ret, st);
 		goto unlock;
 	}
@@ -674,10 +819,13 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 	if (rv != CKR_OK)
 		return rv;
 	p11_lock(slot->login_lock);
-	if (slot->user != CKU_USER && slot->user != CKU_SO)
+	if (slot->user != CKU_USER && slot->user != CKU_SO) {
 		rv = CKR_USER_NOT_LOGGED_IN;
-	else
+	} else {
+		p11_lock(g.lock);
 		slot_logout(slot);
+		p11_unlock(g.lock);
+	}
 	p11_unlock(slot->login_lock);
 	session_put(s);
 	return rv;
@@ -733,8 +881,11 @@ static CK_RV set_pin(CK_SESSION_HANDLE hSession, CK_USER_TYPE who,
 	/* C_SetPIN: prove the old PIN on a session of its own. */
 	target = who == CKU_SO ? HSM_USER_SO : HSM_USER_NORMAL;
 	ret = hsm_open(slot->dev, &hs);
-	if (ret == 0)
-		ret = hsm_login(hs, target, pOld, ulOldLen, &st);
+	if (ret) {
+		rv = p11_open_rv(slot, ret);
+		goto out;
+	}
+	ret = hsm_login(hs, target, pOld, ulOldLen, &st);
 	if (ret == 0)
 		ret = hsm_set_pin(hs, target, pNew, ulNewLen, &st);
 	rv = ret == -EPERM ? CKR_FUNCTION_FAILED : p11_rv(slot, ret, st);

@@ -196,7 +196,9 @@ static CK_RV key_facts(struct p11_slot *slot, CK_OBJECT_HANDLE h,
 	CK_RV rv;
 
 	memset(kf, 0, sizeof(*kf));
-	rv = pool_get(slot, &ps);
+	rv = obj_pool_get(slot, h, &ps);
+	if (rv == CKR_OBJECT_HANDLE_INVALID)
+		return CKR_KEY_HANDLE_INVALID;
 	if (rv != CKR_OK)
 		return rv;
 	rv = obj_refresh(slot, ps, h, false);
@@ -339,7 +341,9 @@ static CK_RV sign_finish(struct p11_session *s, struct p11_slot *slot,
 		rv = CKR_DATA_LEN_RANGE;
 		goto end;
 	}
-	rv = pool_get(slot, &ps);
+	rv = obj_pool_get(slot, op->key, &ps);
+	if (rv == CKR_OBJECT_HANDLE_INVALID)
+		rv = CKR_KEY_HANDLE_INVALID;
 	if (rv != CKR_OK)
 		goto end;
 	rv = pool_key_get(slot, ps, kf.uuid, &kh);
@@ -720,7 +724,7 @@ CK_RV C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pRandomData,
 	} else if (rv == CKR_USER_NOT_LOGGED_IN) {
 		ret = hsm_open(slot->dev, &tmp);
 		if (ret) {
-			rv = p11_rv(slot, ret, 0);
+			rv = p11_open_rv(slot, ret);
 			goto out;
 		}
 		hs = tmp;

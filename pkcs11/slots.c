@@ -139,14 +139,26 @@ CK_RV slots_refresh(void)
 	struct seen now[P11_MAX_SLOTS];
 	bool listed[P11_MAX_SLOTS] = { false };
 	size_t n, i, j;
+	int ret;
 
 	n = list_boards(now, P11_MAX_SLOTS);
 	for (i = 0; i < n; i++) {
 		struct p11_slot *slot = NULL;
 		char label[33];
 
-		if (read_identity(now[i].dev, now[i].board_id, now[i].dev_name,
-				  &now[i].version))
+		ret = read_identity(now[i].dev, now[i].board_id,
+				    now[i].dev_name, &now[i].version);
+		if (ret == -EACCES || ret == -EPERM) {
+			/* A daemon that dropped its privileges after
+			 * C_Initialize: the board it has is still there,
+			 * and its open sessions still work. */
+			for (j = 0; j < P11_MAX_SLOTS; j++)
+				if (g.slots[j] && g.slots[j]->present &&
+				    !strcmp(g.slots[j]->dev, now[i].dev))
+					listed[j] = true;
+			continue;
+		}
+		if (ret)
 			continue;	/* gone meanwhile, or not ours */
 		p11_token_label(now[i].board_id, now[i].dev_name, label);
 		/* The same token is the same label: identity, or (without

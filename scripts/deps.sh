@@ -11,6 +11,9 @@ busybox-static sparse kmod cpio xz-utils python3 valgrind"
 # its tests and DNSSEC recipes run (p11tool, pkcs11-tool, Knot, ldns and
 # libp11's OpenSSL engine for ldns-signzone -E pkcs11).
 PKGS="$PKGS libp11-kit-dev p11-kit gnutls-bin opensc opensc-pkcs11 softhsm2 knot knot-dnssecutils ldnsutils libengine-pkcs11-openssl"
+# OpenDNSSEC's enforcer and signer (tests/dnssec/sign-opendnssec.sh; sqlite3
+# makes the enforcer's database).
+PKGS="$PKGS opendnssec-enforcer-sqlite3 opendnssec-signer sqlite3"
 # Debian packages (make deb) and their test in the VM (tests/pkg): issue 12
 PKGS="$PKGS debhelper dh-dkms dkms lintian dpkg-dev fakeroot udev systemd adduser"
 

@@ -3,8 +3,9 @@
 #
 # Real PKCS#11 applications on the host against the emulator's board, with
 # the test seam preloaded (bin/seam-preload.so): OpenSC's pkcs11-tool
-# (including --test), GnuTLS's p11tool, and Knot's keymgr + kzonesign
-# signing a zone that ldns-verify-zone and kzonecheck validate. Prints TAP.
+# (including --test), GnuTLS's p11tool, Knot's keymgr + kzonesign, knotd,
+# ldns-signzone and OpenDNSSEC's enforcer + signer signing zones that
+# ldns-verify-zone and kzonecheck validate. Prints TAP.
 # A tool that is missing is a failure that says so, never a skip.
 #
 # Usage: host-tools.sh [MODULE]   (default: ../libhsm-pkcs11.so)
@@ -44,15 +45,16 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..20"
+echo "1..21"
 missing=
-for t in pkcs11-tool p11tool keymgr kzonesign knotd knotc kzonecheck ldns-verify-zone ldns-key2ds ldns-signzone; do
+for t in pkcs11-tool p11tool keymgr kzonesign knotd knotc kzonecheck ldns-verify-zone ldns-key2ds ldns-signzone \
+	 ods-enforcerd ods-enforcer ods-signerd ods-signer sqlite3; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 if [ -n "$missing" ] || [ ! -r "$SEAM" ] || [ ! -r "$MODULE" ]; then
 	echo "# cannot run: missing$missing (make deps) or $SEAM / $MODULE (make -C pkcs11/tests)"
 	i=0
-	while [ $i -lt 20 ]; do notok "prerequisites"; i=$((i + 1)); done
+	while [ $i -lt 21 ]; do notok "prerequisites"; i=$((i + 1)); done
 	exit 1
 fi
 
@@ -116,6 +118,18 @@ for alg in ECDSAP256SHA256 RSASHA256; do
 	grep -v '^;' "$WORK/err" | sed 's/^/# /'
 	sed 's/^/# /' "$WORK/out"
 done
+# OpenDNSSEC: the enforcer generates the keys, then the signer signs (one
+# process at a time: each loads the emulated board), both algorithms.
+if LD_PRELOAD=$SEAM P11_MODULE=$MODULE P11_TOKEN=$TOKEN P11_PIN=$PIN \
+   ALGS="RSASHA256 ECDSAP256SHA256" NRECORDS=200 ODS_ONE_AT_A_TIME=1 \
+   ODS_PORT=${ODS_PORT:-53542} WORKDIR=$WORK/ods \
+   sh "$TREE/tests/dnssec/sign-opendnssec.sh" >"$WORK/out" 2>"$WORK/err"; then
+	ok "OpenDNSSEC enforcer + signer RSASHA256 and ECDSAP256SHA256, validated"
+else
+	notok "OpenDNSSEC enforcer + signer RSASHA256 and ECDSAP256SHA256, validated"
+fi
+grep -v '^;' "$WORK/err" | sed 's/^/# /'
+sed 's/^/# /' "$WORK/out"
 make -s -C "$HERE/.." install DESTDIR="$WORK/root" >"$WORK/out" 2>&1
 if [ -f "$WORK/root$(pkg-config --variable=p11_module_configs p11-kit-1)/cryptech-hsm.module" ] &&
    [ -f "$WORK/root$(pkg-config --variable=p11_module_path p11-kit-1)/libhsm-pkcs11.so" ]; then

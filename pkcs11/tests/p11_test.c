@@ -7,7 +7,10 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -636,7 +639,6 @@ TEST_F(tok, template_checks)
 		{ CKA_TOKEN, (void *)&yes, 1 },
 	};
 	CK_ATTRIBUTE kt[] = { { CKA_TOKEN, (void *)&yes, 1 } };
-	CK_ATTRIBUTE kt_session[] = { { CKA_TOKEN, (void *)&no, 1 } };
 	CK_ATTRIBUTE kt_dup[] = { { CKA_TOKEN, (void *)&yes, 1 },
 				  { CKA_TOKEN, (void *)&no, 1 } };
 	CK_ATTRIBUTE kt_unknown[] = { { CKA_TOKEN, (void *)&yes, 1 },
@@ -656,8 +658,6 @@ TEST_F(tok, template_checks)
 	ASSERT_EQ(CKR_OK, login(_metadata, self));
 	EXPECT_EQ(CKR_TEMPLATE_INCONSISTENT,
 		  self->f->C_GenerateKeyPair(self->s, &m, pt, 2, kt_wrong, 2, &pub, &priv));
-	EXPECT_EQ(CKR_TEMPLATE_INCONSISTENT,
-		  self->f->C_GenerateKeyPair(self->s, &m, pt, 2, kt_session, 1, &pub, &priv));
 	EXPECT_EQ(CKR_TEMPLATE_INCONSISTENT,
 		  self->f->C_GenerateKeyPair(self->s, &m, pt, 2, kt_dup, 2, &pub, &priv));
 	EXPECT_EQ(CKR_ATTRIBUTE_TYPE_INVALID,
@@ -792,8 +792,18 @@ TEST_F(tok, searches_cost_no_request_per_object)
 	CK_ATTRIBUTE by_id[] = { { CKA_ID, (void *)"k7", 2 } };
 	char id[8];
 	unsigned long attrs, all;
+	CK_ULONG n = 1;
 	int i;
 
+	/* Within the cache's TTL (the default 5 s can pass under valgrind on
+	 * a busy machine, and entries are then read again, as they should). */
+	ASSERT_EQ(CKR_OK, self->f->C_Finalize(NULL));
+	ASSERT_EQ(0, setenv("HSM_PKCS11_CACHE_TTL_MS", "3600000", 1));
+	ASSERT_EQ(CKR_OK, self->f->C_Initialize(NULL));
+	ASSERT_EQ(CKR_OK, self->f->C_GetSlotList(CK_TRUE, &self->slot, &n));
+	ASSERT_EQ(CKR_OK, self->f->C_OpenSession(self->slot,
+						 CKF_SERIAL_SESSION | CKF_RW_SESSION,
+						 NULL, NULL, &self->s));
 	ASSERT_EQ(CKR_OK, login(_metadata, self));
 	for (i = 0; i < 10; i++) {
 		snprintf(id, sizeof(id), "k%d", i);
@@ -1223,6 +1233,610 @@ TEST_F(tok, forked_child_initializes_again)
 	ASSERT_EQ(CKR_OK, self->f->C_GetSlotList(CK_TRUE, NULL, &n));
 	ASSERT_EQ(CKR_OK, self->f->C_SignInit(self->s, &m, priv));
 	ASSERT_EQ(CKR_OK, self->f->C_Sign(self->s, (CK_BYTE_PTR)"x", 1, sig, &len));
+}
+
+/* An EC pair as a session object: CKA_TOKEN false, or absent (the
+ * PKCS#11 default) on the public key. */
+static CK_RV gen_ec_session(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s,
+			    const char *id, CK_OBJECT_HANDLE *pub,
+			    CK_OBJECT_HANDLE *priv)
+{
+	CK_MECHANISM m = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+	CK_ATTRIBUTE pt[] = {
+		{ CKA_EC_PARAMS, (void *)p256_oid, sizeof(p256_oid) },
+		{ CKA_VERIFY, (void *)&yes, 1 },
+		{ CKA_ID, (void *)id, strlen(id) },
+	};
+	CK_ATTRIBUTE kt[] = {
+		{ CKA_TOKEN, (void *)&no, 1 },
+		{ CKA_PRIVATE, (void *)&yes, 1 },
+		{ CKA_SIGN, (void *)&yes, 1 },
+		{ CKA_ID, (void *)id, strlen(id) },
+	};
+
+	return f->C_GenerateKeyPair(s, &m, pt, 3, kt, 4, pub, priv);
+}
+
+/* An ECDSA-SHA256 signature by @priv on session @s, checked with @pk. */
+static int signs_ok(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s,
+		    CK_OBJECT_HANDLE priv, EVP_PKEY *pk)
+{
+	CK_MECHANISM m = { CKM_ECDSA_SHA256, NULL, 0 };
+	unsigned char sig[64], dg[32];
+	CK_ULONG len = sizeof(sig);
+
+	if (f->C_SignInit(s, &m, priv) != CKR_OK ||
+	    f->C_Sign(s, (CK_BYTE_PTR)"zone", 4, sig, &len) != CKR_OK)
+		return 0;
+	SHA256((const unsigned char *)"zone", 4, dg);
+	return ossl_verify_ecdsa(pk, dg, 32, sig, len);
+}
+
+TEST_F(tok, session_objects_live_on_the_board_with_their_session)
+{
+	CK_OBJECT_HANDLE pub, priv, pub2, priv2, tpub, tpriv, h[8];
+	CK_SESSION_HANDLE s2, ro;
+	CK_BBOOL tok = CK_TRUE;
+	CK_ATTRIBUTE a = { CKA_TOKEN, &tok, 1 };
+	CK_ATTRIBUTE by_id[] = { { CKA_ID, (void *)"s1", 2 } };
+	CK_ATTRIBUTE session_only[] = { { CKA_TOKEN, (void *)&no, 1 } };
+	CK_ATTRIBUTE token_only[] = { { CKA_TOKEN, (void *)&yes, 1 } };
+	struct hsm_match_filter any = { 0 };
+	struct hsm_session *other;
+	uint8_t (*uuids)[16] = NULL;
+	size_t n = 0;
+	unsigned logins;
+	EVP_PKEY *pk;
+
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	ASSERT_EQ(CKR_OK, self->f->C_OpenSession(self->slot, CKF_SERIAL_SESSION,
+						 NULL, NULL, &s2));
+	ASSERT_EQ(CKR_OK, gen_ec(self->f, self->s, "t", &tpub, &tpriv));
+	logins = seam_logins(self->board);
+	ASSERT_EQ(CKR_OK, gen_ec_session(self->f, self->s, "s1", &pub, &priv));
+	/* volatile keys on the board, held by one more login */
+	EXPECT_EQ(2u, seam_keys(self->board, false));
+	EXPECT_EQ(2u, seam_keys(self->board, true));
+	EXPECT_EQ(logins + 1, seam_logins(self->board));
+	ASSERT_EQ(CKR_OK, self->f->C_GetAttributeValue(self->s, priv, &a, 1));
+	EXPECT_EQ(CK_FALSE, tok);
+	tok = CK_TRUE;
+	ASSERT_EQ(CKR_OK, self->f->C_GetAttributeValue(s2, pub, &a, 1));
+	EXPECT_EQ(CK_FALSE, tok);
+
+	/* usable from every session of the application */
+	pk = pubkey_of(self->f, s2, pub);
+	ASSERT_NE(NULL, pk);
+	EXPECT_TRUE(signs_ok(self->f, self->s, priv, pk));
+	EXPECT_TRUE(signs_ok(self->f, s2, priv, pk));
+	EVP_PKEY_free(pk);
+	EXPECT_EQ(2u, find(self->f, s2, by_id, 1, h, 8));
+	EXPECT_EQ(2u, find(self->f, s2, session_only, 1, h, 8));
+	EXPECT_EQ(2u, find(self->f, s2, token_only, 1, h, 8));
+	EXPECT_EQ(4u, find(self->f, s2, NULL, 0, h, 8));
+
+	/* invisible to every other board client (another application) */
+	ASSERT_EQ(0, hsm_open(seam_board_path(self->board), &other));
+	ASSERT_EQ(0, hsm_login(other, HSM_USER_NORMAL, SEAM_USER_PIN, PIN_LEN,
+			       NULL));
+	ASSERT_EQ(0, hsm_match_all(other, &any, &uuids, &n, NULL));
+	EXPECT_EQ(2u, n);		/* the token pair only */
+	free(uuids);
+	hsm_close(other);
+
+	/* a second pair in the same session shares the holder; destroy */
+	ASSERT_EQ(CKR_OK, gen_ec_session(self->f, self->s, "s2", &pub2, &priv2));
+	EXPECT_EQ(4u, seam_keys(self->board, false));
+	EXPECT_EQ(logins + 1, seam_logins(self->board));
+	EXPECT_EQ(CKR_OK, self->f->C_DestroyObject(s2, pub2));
+	EXPECT_EQ(3u, seam_keys(self->board, false));
+
+	/* closing the session that made them deletes them from the board */
+	ASSERT_EQ(CKR_OK, self->f->C_CloseSession(self->s));
+	self->s = s2;
+	EXPECT_EQ(0u, seam_keys(self->board, false));
+	EXPECT_EQ(2u, seam_keys(self->board, true));
+	EXPECT_EQ(logins, seam_logins(self->board));
+	EXPECT_EQ(CKR_OBJECT_HANDLE_INVALID,
+		  self->f->C_GetAttributeValue(s2, priv, &a, 1));
+	EXPECT_EQ(CKR_KEY_HANDLE_INVALID,
+		  self->f->C_SignInit(s2, &(CK_MECHANISM){ CKM_ECDSA_SHA256,
+							   NULL, 0 }, priv2));
+	EXPECT_EQ(0u, find(self->f, s2, session_only, 1, h, 8));
+	EXPECT_EQ(2u, find(self->f, s2, NULL, 0, h, 8));
+
+	/* a read-only session makes session objects, not token objects */
+	ASSERT_EQ(CKR_OK, self->f->C_OpenSession(self->slot, CKF_SERIAL_SESSION,
+						 NULL, NULL, &ro));
+	EXPECT_EQ(CKR_SESSION_READ_ONLY,
+		  gen_ec(self->f, ro, "ro", &pub2, &priv2));
+	ASSERT_EQ(CKR_OK, gen_ec_session(self->f, ro, "ro", &pub2, &priv2));
+	EXPECT_EQ(2u, seam_keys(self->board, false));
+	/* C_Logout: the login's session objects go */
+	ASSERT_EQ(CKR_OK, self->f->C_Logout(ro));
+	EXPECT_EQ(0u, seam_keys(self->board, false));
+	EXPECT_EQ(0u, seam_logins(self->board));
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	EXPECT_EQ(CKR_OBJECT_HANDLE_INVALID,
+		  self->f->C_GetAttributeValue(ro, priv2, &a, 1));
+	EXPECT_EQ(2u, find(self->f, ro, NULL, 0, h, 8));
+}
+
+/* One signature on session @s, the result in @rv. */
+struct one_sign {
+	CK_FUNCTION_LIST_PTR f;
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE key;
+	CK_RV rv;
+};
+
+static void *sign_once(void *arg)
+{
+	struct one_sign *o = arg;
+	CK_MECHANISM m = { CKM_ECDSA_SHA256, NULL, 0 };
+	unsigned char sig[64];
+	CK_ULONG len = sizeof(sig);
+
+	o->rv = o->f->C_SignInit(o->s, &m, o->key);
+	if (o->rv == CKR_OK)
+		o->rv = o->f->C_Sign(o->s, (CK_BYTE_PTR)"rr", 2, sig, &len);
+	return NULL;
+}
+
+/*
+ * The session that made a session object closes while another session's
+ * signature with it is on the board: the request finishes, and the holder
+ * is closed (its keys deleted) and freed by that last user.
+ */
+TEST_F(tok, session_objects_outlive_their_session_only_in_flight)
+{
+	CK_OBJECT_HANDLE pub, priv;
+	CK_SESSION_HANDLE s2;
+	struct one_sign o;
+	pthread_t th;
+
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	ASSERT_EQ(CKR_OK, self->f->C_OpenSession(self->slot, CKF_SERIAL_SESSION,
+						 NULL, NULL, &s2));
+	ASSERT_EQ(CKR_OK, gen_ec_session(self->f, self->s, "inflight", &pub, &priv));
+	o = (struct one_sign){ self->f, s2, priv, CKR_GENERAL_ERROR };
+	seam_set_service_ms(1000);
+	seam_reset_parallel();
+	ASSERT_EQ(0, pthread_create(&th, NULL, sign_once, &o));
+	while (seam_max_parallel() == 0)	/* the SIGN is on the board */
+		sched_yield();
+	EXPECT_EQ(CKR_OK, self->f->C_CloseSession(self->s));
+	self->s = s2;
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	seam_set_service_ms(0);
+	EXPECT_EQ(CKR_OK, o.rv);
+	EXPECT_EQ(0u, seam_keys(self->board, false));
+	EXPECT_EQ(CKR_KEY_HANDLE_INVALID,
+		  self->f->C_SignInit(s2, &(CK_MECHANISM){ CKM_ECDSA_SHA256,
+							   NULL, 0 }, priv));
+}
+
+TEST_F(tok, session_objects_are_not_made_before_login)
+{
+	CK_OBJECT_HANDLE pub, priv;
+
+	EXPECT_EQ(CKR_USER_NOT_LOGGED_IN,
+		  gen_ec_session(self->f, self->s, "n", &pub, &priv));
+	EXPECT_EQ(0u, seam_keys(self->board, false));
+	EXPECT_EQ(0u, seam_logins(self->board));
+}
+
+TEST_F(tok, session_objects_end_with_finalize)
+{
+	CK_OBJECT_HANDLE pub, priv;
+
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	ASSERT_EQ(CKR_OK, gen_ec_session(self->f, self->s, "f", &pub, &priv));
+	EXPECT_EQ(2u, seam_keys(self->board, false));
+	ASSERT_EQ(CKR_OK, self->f->C_Finalize(NULL));
+	self->f = NULL;
+	EXPECT_EQ(0u, seam_keys(self->board, false));
+	EXPECT_EQ(0u, seam_logins(self->board));
+}
+
+/* ---- interchange with CrypTech's own module (protocol §7.8) ------------- */
+
+/* An attribute in §7.8's encoding: CK_ULONG as 8 bytes little-endian. */
+struct lay {
+	struct hsm_attr a[24];
+	unsigned char u[24][8];
+	size_t n;
+};
+
+static void lay_ulong(struct lay *l, uint32_t type, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		l->u[l->n][i] = (unsigned char)(v >> (8 * i));
+	l->a[l->n] = (struct hsm_attr){ type, 8, l->u[l->n] };
+	l->n++;
+}
+
+static void lay_bool(struct lay *l, uint32_t type, int v)
+{
+	l->u[l->n][0] = v ? 1 : 0;
+	l->a[l->n] = (struct hsm_attr){ type, 1, l->u[l->n] };
+	l->n++;
+}
+
+static void lay_bytes(struct lay *l, uint32_t type, const void *v, size_t len)
+{
+	l->a[l->n] = (struct hsm_attr){ type, (uint32_t)len, v };
+	l->n++;
+}
+
+/*
+ * A P-256 pair exactly as CrypTech's pkcs11.c makes one (§7.8): the private
+ * key GENERATE_EC'd with TOKEN|SIGN, its SPKI loaded back as a public key
+ * with TOKEN|SIGN|PUBLIC|EXPORTABLE, and on each key every template
+ * attribute, the defaults and CKA_LOCAL, CKA_KEY_GEN_MECHANISM and the EC
+ * parameters and point, in one SET_ATTRIBUTES.
+ */
+static int cryptech_make_pair(struct hsm_session *hs, const char *id,
+			      const char *label, unsigned char point[67])
+{
+	unsigned char *spki = NULL;
+	size_t spki_len = 0;
+	uint32_t priv_h, pub_h;
+	struct lay pv = { .n = 0 }, pb = { .n = 0 };
+	int ret;
+
+	ret = hsm_generate_ec(hs, HSM_CURVE_P256, HSM_KEY_F_TOKEN | HSM_KEY_F_SIGN,
+			      &priv_h, NULL, NULL);
+	if (!ret)
+		ret = hsm_public_key_alloc(hs, priv_h, &spki, &spki_len, NULL);
+	if (!ret)
+		ret = spki_len == 91 ? 0 : -EPROTO;	/* P-256: the point ends it */
+	if (!ret)
+		ret = hsm_load_der(hs, spki, spki_len, HSM_KEY_F_TOKEN |
+				   HSM_KEY_F_SIGN | HSM_KEY_F_PUBLIC |
+				   HSM_KEY_F_EXPORTABLE, &pub_h, NULL, NULL);
+	if (ret) {
+		free(spki);
+		return ret;
+	}
+	point[0] = 0x04;		/* DER OCTET STRING, 65 bytes */
+	point[1] = 65;
+	memcpy(point + 2, spki + spki_len - 65, 65);
+	free(spki);
+
+	lay_ulong(&pv, CKA_CLASS, CKO_PRIVATE_KEY);
+	lay_ulong(&pv, CKA_KEY_TYPE, CKK_EC);
+	lay_bool(&pv, CKA_TOKEN, 1);
+	lay_bool(&pv, CKA_PRIVATE, 1);
+	lay_bool(&pv, CKA_MODIFIABLE, 1);
+	lay_bytes(&pv, CKA_LABEL, label, strlen(label));
+	lay_bytes(&pv, CKA_ID, id, strlen(id));
+	lay_bool(&pv, CKA_DERIVE, 0);
+	lay_bool(&pv, CKA_LOCAL, 1);
+	lay_ulong(&pv, CKA_KEY_GEN_MECHANISM, CKM_EC_KEY_PAIR_GEN);
+	lay_bool(&pv, CKA_SENSITIVE, 1);
+	lay_bool(&pv, CKA_DECRYPT, 0);
+	lay_bool(&pv, CKA_SIGN, 1);
+	lay_bool(&pv, CKA_SIGN_RECOVER, 0);
+	lay_bool(&pv, CKA_UNWRAP, 0);
+	lay_bool(&pv, CKA_EXTRACTABLE, 0);
+	lay_bool(&pv, CKA_ALWAYS_SENSITIVE, 1);
+	lay_bool(&pv, CKA_NEVER_EXTRACTABLE, 1);
+	lay_bytes(&pv, CKA_EC_PARAMS, p256_oid, sizeof(p256_oid));
+	lay_bytes(&pv, CKA_EC_POINT, point, 67);
+
+	lay_ulong(&pb, CKA_CLASS, CKO_PUBLIC_KEY);
+	lay_ulong(&pb, CKA_KEY_TYPE, CKK_EC);
+	lay_bool(&pb, CKA_TOKEN, 1);
+	lay_bool(&pb, CKA_PRIVATE, 0);
+	lay_bool(&pb, CKA_MODIFIABLE, 1);
+	lay_bytes(&pb, CKA_LABEL, label, strlen(label));
+	lay_bytes(&pb, CKA_ID, id, strlen(id));
+	lay_bool(&pb, CKA_DERIVE, 0);
+	lay_bool(&pb, CKA_LOCAL, 1);
+	lay_ulong(&pb, CKA_KEY_GEN_MECHANISM, CKM_EC_KEY_PAIR_GEN);
+	lay_bool(&pb, CKA_ENCRYPT, 0);
+	lay_bool(&pb, CKA_VERIFY, 1);
+	lay_bool(&pb, CKA_VERIFY_RECOVER, 0);
+	lay_bool(&pb, CKA_WRAP, 0);
+	lay_bytes(&pb, CKA_EC_PARAMS, p256_oid, sizeof(p256_oid));
+	lay_bytes(&pb, CKA_EC_POINT, point, 67);
+
+	ret = hsm_set_attributes(hs, priv_h, pv.a, pv.n, NULL);
+	if (!ret)
+		ret = hsm_set_attributes(hs, pub_h, pb.a, pb.n, NULL);
+	hsm_close_key(hs, priv_h, NULL);
+	hsm_close_key(hs, pub_h, NULL);
+	return ret;
+}
+
+/*
+ * What CrypTech's module asks the board about an object this module made
+ * must find it: its C_FindObjects is PKEY_MATCH with mask = flags = TOKEN
+ * and the application's template as exact byte filters, and its
+ * C_GetAttributeValue first reads CKA_CLASS, CKA_PRIVATE, CKA_TOKEN,
+ * CKA_KEY_TYPE (and CKA_EXTRACTABLE, CKA_SENSITIVE on private keys) with a
+ * value query that fails if any is missing; its signature length comes
+ * from CKA_EC_PARAMS (or CKA_MODULUS).
+ */
+static size_t cryptech_find(struct hsm_session *hs, const struct lay *l,
+			    uint8_t uuid[16])
+{
+	struct hsm_match_filter f = {
+		.mask = HSM_KEY_F_TOKEN, .flags = HSM_KEY_F_TOKEN,
+		.attrs = l->a, .n_attrs = l->n,
+	};
+	uint8_t (*u)[16] = NULL;
+	size_t n = 0;
+
+	if (hsm_match_all(hs, &f, &u, &n, NULL))
+		return 99;
+	if (n)
+		memcpy(uuid, u[0], 16);
+	free(u);
+	return n;
+}
+
+TEST_F(tok, a_token_written_by_cryptechs_module_reads_here)
+{
+	CK_OBJECT_CLASS pk = CKO_PRIVATE_KEY, cls = 0;
+	CK_KEY_TYPE kt = 0;
+	CK_MECHANISM_TYPE gen = 0;
+	CK_BBOOL local = CK_FALSE, tok = CK_FALSE;
+	unsigned char point[67], got_point[80], label[32];
+	CK_ATTRIBUTE by_id[] = { { CKA_ID, (void *)"ct", 2 } };
+	CK_ATTRIBUTE priv_by_id[] = { { CKA_CLASS, &pk, sizeof(pk) },
+				      { CKA_ID, (void *)"ct", 2 } };
+	CK_ATTRIBUTE a[] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
+		{ CKA_LABEL, label, sizeof(label) },
+		{ CKA_LOCAL, &local, 1 },
+		{ CKA_KEY_GEN_MECHANISM, &gen, sizeof(gen) },
+		{ CKA_TOKEN, &tok, 1 },
+	};
+	CK_ATTRIBUTE ecp = { CKA_EC_POINT, got_point, sizeof(got_point) };
+	CK_OBJECT_HANDLE h[4], priv, pub = CK_INVALID_HANDLE;
+	struct hsm_session *hs;
+	EVP_PKEY *pkey;
+	CK_ULONG i;
+
+	ASSERT_EQ(0, hsm_open(seam_board_path(self->board), &hs));
+	ASSERT_EQ(0, hsm_login(hs, HSM_USER_NORMAL, SEAM_USER_PIN, PIN_LEN, NULL));
+	ASSERT_EQ(0, cryptech_make_pair(hs, "ct", "made-by-cryptech", point));
+	hsm_close(hs);
+
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	/* two objects, the pair: the public key object is recognised as
+	 * the private key's, so no public half is made up */
+	ASSERT_EQ(2u, find(self->f, self->s, by_id, 1, h, 4));
+	ASSERT_EQ(1u, find(self->f, self->s, priv_by_id, 2, &priv, 1));
+	for (i = 0; i < 2; i++)
+		if (h[i] != priv)
+			pub = h[i];
+	ASSERT_NE(CK_INVALID_HANDLE, pub);
+	ASSERT_EQ(CKR_OK, self->f->C_GetAttributeValue(self->s, priv, a, 6));
+	EXPECT_EQ(CKO_PRIVATE_KEY, cls);
+	EXPECT_EQ(CKK_EC, kt);
+	ASSERT_EQ(16u, a[2].ulValueLen);
+	EXPECT_EQ(0, memcmp(label, "made-by-cryptech", 16));
+	EXPECT_EQ(CK_TRUE, local);
+	EXPECT_EQ(CKM_EC_KEY_PAIR_GEN, gen);
+	EXPECT_EQ(CK_TRUE, tok);
+	a[2].ulValueLen = sizeof(label);
+	ASSERT_EQ(CKR_OK, self->f->C_GetAttributeValue(self->s, pub, a, 2));
+	EXPECT_EQ(CKO_PUBLIC_KEY, cls);
+	ASSERT_EQ(CKR_OK, self->f->C_GetAttributeValue(self->s, pub, &ecp, 1));
+	ASSERT_EQ(67u, ecp.ulValueLen);
+	EXPECT_EQ(0, memcmp(got_point, point, 67));
+	/* and it signs, checked against the public key object */
+	pkey = pubkey_of(self->f, self->s, pub);
+	ASSERT_NE(NULL, pkey);
+	EXPECT_TRUE(signs_ok(self->f, self->s, priv, pkey));
+	EVP_PKEY_free(pkey);
+	/* a relabel here is a relabel there: the same attribute */
+	ASSERT_EQ(CKR_OK, self->f->C_SetAttributeValue(
+		self->s, priv, &(CK_ATTRIBUTE){ CKA_LABEL, "renamed", 7 }, 1));
+	{
+		struct lay q = { .n = 0 };
+		uint8_t uuid[16];
+
+		lay_ulong(&q, CKA_CLASS, CKO_PRIVATE_KEY);
+		lay_bytes(&q, CKA_LABEL, "renamed", 7);
+		ASSERT_EQ(0, hsm_open(seam_board_path(self->board), &hs));
+		ASSERT_EQ(0, hsm_login(hs, HSM_USER_NORMAL, SEAM_USER_PIN,
+				       PIN_LEN, NULL));
+		EXPECT_EQ(1u, cryptech_find(hs, &q, uuid));
+		hsm_close(hs);
+	}
+}
+
+TEST_F(tok, cryptechs_module_finds_and_reads_what_this_module_writes)
+{
+	static const uint32_t access[] = { CKA_CLASS, CKA_PRIVATE, CKA_TOKEN,
+		CKA_KEY_TYPE, CKA_EXTRACTABLE, CKA_SENSITIVE, CKA_EC_PARAMS,
+		CKA_EC_POINT, CKA_ID, CKA_SIGN };
+	static const uint32_t pub_access[] = { CKA_CLASS, CKA_PRIVATE,
+		CKA_TOKEN, CKA_KEY_TYPE, CKA_EC_PARAMS, CKA_EC_POINT, CKA_ID,
+		CKA_VERIFY };
+	CK_OBJECT_HANDLE pub, priv, rpub, rpriv;
+	struct lay q = { .n = 0 };
+	struct hsm_session *hs;
+	struct hsm_key_info ki;
+	struct hsm_attr *got = NULL;
+	uint8_t uuid[16];
+	uint32_t kh;
+
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	ASSERT_EQ(CKR_OK, gen_ec(self->f, self->s, "ours", &pub, &priv));
+	ASSERT_EQ(CKR_OK, gen_rsa(self->f, self->s, "rsa", 1024, CK_FALSE,
+				  &rpub, &rpriv));
+	ASSERT_EQ(0, hsm_open(seam_board_path(self->board), &hs));
+	ASSERT_EQ(0, hsm_login(hs, HSM_USER_NORMAL, SEAM_USER_PIN, PIN_LEN, NULL));
+
+	/* an application's template, as CrypTech's module passes it on */
+	lay_ulong(&q, CKA_CLASS, CKO_PRIVATE_KEY);
+	lay_ulong(&q, CKA_KEY_TYPE, CKK_EC);
+	lay_bool(&q, CKA_TOKEN, 1);
+	lay_bool(&q, CKA_SIGN, 1);
+	lay_bytes(&q, CKA_ID, "ours", 4);
+	ASSERT_EQ(1u, cryptech_find(hs, &q, uuid));
+	ASSERT_EQ(0, hsm_open_key(hs, uuid, &kh, NULL));
+	ASSERT_EQ(0, hsm_key_info(hs, kh, &ki, NULL));
+	EXPECT_EQ((uint32_t)HSM_KEY_EC_PRIVATE, ki.type);
+	EXPECT_EQ((uint32_t)(HSM_KEY_F_TOKEN | HSM_KEY_F_SIGN), ki.flags);
+	/* every attribute it reads first is there (no OPTIONAL) */
+	ASSERT_EQ(0, hsm_get_attributes(hs, kh, access, 10, 0, &got, NULL));
+	EXPECT_EQ(1u, got[1].len);		/* CKA_PRIVATE */
+	EXPECT_EQ(1, *(const unsigned char *)got[1].value);
+	EXPECT_EQ(sizeof(p256_oid), got[6].len);	/* CKA_EC_PARAMS */
+	EXPECT_EQ(0, memcmp(got[6].value, p256_oid, sizeof(p256_oid)));
+	EXPECT_EQ(67u, got[7].len);		/* CKA_EC_POINT: 04 41 04 x y */
+	EXPECT_EQ(0x04, ((const unsigned char *)got[7].value)[0]);
+	EXPECT_EQ(65, ((const unsigned char *)got[7].value)[1]);
+	free(got);
+	hsm_close_key(hs, kh, NULL);
+
+	q.n = 0;
+	lay_ulong(&q, CKA_CLASS, CKO_PUBLIC_KEY);
+	lay_bool(&q, CKA_VERIFY, 1);
+	lay_bool(&q, CKA_PRIVATE, 0);
+	lay_bytes(&q, CKA_ID, "ours", 4);
+	ASSERT_EQ(1u, cryptech_find(hs, &q, uuid));
+	ASSERT_EQ(0, hsm_open_key(hs, uuid, &kh, NULL));
+	ASSERT_EQ(0, hsm_key_info(hs, kh, &ki, NULL));
+	EXPECT_EQ((uint32_t)HSM_KEY_EC_PUBLIC, ki.type);
+	EXPECT_EQ((uint32_t)(HSM_KEY_F_TOKEN | HSM_KEY_F_SIGN | HSM_KEY_F_PUBLIC |
+			     HSM_KEY_F_EXPORTABLE), ki.flags);
+	ASSERT_EQ(0, hsm_get_attributes(hs, kh, pub_access, 8, 0, &got, NULL));
+	free(got);
+	hsm_close_key(hs, kh, NULL);
+
+	/* RSA: CKA_MODULUS and CKA_PUBLIC_EXPONENT on the private key too */
+	q.n = 0;
+	lay_ulong(&q, CKA_CLASS, CKO_PRIVATE_KEY);
+	lay_ulong(&q, CKA_KEY_TYPE, CKK_RSA);
+	lay_bytes(&q, CKA_ID, "rsa", 3);
+	ASSERT_EQ(1u, cryptech_find(hs, &q, uuid));
+	ASSERT_EQ(0, hsm_open_key(hs, uuid, &kh, NULL));
+	{
+		static const uint32_t rsa_attrs[] = { CKA_MODULUS,
+			CKA_PUBLIC_EXPONENT, CKA_DECRYPT };
+
+		ASSERT_EQ(0, hsm_get_attributes(hs, kh, rsa_attrs, 3, 0, &got,
+						NULL));
+		EXPECT_EQ(128u, got[0].len);
+		EXPECT_EQ(3u, got[1].len);
+		EXPECT_EQ(0, memcmp(got[1].value, "\x01\x00\x01", 3));
+		EXPECT_EQ(1u, got[2].len);	/* as the template said: 00 */
+		EXPECT_EQ(0, *(const unsigned char *)got[2].value);
+		free(got);
+	}
+	hsm_close_key(hs, kh, NULL);
+	/* the values are not the host's unsigned long by chance: a 4-byte
+	 * CKA_CLASS finds nothing */
+	q.n = 0;
+	lay_bytes(&q, CKA_CLASS, "\x03\x00\x00\x00", 4);
+	lay_bytes(&q, CKA_ID, "ours", 4);
+	EXPECT_EQ(0u, cryptech_find(hs, &q, uuid));
+	hsm_close(hs);
+}
+
+/* ---- a daemon that drops its privileges after C_Initialize ------------- */
+
+#define STEP(cond, n) do { if (!(cond)) { \
+	fprintf(stderr, "# step %d failed: %s\n", n, #cond); bad |= 1 << (n); } \
+	} while (0)
+
+/*
+ * What knotd and ods-signerd do: C_Initialize and C_Login as root, then
+ * setuid() to a user that may not open the board (not in group hsm), and
+ * go on signing. Returns a bit per failed step.
+ */
+static int daemon_child(int board, uid_t uid, gid_t gid)
+{
+	CK_FUNCTION_LIST_PTR f;
+	CK_SLOT_ID slot, again;
+	CK_SESSION_HANDLE s, s2;
+	CK_OBJECT_HANDLE pub, priv, pub2, priv2;
+	CK_ULONG n = 1;
+	EVP_PKEY *pk;
+	void *dl;
+	int bad = 0, fd;
+
+	f = load_module(&dl);
+	if (!f || f->C_Initialize(NULL) != CKR_OK ||
+	    f->C_GetSlotList(CK_TRUE, &slot, &n) != CKR_OK || n != 1 ||
+	    f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
+			     NULL, &s) != CKR_OK ||
+	    f->C_Login(s, CKU_USER, PIN, PIN_LEN) != CKR_OK ||
+	    gen_ec(f, s, "d1", &pub, &priv) != CKR_OK)
+		return 1;
+	STEP(setgroups(0, NULL) == 0 && setgid(gid) == 0 && setuid(uid) == 0, 1);
+	/* the board's node is closed to this user now */
+	fd = open(seam_board_path(board), O_RDWR);
+	STEP(fd < 0 && errno == EACCES, 2);
+	if (fd >= 0)
+		close(fd);
+
+	/* the slot stays (a re-read of the boards cannot open it) */
+	n = 0;
+	STEP(f->C_GetSlotList(CK_TRUE, NULL, &n) == CKR_OK && n == 1, 3);
+	n = 1;
+	STEP(f->C_GetSlotList(CK_TRUE, &again, &n) == CKR_OK && n == 1 &&
+	     again == slot, 4);
+	/* new PKCS#11 sessions sign on the board sessions opened before */
+	STEP(f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
+			      NULL, &s2) == CKR_OK, 5);
+	pk = pubkey_of(f, s2, pub);
+	STEP(pk && signs_ok(f, s2, priv, pk) && signs_ok(f, s, priv, pk), 6);
+	EVP_PKEY_free(pk);
+	/* key generation and rollover go on too (on the pool) */
+	STEP(gen_ec(f, s2, "d2", &pub2, &priv2) == CKR_OK, 7);
+	pk = pubkey_of(f, s2, pub2);
+	STEP(pk && signs_ok(f, s2, priv2, pk), 8);
+	EVP_PKEY_free(pk);
+	STEP(f->C_DestroyObject(s2, priv) == CKR_OK, 9);
+	/* a new login cannot open the board: said so, not "wrong PIN" */
+	STEP(f->C_Logout(s) == CKR_OK, 10);
+	STEP(f->C_Login(s, CKU_USER, PIN, PIN_LEN) == CKR_DEVICE_ERROR, 11);
+	STEP(f->C_Finalize(NULL) == CKR_OK, 12);
+	return bad;
+}
+
+TEST(a_daemon_drops_privileges_after_initialize)
+{
+	static const char *const ids[] = { "EMU00000" };
+	const uid_t uid = 65534;	/* nobody */
+	const gid_t gid = 65534;	/* nogroup */
+	char dir[256], path[600];
+	int board, status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root, to drop privileges");
+	ASSERT_EQ(0, make_boards(dir, sizeof(dir), ids, 1, &board));
+	/*
+	 * As on a host: the device node stays root's (mode 0600), but the
+	 * emulator, which runs in this process, must still write its
+	 * keystore after the drop.
+	 */
+	ASSERT_EQ(0, chmod(dir, 0711));
+	snprintf(path, sizeof(path), "%s/b0", dir);
+	ASSERT_EQ(0, chmod(path, 0711));
+	snprintf(path, sizeof(path), "chown -R %u:%u '%s/b0/state'",
+		 (unsigned)uid, (unsigned)gid, dir);
+	ASSERT_EQ(0, system(path));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(daemon_child(board, uid, gid) ? 1 : 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	rm_rf(dir);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 TEST_F(tok, closing_the_last_session_logs_out)

@@ -294,6 +294,16 @@ unsigned seam_logins(int i)
 	return n;
 }
 
+unsigned seam_keys(int i, bool token)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&boards[i].b.lock);
+	n = token ? boards[i].b.token.n : boards[i].b.volatile_ks.n;
+	pthread_mutex_unlock(&boards[i].b.lock);
+	return n;
+}
+
 void seam_take_logins(int i, unsigned left)
 {
 	uint32_t c = 0x7000;

@@ -51,6 +51,9 @@ unsigned seam_logins(int i);
 void seam_take_logins(int i, unsigned left);
 void seam_release_logins(int i);
 
+/* Keys in board @i's token or volatile keystore now (every owner). */
+unsigned seam_keys(int i, bool token);
+
 /* Add a key as hsmctl makes it: EC P-256, token, sign, no attributes. */
 int seam_add_bare_key(int i, uint8_t uuid[16]);
 

@@ -11,7 +11,9 @@
 # system's), then OpenSC's pkcs11-tool --test --login, GnuTLS's p11tool
 # (--list-tokens without --provider, --list-all, --test-sign, also with the
 # URI hsmctl prints), and Knot's keymgr + kzonesign for ECDSAP256SHA256 and
-# RSASHA256 with the zones validated by ldns-verify-zone and kzonecheck.
+# RSASHA256 with the zones validated by ldns-verify-zone and kzonecheck,
+# knotd, a Knot ZSK rollover, ldns-signzone, and OpenDNSSEC's enforcer and
+# signer (both daemons running at once, each with its own sessions).
 # Prints TAP. A missing tool fails, saying so.
 set -u
 
@@ -20,7 +22,7 @@ MODULE=$TREE/pkcs11/libhsm-pkcs11.so
 HSMCTL=$TREE/hsmctl/hsmctl
 PIN=user-pin-1234
 NRECORDS=${NRECORDS:-1000}
-TOTAL=23
+TOTAL=25
 
 WORK=$(mktemp -d /tmp/vm-pkcs11.XXXXXX)
 n=0
@@ -41,7 +43,8 @@ expect() {
 echo "TAP version 13"
 echo "1..$TOTAL"
 missing=
-for t in pkcs11-tool p11tool p11-kit keymgr kzonesign knotd knotc kzonecheck ldns-verify-zone ldns-key2ds ldns-signzone; do
+for t in pkcs11-tool p11tool p11-kit keymgr kzonesign knotd knotc kzonecheck ldns-verify-zone ldns-key2ds ldns-signzone \
+	 ods-enforcerd ods-enforcer ods-signerd ods-signer sqlite3; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 if [ -n "$missing" ] || [ ! -x "$HSMCTL" ] || [ ! -r "$MODULE" ]; then
@@ -122,6 +125,17 @@ else
 	notok "knotd ECDSAP256SHA256, validated"
 fi
 sed 's/^/# /' "$WORK/err" "$WORK/out"
+# OpenDNSSEC: the enforcer generates the keys and stays up while the
+# signer signs; both algorithms.
+if P11_MODULE=$MODULE P11_TOKEN=$TOKEN P11_PIN=$PIN ALGS="RSASHA256 ECDSAP256SHA256" \
+   NRECORDS=$NRECORDS WORKDIR=$WORK/ods sh "$TREE/tests/dnssec/sign-opendnssec.sh" \
+   >"$WORK/out" 2>"$WORK/err"; then
+	ok "OpenDNSSEC enforcer + signer RSASHA256 and ECDSAP256SHA256, validated"
+else
+	notok "OpenDNSSEC enforcer + signer RSASHA256 and ECDSAP256SHA256, validated"
+fi
+grep -v '^;' "$WORK/err" | sed 's/^/# /'
+sed 's/^/# /' "$WORK/out"
 for alg in ECDSAP256SHA256 RSASHA256; do
 	if P11_MODULE=$MODULE P11_TOKEN=$TOKEN P11_PIN=$PIN ALG=$alg WORKDIR=$WORK/knot \
 	   sh "$TREE/tests/dnssec/rollover-knot.sh" >"$WORK/out" 2>"$WORK/err"; then
@@ -141,6 +155,11 @@ for alg in ECDSAP256SHA256 RSASHA256; do
 	sed 's/^/# /' "$WORK/out"
 done
 
+# A daemon that drops its privileges after C_Initialize (its own TAP).
+if "$TREE/pkcs11/tests/bin/vm_privdrop" "$MODULE" "$PIN" >"$WORK/out" 2>&1
+then ok "privileges dropped after C_Initialize: signing, key generation go on"
+else notok "privileges dropped after C_Initialize: signing, key generation go on"; fi
+sed 's/^/# /' "$WORK/out"
 # Unplug and re-attach, with C_WaitForSlotEvent (its own TAP, as comments).
 if "$TREE/pkcs11/tests/bin/vm_slot_events" "$MODULE" "$HSMCTL" "$PIN" >"$WORK/out" 2>&1
 then ok "unplug and re-attach: slot events, DEVICE_REMOVED, same token"
