@@ -139,7 +139,8 @@ int pct_append(char *out, size_t cap, const unsigned char *p, size_t n,
 }
 
 char *pkcs11_uri(const char *token, const unsigned char *label,
-		 size_t label_len, const unsigned char *id, size_t id_len)
+		 size_t label_len, const unsigned char *id, size_t id_len,
+		 int is_public)
 {
 	size_t cap = 64 + 3 * ((token ? strlen(token) : 0) + label_len + id_len);
 	char *u = malloc(cap);
@@ -165,7 +166,9 @@ char *pkcs11_uri(const char *token, const unsigned char *label,
 		err = pct_append(u, cap, id, id_len, 1);
 	}
 	if (!err)
-		strcat(u, token || label || id ? ";type=private" : "type=private");
+		strcat(u, token || label || id ? ";type=" : "type=");
+	if (!err)
+		strcat(u, is_public ? "public" : "private");
 	if (err) {
 		free(u);
 		return NULL;

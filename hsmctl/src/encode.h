@@ -31,13 +31,14 @@ int pct_append(char *out, size_t cap, const unsigned char *p, size_t n,
 	       int all);
 
 /*
- * The RFC 7512 URI of a private key: "pkcs11:token=TOKEN;object=LABEL;
+ * The RFC 7512 URI of a key: "pkcs11:token=TOKEN;object=LABEL;
  * id=%XX..;type=private" (token, object and id only when @token, @label /
- * @id are given).
+ * @id are given; type=public when @is_public).
  * Returns a malloc()ed string or NULL.
  */
 char *pkcs11_uri(const char *token, const unsigned char *label,
-		 size_t label_len, const unsigned char *id, size_t id_len);
+		 size_t label_len, const unsigned char *id, size_t id_len,
+		 int is_public);
 
 /*
  * @n bytes of untrusted text made safe for a terminal: valid UTF-8 passes,

@@ -60,7 +60,9 @@ int key_describe(struct hsm_session *s, uint32_t handle, const char *token,
 	else if (d->info.curve <= HSM_CURVE_P521)
 		d->bits = curve_bits[d->info.curve];
 	d->uri = pkcs11_uri(token, d->attrs[0].value, d->attrs[0].len,
-			    d->attrs[1].value, d->attrs[1].len);
+			    d->attrs[1].value, d->attrs[1].len,
+			    d->info.type == HSM_KEY_RSA_PUBLIC ||
+			    d->info.type == HSM_KEY_EC_PUBLIC);
 	if (!d->uri) {
 		key_desc_free(d);
 		return -ENOMEM;

@@ -594,15 +594,19 @@ TEST(uri_encoding)
 	char buf[6];
 
 	u = pkcs11_uri("Cryptech HSM hsm0", (const unsigned char *)"a-b.c_d~e", 9,
-		       id, sizeof(id));
+		       id, sizeof(id), 0);
 	EXPECT_STREQ("pkcs11:token=Cryptech%20HSM%20hsm0;object=a-b.c_d~e;id=%00%FF%41;type=private", u);
 	free(u);
 	/* Every reserved or non-ASCII byte is escaped, the label exactly. */
-	u = pkcs11_uri("t", (const unsigned char *)"a;b/c?d%e=f\xc3\xa9\0g", 15, NULL, 0);
+	u = pkcs11_uri("t", (const unsigned char *)"a;b/c?d%e=f\xc3\xa9\0g", 15, NULL, 0, 0);
 	EXPECT_STREQ("pkcs11:token=t;object=a%3Bb%2Fc%3Fd%25e%3Df%C3%A9%00g;type=private", u);
 	free(u);
-	u = pkcs11_uri("t", NULL, 0, NULL, 0);
+	u = pkcs11_uri("t", NULL, 0, NULL, 0, 0);
 	EXPECT_STREQ("pkcs11:token=t;type=private", u);
+	free(u);
+	/* A public key's row names the public-key object. */
+	u = pkcs11_uri("t", (const unsigned char *)"k", 1, NULL, 0, 1);
+	EXPECT_STREQ("pkcs11:token=t;object=k;type=public", u);
 	free(u);
 	buf[0] = '\0';
 	EXPECT_EQ(-ENOSPC, pct_append(buf, sizeof(buf), (const unsigned char *)"  ", 2, 0));
