@@ -53,13 +53,9 @@ if [ -n "$missing" ] || [ ! -x "$HSMCTL" ] || [ ! -r "$MODULE" ]; then
 	exit 1
 fi
 
-check "hsmctl attaches board 0" "$HSMCTL" attach /dev/ttyUSB0
-printf '%s\n' YouReallyNeedToChangeThisPINRightNowWeAreNotKidding >"$WORK/last-gasp"
-printf '%s\n' wheel-pin-1234 >"$WORK/wheel"
-printf '%s' "$PIN" >"$WORK/user"
-if "$HSMCTL" set-pin --user wheel --pin-file "$WORK/last-gasp" --new-pin-file "$WORK/wheel" &&
-   HSMCTL_NEW_PIN=so-pin-5678 "$HSMCTL" set-pin --user so --pin-file "$WORK/wheel" &&
-   "$HSMCTL" set-pin --user user --pin-file "$WORK/wheel" --new-pin-file "$WORK/user"
+. "$TREE/tests/dnssec/vm-board.sh"
+check "hsmctl attaches board 0" vm_board_attach
+if vm_board_pins
 then ok "board PINs set with hsmctl"; else notok "board PINs set with hsmctl"; fi >"$WORK/out2" 2>&1
 cat "$WORK/out2" | sed '/^ok\|^not ok/!s/^/# /'
 
@@ -80,10 +76,7 @@ expect "p11-kit lists the module" "^cryptech-hsm: libhsm-pkcs11.so"
 check "p11tool --list-tokens (no --provider: the registry)" p11tool --list-tokens
 TOKEN=$(sed -n 's/^[[:space:]]*Label: \(cryptech-[^[:space:]]*\)$/\1/p' "$WORK/out" | head -1)
 if [ -n "$TOKEN" ]; then ok "GnuTLS finds the token ($TOKEN)"; else notok "GnuTLS finds the token"; fi
-if [ -z "$TOKEN" ]; then
-	pkcs11-tool --module "$MODULE" -L >"$WORK/out" 2>&1
-	TOKEN=$(sed -n 's/^ *token label *: \(cryptech-[^ ]*\) *$/\1/p' "$WORK/out" | head -1)
-fi
+[ -n "$TOKEN" ] || TOKEN=$(vm_token_label)
 echo "# token: $TOKEN"
 
 check "pkcs11-tool: EC P-256 key pair" pkcs11-tool --module "$MODULE" --login --pin "$PIN" \
