@@ -15,6 +15,10 @@
 #   KNOT_MODE    kzonesign (default: offline signer, no daemon) or knotd
 #                (knotd signs, listening on 127.0.0.1 only, then flushes)
 #   KNOT_PORT    loopback port for knotd mode (default 53531)
+#   KNOT_SIGNING_THREADS  the policy's signing-threads (default: Knot's, 1)
+#   SIGN_HOOK    a command run with argument "start" just before signing and
+#                "end" just after (tests/bench/dnssec-bench.sh reads the
+#                board's request counts there)
 #   P11_SPY_DIR  if set, route every PKCS#11 call through OpenSC's
 #                pkcs11-spy.so and write one log per phase into this dir
 #   KEEP_KEYS=1  do not delete the generated keys from the token
@@ -40,6 +44,8 @@ ZONE=${ZONE:-example.test}
 NRECORDS=${NRECORDS:-1000}
 KNOT_MODE=${KNOT_MODE:-kzonesign}
 KNOT_PORT=${KNOT_PORT:-53531}
+KNOT_SIGNING_THREADS=${KNOT_SIGNING_THREADS:-}
+SIGN_HOOK=${SIGN_HOOK:-}
 KEEP_KEYS=${KEEP_KEYS:-0}
 KEEP_WORKDIR=${KEEP_WORKDIR:-0}
 
@@ -203,6 +209,7 @@ policy:
     nsec3: off
     rrsig-lifetime: 14d
     rrsig-refresh: 7d
+${KNOT_SIGNING_THREADS:+    signing-threads: $KNOT_SIGNING_THREADS}
 zone:
   - domain: $ZONE
     storage: "$D/zones"
@@ -246,10 +253,12 @@ EOF
     spy_phase sign
     if [ "$KNOT_MODE" = kzonesign ]; then
         log "[$ALG] signing with kzonesign"
+        [ -z "$SIGN_HOOK" ] || $SIGN_HOOK start
         t0=$(now)
         kzonesign -c "$D/knot.conf" -o "$D/out" "$ZONE" >"$D/kzonesign.log" 2>&1 ||
             { cat "$D/kzonesign.log" >&2; die "kzonesign failed"; }
         t1=$(now)
+        [ -z "$SIGN_HOOK" ] || $SIGN_HOOK end
         SIGNED=$D/out/$ZONE.zone
     else
         log "[$ALG] signing with knotd on 127.0.0.1@$KNOT_PORT"
