@@ -1,16 +1,41 @@
 #!/bin/bash
 # `make bench`: benchmarks print figures as ratios against a baseline measured
 # in the same run, never absolute pass/fail timings.
+#
+# Knobs (environment): BENCH_ONLY=emulator|driver|dnssec runs one part;
+# BENCH_NAMES (10000) the DNSSEC zone's names, BENCH_SESSIONS (4) its
+# concurrent sessions, BENCH_SIGN_MS (10) the board's PKEY_SIGN service time
+# there, BENCH_SECONDS (5) each libhsm measurement, BENCH_SOFTHSM=0 skips
+# SoftHSM2, BENCH_TIMEOUT (7200) the DNSSEC VM's time limit in seconds.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-make -s -C emulator bench
+only=${BENCH_ONLY:-}
+part() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
+part emulator && make -s -C emulator bench
 
 # Sign rate through the driver (issue 4 point 8): 1, 4 and 16 sessions
 # against an emulator with a fixed service time and 4 workers, as a ratio of
 # the board's ideal rate, and the latency the driver adds (p50, p99).
-service_ms=20
 make -s -C tests/bench
-tests/vm/run --boards 1 --timeout 600 \
-	--board-cmd "{tree}/emulator/cryptech-emu --state {state} --unix {socket} --control {control} --workers 4 --set service_ms.PKEY_SIGN=$service_ms" \
-	-- build/bench/sign_bench --service-ms "$service_ms" --workers 4 --seconds 5
+if part driver; then
+	service_ms=20
+	tests/vm/run --boards 1 --timeout 600 \
+		--board-cmd "{tree}/emulator/cryptech-emu --state {state} --unix {socket} --control {control} --workers 4 --set service_ms.PKEY_SIGN=$service_ms" \
+		-- build/bench/sign_bench --service-ms "$service_ms" --workers 4 --seconds 5
+fi
+
+# DNSSEC (issue 8 point 8): Knot's kzonesign through the PKCS#11 module
+# against what the same board signs through libhsm with as many sessions,
+# where the rest of the time goes, and SoftHSM2 for reference
+# (tests/bench/dnssec-bench.sh; Documentation/pkcs11.rst, "Benchmark").
+if part dnssec; then
+	sign_ms=${BENCH_SIGN_MS:-10}
+	tests/vm/run --boards 1 --timeout "${BENCH_TIMEOUT:-7200}" \
+		--board-cmd "{tree}/emulator/cryptech-emu --state {state} --unix {socket} --control {control} --workers 4 --set service_ms.PKEY_SIGN=$sign_ms" \
+		--env "BENCH_NAMES=${BENCH_NAMES:-10000}" --env "BENCH_SESSIONS=${BENCH_SESSIONS:-4}" \
+		--env "BENCH_SECONDS=${BENCH_SECONDS:-5}" --env "BENCH_SIGN_MS=$sign_ms" \
+		--env "BENCH_SOFTHSM=${BENCH_SOFTHSM:-1}" \
+		-- tests/bench/dnssec-bench.sh
+fi
