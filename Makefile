@@ -7,7 +7,8 @@
 #   make deps       install the Debian packages everything needs
 #   make check      host tests, then the VM tests; ends with "N passed, N failed"
 #   make demo       boot a VM with an emulated board and show the main job
-#   make bench      benchmarks (figures as ratios against a same-run baseline)
+#   make bench      benchmarks (figures as ratios against a same-run baseline;
+#                   BENCH_ONLY, BENCH_NAMES...: tests/bench.sh)
 #   make lint       checkpatch --strict and sparse on driver/ and uapi/
 #   make install    install (DESTDIR, PREFIX; see below)
 #   make deb        the Debian packages into build/deb/, then lintian
