@@ -111,6 +111,20 @@ for alg in $ALGS; do
 		continue
 	fi
 
+	# The baseline again with as many sessions as Knot used: the module's
+	# pool logs in one more while all its sessions are busy.
+	used=$(python3 -c 'import json, sys
+a, b = (json.load(open(f))["by_function"].get("LOGIN", {}).get("requests", 0) for f in sys.argv[1:])
+print(b - a)' "$D/start.json" "$D/end.json" 2>/dev/null)
+	: >"$D/libhsm-used"
+	if [ -n "$used" ] && [ "$used" -ge 1 ] && [ "$used" -ne "$SESSIONS" ] &&
+	   ! "$RATE" --device /dev/hsm0 --pin-file "$WORK/user" --alg "$a" \
+	     --sessions "$used" --seconds "$SECONDS_" >"$D/libhsm-used" 2>&1; then
+		cat "$D/libhsm-used" >&2
+		: >"$D/libhsm-used"
+		fail "$alg: libhsm with $used sessions failed"
+	fi
+
 	# SoftHSM2, the same signing, for reference.
 	: >"$D/soft.out"
 	if [ -n "$SOFTHSM" ] &&
@@ -124,9 +138,9 @@ for alg in $ALGS; do
 	python3 - "$alg" "$D" "$(result "$D/knot.out" sign_s)" "$(result "$D/knot.out" rrsig)" \
 		"$(result "$D/knot.out" verify)" "$(result "$D/soft.out" sign_s)" "$(result "$D/soft.out" rrsig)" \
 		"$(cat "$D/libhsm")" "$(result "$D/empty.out" sign_s)" "$(result "$D/empty.out" rrsig)" \
-		"$SESSIONS" <<'PY' || fail "$alg: no figures"
+		"$SESSIONS" "$(cat "$D/libhsm-used")" <<'PY' || fail "$alg: no figures"
 import json, sys
-alg, d, sign_s, rrsig, verify, soft_s, soft_rrsig, lib, t0, n0, sessions = sys.argv[1:]
+alg, d, sign_s, rrsig, verify, soft_s, soft_rrsig, lib, t0, n0, sessions, used = sys.argv[1:]
 t0, n0 = float(t0), int(n0)
 lib = lib.split()
 lib_rate = float(lib[lib.index("rate") + 1])
@@ -143,6 +157,12 @@ print("  %-44s %10.1f  (%.2f)  target >= 0.90" % ("Knot kzonesign through the mo
       knot_rate / lib_rate))
 steady = (signs - n0) / (sign_s - t0) if sign_s > t0 and signs > n0 else 0
 print("  %-44s %10.1f  (%.2f)" % ("  the same without Knot's start-up", steady, steady / lib_rate))
+if used:
+    used = used.split()
+    ur = float(used[used.index("rate") + 1])
+    print("  %-44s %10.1f  (%.2f)" % ("libhsm with %s sessions, as many as Knot used"
+          % used[used.index("sessions") + 1], ur, ur / lib_rate))
+    print("    Knot against it: %.2f, without its start-up %.2f" % (knot_rate / ur, steady / ur))
 if soft_s:
     sr = int(soft_rrsig) / float(soft_s)
     print("  %-44s %10.1f  (%.2f)" % ("Knot kzonesign with SoftHSM2 (reference)", sr, sr / lib_rate))
