@@ -216,6 +216,20 @@ TEST_F_TIMEOUT(faults, reply_for_unknown_handle_is_dropped, 60)
 }
 
 /*
+ * A closed session's clean-up (its PKEY_CLOSE, then always a LOGOUT, sent
+ * by a worker after close()) is over once the board has seen one more
+ * LOGOUT than @logouts and nothing is in flight: then it cannot take a
+ * fault meant for the next request.
+ */
+static bool cleanup_over(FIXTURE_DATA(faults) *self, unsigned long logouts)
+{
+	struct hsm_emu_stats st;
+
+	return hsm_test_emu_stats(0, &st) == 0 && st.logout > logouts &&
+	       board_stats(self).in_flight == 0;
+}
+
+/*
  * One bit flipped somewhere in the reply: whatever it hits, the request
  * ends with a clear errno or a correct result, and nothing else notices.
  */
@@ -224,6 +238,7 @@ TEST_F_TIMEOUT(faults, corrupted_replies, 180)
 	struct hsm_board_stats s0, s1;
 	int i, err, timeouts = 0, failed = 0;	/* failed: in transport */
 	uint8_t dig[32], rnd[16];
+	struct hsm_emu_stats st;
 	uint32_t bs;
 	struct sess c;
 
@@ -256,7 +271,14 @@ TEST_F_TIMEOUT(faults, corrupted_replies, 180)
 		/* Nothing else is disturbed. */
 		dig[0] ^= 0xff;
 		ASSERT_EQ(0, sign_checked(&self->b, dig, NULL));
+		ASSERT_EQ(0, hsm_test_emu_stats(0, &st));
 		close(c.fd);
+		/* The fault armed next round must hit that round's request,
+		 * not this session's clean-up (whose lost reply would be a
+		 * timeout the count below does not expect). */
+		ASSERT_TRUE(hsm_wait_until(cleanup_over(self, st.logout), CLEANUP_MS)) {
+			TH_LOG("round %d: the closed session's clean-up never ended", i);
+		}
 	}
 	s1 = board_stats(self);
 	EXPECT_EQ(s0.timeouts + timeouts, s1.timeouts);
