@@ -122,6 +122,12 @@ fi
 
 read -r taint0 < /proc/sys/kernel/tainted
 
+# The guest's hwrng (virtio-rng, see tests/vm/run), before the module's.
+# A kernel of its own (--kernel-image) may not have one: the board's hwrng
+# is then the current one there.
+[ -e /builtin ] || chroot /mnt /sbin/modprobe virtio_rng ||
+	fail "modprobe virtio_rng failed"
+
 if [ -n "$MODULE" ]; then
 	ko="/run/cryptech-vm/${MODULE##*/}"
 	cp "/host$MODULE" "/mnt$ko" || fail "cannot copy $MODULE"
