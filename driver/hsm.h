@@ -14,11 +14,13 @@
  *
  * Lifetime: a board is freed by the release of its struct device. References
  * are held by the line discipline (from open to close), by every open file,
- * by netlink while it reports a board, and by queued work. Teardown
- * (hsm_board_kill()) can start from a tty hangup, a detach or a failed
- * handshake, and runs once: it marks the board dead under @lock, fails every
- * request in flight with -ENODEV, stops transmission, removes /dev/hsmN and
- * unlists the board. Everything else checks the state under @lock first.
+ * by the hwrng's session while it is registered, by netlink while it reports
+ * a board, and by queued work. Teardown (hsm_board_kill()) can start from a
+ * tty hangup, a detach or a failed handshake, and runs once: it marks the
+ * board dead under @lock, fails every request in flight with -ENODEV, stops
+ * transmission, unregisters the hwrng (waiting for its reads, which fail
+ * now), removes /dev/hsmN and unlists the board. Everything else checks the
+ * state under @lock first.
  */
 #ifndef CRYPTECH_HSM_H
 #define CRYPTECH_HSM_H
