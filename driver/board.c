@@ -263,7 +263,8 @@ static int hsm_board_handshake(struct hsm_board *b)
  * is still PROBING and no DETACH has begun, so a teardown is never
  * overwritten. The device removal
  * is then left to hsm_board_kill(), which waits for this function through
- * state_mutex and sees @published.
+ * state_mutex and sees @published. A READY board also gets its hwrng
+ * (hwrng.c), which hsm_board_kill() removes under the same mutex.
  *
  * Return: 0 when the board is READY; -ENODEV when teardown began first; or
  * the error of adding the device.
@@ -290,6 +291,8 @@ int hsm_board_publish(struct hsm_board *b)
 			err = -ENODEV;
 		spin_unlock_irqrestore(&b->lock, flags);
 	}
+	if (!err)
+		hsm_hwrng_add(b);
 	mutex_unlock(&b->state_mutex);
 	return err;
 }
@@ -354,6 +357,8 @@ void hsm_board_kill(struct hsm_board *b)
 	cancel_work_sync(&b->tx_work);
 
 	mutex_lock(&b->state_mutex);
+	/* GONE above: a read in progress fails now, unregistering waits. */
+	hsm_hwrng_remove(b);
 	if (b->published) {
 		xa_store(&hsm_boards, b->index, NULL, GFP_KERNEL);
 		hsm_chardev_del(b);

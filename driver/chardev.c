@@ -33,6 +33,8 @@ static int hsm_open(struct inode *inode, struct file *file)
 	s = hsm_session_open(b);
 	if (!s)
 		return -ENOMEM;
+	/* Open files only: not the driver's own sessions (hwrng.c). */
+	atomic_inc(&b->stats.sessions);
 	file->private_data = s;
 	return 0;
 }
@@ -46,7 +48,11 @@ static int hsm_open(struct inode *inode, struct file *file)
  */
 static int hsm_release(struct inode *inode, struct file *file)
 {
-	hsm_session_close(file->private_data);
+	struct hsm_session *s = file->private_data;
+
+	/* The board's side of the session is closed in the background. */
+	atomic_dec(&s->board->stats.sessions);
+	hsm_session_close(s);
 	return 0;
 }
 

@@ -8,16 +8,19 @@
  *   rpc.c      request/reply pairing by client handle, timeouts, errno map
  *   session.c  one open file = one board session
  *   chardev.c  /dev/hsmN file operations and ioctls (the ABI)
+ *   hwrng.c    the board's random number generator as hwrng cryptech-N
  *   netlink.c  generic netlink family: attach, detach, list, events
  *   protocol.h wire constants; slip.c, xdr.c codecs (also built on the host)
  *
  * Lifetime: a board is freed by the release of its struct device. References
  * are held by the line discipline (from open to close), by every open file,
- * by netlink while it reports a board, and by queued work. Teardown
- * (hsm_board_kill()) can start from a tty hangup, a detach or a failed
- * handshake, and runs once: it marks the board dead under @lock, fails every
- * request in flight with -ENODEV, stops transmission, removes /dev/hsmN and
- * unlists the board. Everything else checks the state under @lock first.
+ * by the hwrng's session while it is registered, by netlink while it reports
+ * a board, and by queued work. Teardown (hsm_board_kill()) can start from a
+ * tty hangup, a detach or a failed handshake, and runs once: it marks the
+ * board dead under @lock, fails every request in flight with -ENODEV, stops
+ * transmission, unregisters the hwrng (waiting for its reads, which fail
+ * now), removes /dev/hsmN and unlists the board. Everything else checks the
+ * state under @lock first.
  */
 #ifndef CRYPTECH_HSM_H
 #define CRYPTECH_HSM_H
@@ -136,8 +139,11 @@ struct hsm_stats {
  *		which the tty layer serialises
  * @rx_buf:	decoded frame buffer for @rx
  * @state_mutex: serialises publishing /dev/hsmN (probe) against removing it
- *		(teardown); protects @published
+ *		(teardown); protects @published and @hwrng. Held across
+ *		hwrng_register() and hwrng_unregister(), so nothing a hwrng
+ *		read needs may take it
  * @published:	cdev and device were added
+ * @hwrng:	the board's hwrng (hwrng.c) while it is registered, or NULL
  * @sessions_mutex: protects @sessions; taken before any session->lock
  * @sessions:	every open session (struct hsm_session.node), until its
  *		clean-up has finished
@@ -178,6 +184,7 @@ struct hsm_board {
 
 	struct mutex state_mutex;	/* publish vs. teardown */
 	bool published;
+	struct hsm_hwrng *hwrng;
 	struct mutex sessions_mutex;	/* protects @sessions */
 	struct list_head sessions;
 	struct work_struct probe_work;
@@ -423,6 +430,10 @@ int hsm_chardev_init(void);
 void hsm_chardev_exit(void);
 int hsm_chardev_add(struct hsm_board *b);
 void hsm_chardev_del(struct hsm_board *b);
+
+/* hwrng.c */
+void hsm_hwrng_add(struct hsm_board *b);
+void hsm_hwrng_remove(struct hsm_board *b);
 
 /* netlink.c */
 int hsm_netlink_init(void);

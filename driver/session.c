@@ -31,6 +31,16 @@
 
 static void hsm_session_settle_work(struct work_struct *work);
 
+/**
+ * hsm_session_open() - start a session on a board, with a fresh client handle
+ * @b: board; the session takes a reference
+ *
+ * For an open file of /dev/hsmN or for the driver's own use (hwrng.c). Nothing
+ * is sent to the board until the first request. End it with
+ * hsm_session_close().
+ *
+ * Return: the session, or NULL when out of memory.
+ */
 struct hsm_session *hsm_session_open(struct hsm_board *b)
 {
 	struct hsm_session *s;
@@ -50,7 +60,6 @@ struct hsm_session *hsm_session_open(struct hsm_board *b)
 	xa_init_flags(&s->keys, XA_FLAGS_ALLOC1);
 	INIT_DELAYED_WORK(&s->settle_work, hsm_session_settle_work);
 	s->abandoned.notify = &s->settle_work;
-	atomic_inc(&b->stats.sessions);
 	mutex_lock(&b->sessions_mutex);
 	list_add_tail(&s->node, &b->sessions);
 	mutex_unlock(&b->sessions_mutex);
@@ -374,8 +383,6 @@ void hsm_board_close_sessions(struct hsm_board *b)
  */
 void hsm_session_close(struct hsm_session *s)
 {
-	/* The counter is of open files; the board's side follows below. */
-	atomic_dec(&s->board->stats.sessions);
 	/*
 	 * Always from the work, also with nothing to clean up on the board:
 	 * taking the session off the board's list may wait for a DETACH.

@@ -158,6 +158,11 @@ if [ "$mode" != host ]; then
 	run_suite vm-identity-fallback tests/vm/run --usb-serial 0= \
 		--timeout 600 --board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group identity-fallback
+	# The board as a hwrng (issue 10): /dev/hwrng reads, unplug under a
+	# reader of it.
+	run_suite vm-hwrng tests/vm/run --timeout 600 \
+		--board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group hwrng
 	# The PKCS#11 module against the driver (issue 8): pkcs11-tool,
 	# p11tool and p11-kit, Knot (kzonesign, knotd, a ZSK rollover) and
 	# ldns-signzone, each zone validated; unplug and replug.

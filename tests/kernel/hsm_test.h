@@ -179,6 +179,7 @@ struct hsm_emu_client {
 struct hsm_emu_stats {
 	unsigned long requests, errors, busy;
 	unsigned long logout, logout_all, login, pkey_close, pkey_sign;
+	unsigned long get_random;
 	unsigned long token_keys, volatile_keys;
 	unsigned long pkey_handles_open, hash_handles_open;
 	unsigned int nclients;
@@ -224,6 +225,7 @@ static inline int hsm_emu_parse_stats(const char *js, struct hsm_emu_stats *st)
 	st->login = hsm_json_func_requests(js, "LOGIN");
 	st->pkey_close = hsm_json_func_requests(js, "PKEY_CLOSE");
 	st->pkey_sign = hsm_json_func_requests(js, "PKEY_SIGN");
+	st->get_random = hsm_json_func_requests(js, "GET_RANDOM");
 	p = strstr(js, "\"keys\":{");
 	st->token_keys = hsm_json_num(p, "token");
 	st->volatile_keys = hsm_json_num(p, "volatile");
@@ -251,6 +253,17 @@ static inline int hsm_emu_parse_stats(const char *js, struct hsm_emu_stats *st)
 		p += n;
 	}
 	return 0;
+}
+
+/*
+ * Requests other than GET_RANDOM. While the board's hwrng (cryptech-N) is
+ * the kernel's current one, the kernel's hwrng thread asks the board for
+ * random bytes now and then, on its own: a count that must not move
+ * leaves those out.
+ */
+static inline unsigned long hsm_emu_requests_but_random(const struct hsm_emu_stats *st)
+{
+	return st->requests - st->get_random;
 }
 
 /* Fetch and parse board @board's stats; 0 on success. */

@@ -275,7 +275,7 @@ TEST_F_TIMEOUT(keys, generate_validation, 120)
 #undef GEN
 	/* The driver caught all of these itself. */
 	ASSERT_EQ(0, hsm_test_emu_stats(0, &st1));
-	EXPECT_EQ(st0.requests, st1.requests);
+	EXPECT_EQ(hsm_emu_requests_but_random(&st0), hsm_emu_requests_but_random(&st1));
 
 	/* Who may create what (protocol §7.2), with the board's status. */
 	fd3 = hsm_t_open_dev(&self->d);
@@ -911,7 +911,7 @@ TEST_F_TIMEOUT(keys, abi_rules_for_every_command, 120)
 	}
 	/* Nothing of this reached the board. */
 	ASSERT_EQ(0, hsm_test_emu_stats(0, &st1));
-	EXPECT_EQ(st0.requests, st1.requests);
+	EXPECT_EQ(hsm_emu_requests_but_random(&st0), hsm_emu_requests_but_random(&st1));
 
 	/* Unknown commands. */
 	EXPECT_EQ(-ENOTTY, hsm_ioc(self->fd, _IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x00, struct cryptech_hsm_status), buf));

@@ -148,7 +148,7 @@ TEST_F_TIMEOUT(sess, pin_validation, 120)
 	/* None of this reached the board. */
 	ASSERT_EQ(0, hsm_test_emu_stats(0, &st1));
 	EXPECT_EQ(st0.login, st1.login);
-	EXPECT_EQ(st0.requests, st1.requests);
+	EXPECT_EQ(hsm_emu_requests_but_random(&st0), hsm_emu_requests_but_random(&st1));
 
 	/* A larger struct with a zero tail is fine. */
 	memset(&big, 0, sizeof(big));
