@@ -567,7 +567,8 @@ TEST_F_TIMEOUT(sess, wrong_pin_wait_is_killable, 60)
 {
 	struct victim v;
 
-	ASSERT_EQ(0, hsm_test_board_set(0, "bad_pin_ms", 5000));
+	/* Long enough that the busy poll cannot miss it (see above). */
+	ASSERT_EQ(0, hsm_test_board_set(0, "bad_pin_ms", 10000));
 	ASSERT_EQ(0, victim_start(self, VICTIM_WRONG_PIN, &v));
 	ASSERT_TRUE(victim_go_and_wait_busy(&v));
 	ASSERT_LT(victim_kill(&v), 1500);
