@@ -79,19 +79,7 @@ if [ -e "$dir/complete" ]; then
 fi
 
 # the kernel build's own tools, beyond what "make deps" installs
-need=
-for p in flex bison bc libelf-dev; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		need="$need $p"
-done
-if [ -n "$need" ]; then
-	[ "$(id -u)" -eq 0 ] ||
-		die "missing Debian packages:$need; run: sudo apt-get install -y$need"
-	echo "debug-kernel: installing:$need"
-	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends $need
-fi
+"$top/scripts/need-packages.sh" debug-kernel flex bison bc libelf-dev
 
 mkdir -p "$cache"
 exec 9>"$cache/.lock-$k"

@@ -17,23 +17,5 @@ PKGS="$PKGS opendnssec-enforcer-sqlite3 opendnssec-signer sqlite3"
 # Debian packages (make deb) and their test in the VM (tests/pkg): issue 12
 PKGS="$PKGS debhelper dh-dkms dkms lintian dpkg-dev fakeroot udev systemd adduser"
 
-missing=""
-for p in $PKGS; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
-		missing="$missing $p"
-	fi
-done
-
-[ -z "$missing" ] && exit 0
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing Debian packages:$missing" >&2
-	echo "deps: run: sudo apt-get install -y$missing" >&2
-	exit 1
-fi
-
-echo "deps: installing:$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing
+exec "$(dirname "$0")/need-packages.sh" deps $PKGS
