@@ -76,7 +76,7 @@ mkdir -p /host /mnt
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 \
 	hostroot /host || fail "cannot mount the host root (9p)"
 [ -r "/host$rundir/params" ] || fail "no $rundir/params on the host root"
-. "/host$rundir/params"     # sets NONCE, TREE, MODULE, BOARDS, USB_WAIT
+. "/host$rundir/params"     # sets NONCE, TREE, MODULE, BOARDS, USB_WAIT, EXPOSE
 nonce=$NONCE
 unset NONCE
 mark PARAMS     # from here on the runner accepts only the secret nonce
@@ -101,16 +101,18 @@ mount -t tmpfs -o mode=700 tmpfs /mnt/root || fail "cannot mount tmpfs on /root"
 mkdir -p /mnt/run/lock /mnt/run/cryptech-vm
 chmod 1777 /mnt/run/lock
 
-# A tree (or anything else the test needs) below a directory that the tmpfs
-# mounts hide is bound back from the host view.
-for d in /tmp /var/tmp /run /root; do
-	case "$TREE" in
-	"$d"/*)
-		mkdir -p "/mnt$TREE" &&
-		mount --bind "/host$TREE" "/mnt$TREE" ||
-		fail "cannot bind $TREE into the guest"
-		;;
-	esac
+# The tree, and the directories of --expose (EXPOSE, space-separated), below
+# a directory that the tmpfs mounts hide are bound back from the host view.
+for p in $TREE $EXPOSE; do
+	for d in /tmp /var/tmp /run /root; do
+		case "$p" in
+		"$d"/*)
+			mkdir -p "/mnt$p" &&
+			mount --bind "/host$p" "/mnt$p" ||
+			fail "cannot bind $p into the guest"
+			;;
+		esac
+	done
 done
 
 cp "/host$rundir/job" /mnt/run/cryptech-vm/job.sh || fail "cannot copy the job"
