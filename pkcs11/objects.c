@@ -22,7 +22,9 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/x509.h>
 
 #include "p11.h"
@@ -367,6 +369,34 @@ static CK_BBOOL stored_bool(const struct p11_object *o, CK_ATTRIBUTE_TYPE t,
 	return *(const unsigned char *)a->value ? CK_TRUE : CK_FALSE;
 }
 
+/*
+ * @pk's EC point, uncompressed, into @out: 0 if it does not fit. The form
+ * the SPKI holds is not enough: a board may send a compressed point, libp11
+ * keeps the form it is given, and BIND then writes the x coordinate alone
+ * into the DNSKEY.
+ */
+static size_t ec_point_uncompressed(EVP_PKEY *pk, unsigned char *out, size_t room)
+{
+	unsigned char enc[160];
+	char group[64];
+	size_t enc_len = 0, n = 0;
+	EC_GROUP *g = NULL;
+	EC_POINT *pt = NULL;
+
+	if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
+					    sizeof(group), NULL) ||
+	    !EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, enc,
+					     sizeof(enc), &enc_len))
+		return 0;
+	g = EC_GROUP_new_by_curve_name(OBJ_txt2nid(group));
+	pt = g ? EC_POINT_new(g) : NULL;
+	if (pt && EC_POINT_oct2point(g, pt, enc, enc_len, NULL) == 1)
+		n = EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, out, room, NULL);
+	EC_POINT_free(pt);
+	EC_GROUP_free(g);
+	return n;
+}
+
 /* RSA modulus/exponent or EC point of the SubjectPublicKeyInfo. */
 size_t p11_spki_part(const unsigned char *spki, size_t spki_len,
 		     CK_ATTRIBUTE_TYPE t, unsigned char *out, size_t room)
@@ -391,22 +421,18 @@ size_t p11_spki_part(const unsigned char *spki, size_t spki_len,
 	} else if (t == CKA_EC_POINT && room > 3) {
 		/* DER OCTET STRING around the uncompressed point, as
 		 * PKCS#11 2.40 specifies and GnuTLS and Knot expect. */
-		size_t len = 0;
+		size_t len = ec_point_uncompressed(pk, out + 3, room - 3);
 
-		if (EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY,
-						    out + 3, room - 3, &len) &&
-		    len < 65536) {
-			if (len < 128) {
-				out[0] = 0x04;
-				out[1] = (unsigned char)len;
-				memmove(out + 2, out + 3, len);
-				n = len + 2;
-			} else {
-				out[0] = 0x04;
-				out[1] = 0x81;
-				out[2] = (unsigned char)len;
-				n = len + 3;
-			}
+		if (len && len < 128) {
+			out[0] = 0x04;
+			out[1] = (unsigned char)len;
+			memmove(out + 2, out + 3, len);
+			n = len + 2;
+		} else if (len && len < 256) {
+			out[0] = 0x04;
+			out[1] = 0x81;
+			out[2] = (unsigned char)len;
+			n = len + 3;
 		}
 	}
 	EVP_PKEY_free(pk);

@@ -870,6 +870,46 @@ TEST_F(tok, bare_key_has_a_public_half)
 	EXPECT_EQ(CKR_ACTION_PROHIBITED, self->f->C_DestroyObject(self->s, h[0]));
 }
 
+/*
+ * CKA_EC_POINT is the uncompressed point whatever form the board's SPKI
+ * holds: libp11 keeps the form it reads, and BIND then wrote a compressed
+ * point's x coordinate alone into the DNSKEY ("public key is invalid").
+ */
+TEST_F(tok, ec_point_is_uncompressed_whatever_the_spki_holds)
+{
+	uint8_t uuid[16], x[32];
+	unsigned char *der = NULL, pt[100];
+	CK_OBJECT_CLASS pubc = CKO_PUBLIC_KEY;
+	CK_ATTRIBUTE by_class[] = { { CKA_CLASS, &pubc, sizeof(pubc) } };
+	CK_ATTRIBUTE a = { CKA_EC_POINT, pt, sizeof(pt) };
+	CK_OBJECT_HANDLE h[2];
+	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	size_t xlen = 0;
+	BIGNUM *bx = NULL;
+	int n;
+
+	ASSERT_NE(NULL, pk);
+	ASSERT_EQ(1, EVP_PKEY_set_utf8_string_param(pk, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+						     OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED));
+	n = i2d_PUBKEY(pk, &der);
+	ASSERT_EQ(59, n);	/* 33-byte point: compressed */
+	ASSERT_EQ(1, EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_X, &bx));
+	xlen = (size_t)BN_bn2binpad(bx, x, sizeof(x));
+	ASSERT_EQ(32u, xlen);
+	ASSERT_EQ(0, seam_add_public_key(self->board, der, (size_t)n, uuid));
+	ASSERT_EQ(CKR_OK, login(_metadata, self));
+	ASSERT_EQ(1u, find(self->f, self->s, by_class, 1, h, 2));
+	ASSERT_EQ(CKR_OK, self->f->C_GetAttributeValue(self->s, h[0], &a, 1));
+	EXPECT_EQ(67u, a.ulValueLen);	/* 04 41 04 X Y */
+	EXPECT_EQ(0x04, pt[0]);
+	EXPECT_EQ(0x41, pt[1]);
+	EXPECT_EQ(0x04, pt[2]);
+	EXPECT_EQ(0, memcmp(pt + 3, x, 32));
+	BN_free(bx);
+	OPENSSL_free(der);
+	EVP_PKEY_free(pk);
+}
+
 /* ---- signing ------------------------------------------------------------------- */
 
 TEST_F(tok, ecdsa_sign_verify)

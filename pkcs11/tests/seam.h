@@ -56,6 +56,9 @@ unsigned seam_keys(int i, bool token);
 
 /* Add a key as hsmctl makes it: EC P-256, token, sign, no attributes. */
 int seam_add_bare_key(int i, uint8_t uuid[16]);
+/* PKEY_LOAD of the SubjectPublicKeyInfo @der as a token key, as another
+ * program would load one: its UUID in @uuid. */
+int seam_add_public_key(int i, const uint8_t *der, size_t der_len, uint8_t uuid[16]);
 
 /* Delete a key by name, as another process or host would. */
 int seam_delete_key(int i, const uint8_t uuid[16]);
