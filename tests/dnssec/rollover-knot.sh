@@ -29,26 +29,12 @@ RSASHA256) KALG=rsasha256 KSIZE=2048 ;;
 *) die "unsupported algorithm $ALG" ;;
 esac
 
-WORKDIR=${WORKDIR:-$(mktemp -d)}
-mkdir -p "$WORKDIR"
-D=$(mktemp -d "$WORKDIR/$ME.XXXXXX")
-trap 'rm -rf "$D"' EXIT
+KEEP_WORKDIR=${KEEP_WORKDIR:-0}
+# the run directory and its clean-up, pct, the zone (recipe-lib.sh)
+. "$(dirname "$0")/recipe-lib.sh"
+D=$RUN
 mkdir -p "$D/zones" "$D/out" "$D/kasp" "$D/db" "$D/run"
-
-pct() {
-	printf '%s' "$1" | od -An -v -tx1 | awk '
-	BEGIN { u = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
-		for (i = 32; i < 127; i++) { c = sprintf("%c", i)
-			if (index(u, c)) ok[sprintf("%02x", i)] = c } }
-	{ for (i = 1; i <= NF; i++) o = o (($i in ok) ? ok[$i] : "%" toupper($i)) }
-	END { printf "%s", o }'
-}
-
-{
-	printf '$ORIGIN %s.\n$TTL 3600\n' "$ZONE"
-	printf '@ IN SOA ns1 hostmaster 1 3600 900 1209600 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\n'
-	awk -v n="$NRECORDS" 'BEGIN { for (i = 1; i <= n; i++) printf "host%d IN A 10.0.%d.%d\n", i, int(i / 256) % 256, i % 256 }'
-} >"$D/zones/$ZONE.zone"
+make_zone "$D/zones/$ZONE.zone"
 
 cat >"$D/knot.conf" <<EOF
 server:
