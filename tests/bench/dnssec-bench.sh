@@ -125,6 +125,18 @@ print(b - a)' "$D/start.json" "$D/end.json" 2>/dev/null)
 		fail "$alg: libhsm with $used sessions failed"
 	fi
 
+	# The baseline in lock-step, one signature at a time: GnuTLS, under
+	# Knot, holds a lock per private key across C_SignInit and C_Sign, so
+	# Knot's threads sign with one key one after another.
+	: >"$D/libhsm-one"
+	if [ "$SESSIONS" -ne 1 ] &&
+	   ! "$RATE" --device /dev/hsm0 --pin-file "$WORK/user" --alg "$a" \
+	     --sessions 1 --seconds "$SECONDS_" >"$D/libhsm-one" 2>&1; then
+		cat "$D/libhsm-one" >&2
+		: >"$D/libhsm-one"
+		fail "$alg: libhsm with 1 session failed"
+	fi
+
 	# SoftHSM2, the same signing, for reference.
 	: >"$D/soft.out"
 	if [ -n "$SOFTHSM" ] &&
@@ -138,9 +150,9 @@ print(b - a)' "$D/start.json" "$D/end.json" 2>/dev/null)
 	python3 - "$alg" "$D" "$(result "$D/knot.out" sign_s)" "$(result "$D/knot.out" rrsig)" \
 		"$(result "$D/knot.out" verify)" "$(result "$D/soft.out" sign_s)" "$(result "$D/soft.out" rrsig)" \
 		"$(cat "$D/libhsm")" "$(result "$D/empty.out" sign_s)" "$(result "$D/empty.out" rrsig)" \
-		"$SESSIONS" "$(cat "$D/libhsm-used")" <<'PY' || fail "$alg: no figures"
+		"$SESSIONS" "$(cat "$D/libhsm-used")" "$(cat "$D/libhsm-one")" <<'PY' || fail "$alg: no figures"
 import json, sys
-alg, d, sign_s, rrsig, verify, soft_s, soft_rrsig, lib, t0, n0, sessions, used = sys.argv[1:]
+alg, d, sign_s, rrsig, verify, soft_s, soft_rrsig, lib, t0, n0, sessions, used, one = sys.argv[1:]
 t0, n0 = float(t0), int(n0)
 lib = lib.split()
 lib_rate = float(lib[lib.index("rate") + 1])
@@ -163,6 +175,11 @@ if used:
     print("  %-44s %10.1f  (%.2f)" % ("libhsm with %s sessions, as many as Knot used"
           % used[used.index("sessions") + 1], ur, ur / lib_rate))
     print("    Knot against it: %.2f, without its start-up %.2f" % (knot_rate / ur, steady / ur))
+if one:
+    one = one.split()
+    r1 = float(one[one.index("rate") + 1])
+    print("  %-44s %10.1f  (%.2f)" % ("libhsm with 1 session, one at a time", r1, r1 / lib_rate))
+    print("    Knot against it: %.2f, without its start-up %.2f" % (knot_rate / r1, steady / r1))
 if soft_s:
     sr = int(soft_rrsig) / float(soft_s)
     print("  %-44s %10.1f  (%.2f)" % ("Knot kzonesign with SoftHSM2 (reference)", sr, sr / lib_rate))
