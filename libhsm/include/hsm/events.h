@@ -24,6 +24,7 @@ enum hsm_event_type {
 	HSM_EVENT_DETACHED = 2,		/* /dev/hsmN is gone (unplug, detach) */
 	HSM_EVENT_TIMEOUT = 3,		/* a request to the board timed out */
 	HSM_EVENT_PROTO_ERROR = 4,	/* the board sent a malformed frame */
+	HSM_EVENT_KERNEL_SESSION = 5,	/* the kernel session logged in or out */
 };
 
 struct hsm_event {
