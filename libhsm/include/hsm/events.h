@@ -55,7 +55,10 @@ int hsm_events_fd(const struct hsm_events *ev);
  */
 int hsm_events_read(struct hsm_events *ev, struct hsm_event *out);
 
-/* "attached", "detached", "timeout", "protocol-error" or "unknown". */
+/*
+ * "attached", "detached", "timeout", "protocol-error", "kernel-session" or
+ * "unknown".
+ */
 const char *hsm_event_name(uint32_t type);
 
 /* Unsubscribe. NULL is ok. */
