@@ -150,6 +150,7 @@ struct hsm_board *hsm_board_create(struct tty_struct *tty)
 	INIT_WORK(&b->release_work, hsm_board_release_tty);
 	mutex_init(&b->state_mutex);
 	mutex_init(&b->sessions_mutex);
+	init_rwsem(&b->ksession_rwsem);
 	INIT_LIST_HEAD(&b->sessions);
 	init_completion(&b->probed);
 	slip_decoder_init(&b->rx, b->rx_buf, HAL_RPC_MAX_PKT_SIZE);
@@ -263,8 +264,9 @@ static int hsm_board_handshake(struct hsm_board *b)
  * is still PROBING and no DETACH has begun, so a teardown is never
  * overwritten. The device removal
  * is then left to hsm_board_kill(), which waits for this function through
- * state_mutex and sees @published. A READY board also gets its hwrng
- * (hwrng.c), which hsm_board_kill() removes under the same mutex.
+ * state_mutex and sees @published. A READY board also gets its kernel
+ * session (ksession.c) and its hwrng (hwrng.c), which uses that session;
+ * hsm_board_kill() removes both under the same mutex.
  *
  * Return: 0 when the board is READY; -ENODEV when teardown began first; or
  * the error of adding the device.
@@ -291,8 +293,10 @@ int hsm_board_publish(struct hsm_board *b)
 			err = -ENODEV;
 		spin_unlock_irqrestore(&b->lock, flags);
 	}
-	if (!err)
+	if (!err) {
+		hsm_ksession_start(b);
 		hsm_hwrng_add(b);
+	}
 	mutex_unlock(&b->state_mutex);
 	return err;
 }
@@ -359,6 +363,7 @@ void hsm_board_kill(struct hsm_board *b)
 	mutex_lock(&b->state_mutex);
 	/* GONE above: a read in progress fails now, unregistering waits. */
 	hsm_hwrng_remove(b);
+	hsm_ksession_stop(b);
 	if (b->published) {
 		xa_store(&hsm_boards, b->index, NULL, GFP_KERNEL);
 		hsm_chardev_del(b);

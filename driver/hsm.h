@@ -9,18 +9,20 @@
  *   session.c  one open file = one board session
  *   chardev.c  /dev/hsmN file operations and ioctls (the ABI)
  *   hwrng.c    the board's random number generator as hwrng cryptech-N
+ *   ksession.c the kernel session: the one session of in-kernel users
  *   netlink.c  generic netlink family: attach, detach, list, events
  *   protocol.h wire constants; slip.c, xdr.c codecs (also built on the host)
  *
  * Lifetime: a board is freed by the release of its struct device. References
  * are held by the line discipline (from open to close), by every open file,
- * by the hwrng's session while it is registered, by netlink while it reports
- * a board, and by queued work. Teardown (hsm_board_kill()) can start from a
- * tty hangup, a detach or a failed handshake, and runs once: it marks the
- * board dead under @lock, fails every request in flight with -ENODEV, stops
- * transmission, unregisters the hwrng (waiting for its reads, which fail
- * now), removes /dev/hsmN and unlists the board. Everything else checks the
- * state under @lock first.
+ * by the kernel session (which the hwrng uses) from READY until teardown,
+ * by netlink while it reports a board, and by queued work. Teardown
+ * (hsm_board_kill()) can start from a tty hangup, a detach or a failed
+ * handshake, and runs once: it marks the board dead under @lock, fails
+ * every request in flight with -ENODEV, stops transmission, unregisters the
+ * hwrng (waiting for its reads, which fail now), ends the kernel session
+ * (and with it its login), removes /dev/hsmN and unlists the board.
+ * Everything else checks the state under @lock first.
  */
 #ifndef CRYPTECH_HSM_H
 #define CRYPTECH_HSM_H
@@ -34,6 +36,7 @@
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/ratelimit.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/tty.h>
 #include <linux/workqueue.h>
@@ -147,6 +150,12 @@ struct hsm_stats {
  * @sessions_mutex: protects @sessions; taken before any session->lock
  * @sessions:	every open session (struct hsm_session.node), until its
  *		clean-up has finished
+ * @ksession_rwsem: protects @ksession. Held for reading by an in-kernel
+ *		user for its whole operation (hsm_ksession_get()), for
+ *		writing only to set or clear @ksession, under @state_mutex;
+ *		taken after @state_mutex, before any session->lock
+ * @ksession:	the kernel session (ksession.c), shared by all in-kernel
+ *		users, from READY until teardown; NULL outside that
  * @probe_work:	GET_VERSION handshake after the line discipline opened
  * @probed:	completed when the handshake finished, either way
  * @probe_err:	result of the handshake, valid once @probed completed
@@ -187,6 +196,8 @@ struct hsm_board {
 	struct hsm_hwrng *hwrng;
 	struct mutex sessions_mutex;	/* protects @sessions */
 	struct list_head sessions;
+	struct rw_semaphore ksession_rwsem;	/* protects @ksession */
+	struct hsm_session *ksession;
 	struct work_struct probe_work;
 	struct completion probed;
 	int probe_err;
@@ -333,12 +344,15 @@ struct hsm_key {
  * @client:		this session's board client handle
  * @node:		entry in board->sessions (board->sessions_mutex)
  * @lock:		serialises the session's requests; protects @keys,
- *			@req, @used and @board_done
+ *			@req, @used and @board_done, and writes of @user
  * @keys:		virtual key handle (from 1) -> struct hsm_key
  * @req:		request buffer, HAL_RPC_MAX_PKT_SIZE bytes
  * @used:		a request reached the board: clean-up is needed
  * @board_done:		the session's keys and login were given back on the
  *			board (clean-up or DETACH); it sends nothing more
+ * @user:		HAL_USER_* of the session's last successful LOGIN,
+ *			HAL_USER_NONE after a successful LOGOUT or once
+ *			@board_done; read without the lock with READ_ONCE()
  * @abandoned:		a request the session gave up on (timeout, signal)
  *			whose reply has not been dealt with yet; while it is
  *			unanswered the client handle is quarantined
@@ -354,6 +368,7 @@ struct hsm_session {
 	u8 *req;
 	bool used;
 	bool board_done;
+	u32 user;
 	struct hsm_abandoned abandoned;
 	struct delayed_work settle_work;
 	struct work_struct cleanup_work;
@@ -434,6 +449,16 @@ void hsm_chardev_del(struct hsm_board *b);
 /* hwrng.c */
 void hsm_hwrng_add(struct hsm_board *b);
 void hsm_hwrng_remove(struct hsm_board *b);
+
+/* ksession.c */
+void hsm_ksession_start(struct hsm_board *b);
+void hsm_ksession_stop(struct hsm_board *b);
+struct hsm_session *hsm_ksession_get(struct hsm_board *b, bool private_key);
+void hsm_ksession_put(struct hsm_board *b);
+u32 hsm_ksession_user(struct hsm_board *b);
+int hsm_ksession_login(struct hsm_board *b, u32 user, const u8 *pin,
+		       u32 pin_len, u32 *board_status);
+int hsm_ksession_logout(struct hsm_board *b, u32 *board_status);
 
 /* netlink.c */
 int hsm_netlink_init(void);

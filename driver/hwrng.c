@@ -2,8 +2,11 @@
 /*
  * The board's random number generator as a hwrng, "cryptech-N" for
  * /dev/hsmN: registered when the board becomes READY, unregistered by its
- * teardown. Reads are GET_RANDOM requests of a session of the driver's own
- * (hsm_session_random(); no login needed), never of a user's open file.
+ * teardown. Reads are GET_RANDOM requests of the board's kernel session
+ * (ksession.c; hsm_session_random(), no login needed), never of a user's
+ * open file. The hwrng is registered after the kernel session is created
+ * and unregistered before it ends, both under board->state_mutex, so it
+ * keeps its own pointer to the session without taking ksession_rwsem.
  *
  * Locking: board->state_mutex orders registration (hsm_board_publish())
  * against unregistration (hsm_board_kill()) and protects board->hwrng. The
@@ -63,7 +66,7 @@ MODULE_PARM_DESC(quality,
 /**
  * struct hsm_hwrng - a board's hwrng
  * @rng:	registered with the hwrng core
- * @session:	the driver's own session on the board, for GET_RANDOM
+ * @session:	the board's kernel session, for GET_RANDOM; not owned
  * @name:	"cryptech-N"
  */
 struct hsm_hwrng {
@@ -93,7 +96,8 @@ static int hsm_hwrng_read(struct hwrng *rng, void *data, size_t max,
 
 /**
  * hsm_hwrng_add() - register the board's hwrng
- * @b: board, READY; the caller holds b->state_mutex
+ * @b: board, READY, with its kernel session; the caller holds
+ *     b->state_mutex
  *
  * The board works without one: a failure is logged, not returned.
  */
@@ -103,24 +107,22 @@ void hsm_hwrng_add(struct hsm_board *b)
 	int err = -ENOMEM;
 
 	lockdep_assert_held(&b->state_mutex);
+	if (!b->ksession)
+		goto err;
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h)
 		goto err;
-	h->session = hsm_session_open(b);
-	if (!h->session)
-		goto err_free;
+	h->session = b->ksession;
 	snprintf(h->name, sizeof(h->name), "cryptech-%d", b->index);
 	h->rng.name = h->name;
 	h->rng.read = hsm_hwrng_read;
 	h->rng.quality = READ_ONCE(hsm_hwrng_quality);
 	err = hwrng_register(&h->rng);
 	if (err)
-		goto err_session;
+		goto err_free;
 	b->hwrng = h;
 	return;
 
-err_session:
-	hsm_session_close(h->session);
 err_free:
 	kfree(h);
 err:
@@ -131,8 +133,8 @@ err:
  * hsm_hwrng_remove() - unregister the board's hwrng, if it has one
  * @b: board, GONE (its requests fail); the caller holds b->state_mutex
  *
- * Waits for reads in progress, which the GONE state ends at once; then
- * closes the hwrng's session, without waiting for the board.
+ * Waits for reads in progress, which the GONE state ends at once. The
+ * kernel session stays: hsm_ksession_stop() ends it after this.
  */
 void hsm_hwrng_remove(struct hsm_board *b)
 {
@@ -143,6 +145,5 @@ void hsm_hwrng_remove(struct hsm_board *b)
 		return;
 	b->hwrng = NULL;
 	hwrng_unregister(&h->rng);
-	hsm_session_close(h->session);
 	kfree(h);
 }

@@ -19,6 +19,7 @@
  *
  * Locking: none of its own (each operation takes the session's lock).
  */
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/nospec.h>
 #include <linux/slab.h>
@@ -85,6 +86,8 @@ struct hsm_ioctl_desc {
 #define CRYPTECH_HSM_IOC_LOGOUT_SIZE	CRYPTECH_HSM_STATUS_SIZE_VER0
 #define CRYPTECH_HSM_IOC_SET_PIN_SIZE	CRYPTECH_HSM_PIN_SIZE_VER0
 #define CRYPTECH_HSM_IOC_LOGIN_STATUS_SIZE CRYPTECH_HSM_LOGIN_STATUS_SIZE_VER0
+#define CRYPTECH_HSM_IOC_KERNEL_LOGIN_SIZE CRYPTECH_HSM_PIN_SIZE_VER0
+#define CRYPTECH_HSM_IOC_KERNEL_LOGOUT_SIZE CRYPTECH_HSM_STATUS_SIZE_VER0
 #define CRYPTECH_HSM_IOC_GENERATE_SIZE	CRYPTECH_HSM_GENERATE_SIZE_VER0
 #define CRYPTECH_HSM_IOC_LOAD_SIZE	CRYPTECH_HSM_LOAD_SIZE_VER0
 #define CRYPTECH_HSM_IOC_OPEN_SIZE	CRYPTECH_HSM_OPEN_SIZE_VER0
@@ -122,13 +125,14 @@ static int hsm_ioc_board_info(struct hsm_session *s,
 {
 	struct hsm_board *b = s->board;
 
-	if (a->reserved)
+	if (a->kernel_user)
 		return -EINVAL;
 	a->index = b->index;
 	a->protocol_version = b->protocol_version;
 	strscpy(a->tty_name, b->tty_name, sizeof(a->tty_name));
 	a->board_id_kind = b->board_id_kind;
 	strscpy(a->board_id, b->board_id, sizeof(a->board_id));
+	a->kernel_user = hsm_ksession_user(b);
 	return 0;
 }
 
@@ -179,6 +183,38 @@ static int hsm_ioc_pin(struct hsm_session *s, struct cryptech_hsm_pin *a,
 					  &a->board_status);
 	kfree_sensitive(pin);
 	return err;
+}
+
+/*
+ * KERNEL_LOGIN: the PIN goes to the board's kernel session, not to this
+ * file's. CAP_SYS_ADMIN, as for the other administrative operations: the
+ * login lets every in-kernel user of the board use its private keys.
+ */
+static int hsm_ioc_kernel_login(struct hsm_session *s,
+				struct cryptech_hsm_pin *a)
+{
+	u8 *pin;
+	int err;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!hsm_session_pin_valid(a->user, a->pin_len))
+		return -EINVAL;
+	pin = memdup_user(u64_to_user_ptr(a->pin), a->pin_len);
+	if (IS_ERR(pin))
+		return PTR_ERR(pin);
+	err = hsm_ksession_login(s->board, a->user, pin, a->pin_len,
+				 &a->board_status);
+	kfree_sensitive(pin);
+	return err;
+}
+
+static int hsm_ioc_kernel_logout(struct hsm_session *s,
+				 struct cryptech_hsm_status *a)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return hsm_ksession_logout(s->board, &a->board_status);
 }
 
 static int hsm_ioc_logout(struct hsm_session *s, struct cryptech_hsm_status *a)
@@ -437,6 +473,8 @@ static const struct hsm_ioctl_desc hsm_ioctls[] = {
 	HSM_IOCTL(CRYPTECH_HSM_IOC_LOGOUT, struct cryptech_hsm_status),
 	HSM_IOCTL(CRYPTECH_HSM_IOC_SET_PIN, struct cryptech_hsm_pin),
 	HSM_IOCTL(CRYPTECH_HSM_IOC_LOGIN_STATUS, struct cryptech_hsm_login_status),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_KERNEL_LOGIN, struct cryptech_hsm_pin),
+	HSM_IOCTL(CRYPTECH_HSM_IOC_KERNEL_LOGOUT, struct cryptech_hsm_status),
 	HSM_IOCTL(CRYPTECH_HSM_IOC_GENERATE, struct cryptech_hsm_generate),
 	HSM_IOCTL(CRYPTECH_HSM_IOC_LOAD, struct cryptech_hsm_load),
 	HSM_IOCTL(CRYPTECH_HSM_IOC_OPEN, struct cryptech_hsm_open),
@@ -469,6 +507,10 @@ static int hsm_ioctl_call(struct hsm_session *s, unsigned int nr, void *a)
 		return hsm_ioc_pin(s, a, false);
 	case _IOC_NR(CRYPTECH_HSM_IOC_LOGIN_STATUS):
 		return hsm_ioc_login_status(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_KERNEL_LOGIN):
+		return hsm_ioc_kernel_login(s, a);
+	case _IOC_NR(CRYPTECH_HSM_IOC_KERNEL_LOGOUT):
+		return hsm_ioc_kernel_logout(s, a);
 	case _IOC_NR(CRYPTECH_HSM_IOC_GENERATE):
 		return hsm_key_generate(s, a);
 	case _IOC_NR(CRYPTECH_HSM_IOC_LOAD):

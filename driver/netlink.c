@@ -81,6 +81,7 @@ static int hsm_fill_board(struct sk_buff *skb, struct hsm_board *b, u32 portid,
 	    nla_put_u32(skb, CRYPTECH_HSM_A_STATE, READ_ONCE(b->state)) ||
 	    nla_put_string(skb, CRYPTECH_HSM_A_BOARD_ID, b->board_id) ||
 	    nla_put_u32(skb, CRYPTECH_HSM_A_BOARD_ID_KIND, b->board_id_kind) ||
+	    nla_put_u32(skb, CRYPTECH_HSM_A_KERNEL_USER, hsm_ksession_user(b)) ||
 	    hsm_put_stats(skb, b)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -283,7 +284,10 @@ void hsm_netlink_event(struct hsm_board *b, enum cryptech_hsm_event event)
 	    nla_put_u32(msg, CRYPTECH_HSM_A_INDEX, b->index) ||
 	    nla_put_string(msg, CRYPTECH_HSM_A_DEV_NAME, dev_name(&b->dev)) ||
 	    nla_put_string(msg, CRYPTECH_HSM_A_TTY_NAME, b->tty_name) ||
-	    nla_put_string(msg, CRYPTECH_HSM_A_BOARD_ID, b->board_id)) {
+	    nla_put_string(msg, CRYPTECH_HSM_A_BOARD_ID, b->board_id) ||
+	    (event == CRYPTECH_HSM_EVENT_KERNEL_SESSION &&
+	     nla_put_u32(msg, CRYPTECH_HSM_A_KERNEL_USER,
+			 hsm_ksession_user(b)))) {
 		nlmsg_free(msg);
 		return;
 	}

@@ -35,7 +35,7 @@ static void hsm_session_settle_work(struct work_struct *work);
  * hsm_session_open() - start a session on a board, with a fresh client handle
  * @b: board; the session takes a reference
  *
- * For an open file of /dev/hsmN or for the driver's own use (hwrng.c). Nothing
+ * For an open file of /dev/hsmN or for the driver's own use (ksession.c). Nothing
  * is sent to the board until the first request. End it with
  * hsm_session_close().
  *
@@ -284,6 +284,7 @@ static void hsm_session_release_board(struct hsm_session *s)
 	if (s->board_done)
 		return;
 	s->board_done = true;
+	WRITE_ONCE(s->user, HAL_USER_NONE);
 	hsm_session_quiesce(s);
 	if (!s->used)
 		return;
@@ -416,6 +417,9 @@ static int hsm_session_pin(struct hsm_session *s, u32 opcode, u32 user,
 	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, board_status);
 	/* The PIN was in the request buffer: wipe it. */
 	memzero_explicit(s->req, w.len);
+	/* A wrong PIN leaves the board's login as it was. */
+	if (!err && opcode == RPC_FUNC_LOGIN)
+		WRITE_ONCE(s->user, user);
 	mutex_unlock(&s->lock);
 	if (!err)
 		hsm_reply_free(&r);
@@ -488,6 +492,8 @@ int hsm_session_logout(struct hsm_session *s, u32 *board_status)
 		err = hsm_session_simple(s, RPC_FUNC_LOGOUT, 0, false,
 					 hsm_op_timeout_ms, HSM_WAIT_KILLABLE,
 					 board_status);
+	if (!err)
+		WRITE_ONCE(s->user, HAL_USER_NONE);
 	mutex_unlock(&s->lock);
 	return err;
 }

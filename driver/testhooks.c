@@ -8,6 +8,13 @@
  *   /sys/kernel/debug/cryptech_hsm/hits/<point>      (count of delays taken)
  *   /sys/kernel/debug/cryptech_hsm/release           (write: end all delays)
  *
+ * and one probe of the kernel session's helper, for the tests of in-kernel
+ * users before there are any:
+ *
+ *   /sys/kernel/debug/cryptech_hsm/kernel_session    (write: "N private" or
+ *       "N public"; the write fails with hsm_ksession_get()'s error for
+ *       board N, e.g. EACCES for "private" while not logged in)
+ *
  * A point with a non-zero delay counts a hit, then waits that long (at most
  * HSM_TEST_DELAY_MAX_MS) or until a write to "release". A test reads the
  * counter to know a thread is inside the window, acts, then releases it: a
@@ -22,6 +29,8 @@
 #include <linux/fs.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/wait.h>
 
 #include "hsm.h"
@@ -52,6 +61,60 @@ static ssize_t hsm_release_write(struct file *file, const char __user *buf,
 	wake_up_all(&hsm_delay_wq);
 	return len;
 }
+
+/*
+ * "N private" or "N public": take board N's kernel session as an in-kernel
+ * user would for a private- or public-key operation, and give it back.
+ */
+static ssize_t hsm_ksession_probe_write(struct file *file,
+					const char __user *ubuf, size_t len,
+					loff_t *ppos)
+{
+	struct hsm_session *s;
+	struct hsm_board *b;
+	char buf[32], *kind;
+	bool private_key;
+	u32 index;
+	int err;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	kind = strchr(strim(buf), ' ');
+	if (!kind)
+		return -EINVAL;
+	*kind++ = '\0';
+	if (!strcmp(kind, "private"))
+		private_key = true;
+	else if (!strcmp(kind, "public"))
+		private_key = false;
+	else
+		return -EINVAL;
+	err = kstrtou32(buf, 10, &index);
+	if (err)
+		return err;
+	b = hsm_board_get_by_index(index);
+	if (!b)
+		return -ENODEV;
+	s = hsm_ksession_get(b, private_key);
+	if (IS_ERR(s)) {
+		err = PTR_ERR(s);
+	} else {
+		hsm_ksession_put(b);
+		err = 0;
+	}
+	hsm_board_put(b);
+	return err ? err : len;
+}
+
+static const struct file_operations hsm_ksession_probe_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= hsm_ksession_probe_write,
+	.llseek	= noop_llseek,
+};
 
 static const struct file_operations hsm_release_fops = {
 	.owner	= THIS_MODULE,
@@ -97,6 +160,8 @@ void hsm_test_hooks_init(void)
 	hits = debugfs_create_dir("hits", hsm_test_dir);
 	debugfs_create_file("release", 0200, hsm_test_dir, NULL,
 			    &hsm_release_fops);
+	debugfs_create_file("kernel_session", 0200, hsm_test_dir, NULL,
+			    &hsm_ksession_probe_fops);
 	for (i = 0; i < HSM_DELAY_NR; i++) {
 		debugfs_create_u32(hsm_delay_names[i], 0600, delay,
 				   &hsm_delay_ms[i]);

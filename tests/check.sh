@@ -166,6 +166,11 @@ if [ "$mode" = all ] || [ "$mode" = vm ]; then
 	run_suite vm-hwrng tests/vm/run --timeout 600 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group hwrng
+	# The kernel session (issue 10): kernel-login/-logout, its state, its
+	# login slot, detach; private-key use refused without it.
+	run_suite vm-kernel-session tests/vm/run --timeout 600 \
+		--board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group kernel-session
 	# The PKCS#11 module against the driver (issue 8): pkcs11-tool,
 	# p11tool and p11-kit, Knot (kzonesign, knotd, a ZSK rollover) and
 	# ldns-signzone, each zone validated; unplug and replug.

@@ -46,6 +46,11 @@ void board_json(struct json *j, const struct hsm_board_desc *d)
 	json_kv_string(j, "protocol", ver);
 	json_kv_u64(j, "protocol_version", d->protocol_version);
 	json_kv_string(j, "state", hsm_board_state_name(d->state));
+	json_key(j, "kernel_session");
+	json_object_begin(j);
+	json_kv_bool(j, "logged_in", d->kernel_user != HSM_USER_NONE);
+	json_kv_string(j, "user", hsm_user_name(d->kernel_user));
+	json_object_end(j);
 	json_key(j, "stats");
 	json_object_begin(j);
 	json_kv_u64(j, "requests", d->stats.requests);
@@ -60,13 +65,14 @@ void board_json(struct json *j, const struct hsm_board_desc *d)
 	json_object_end(j);
 }
 
-enum { COL_DEVICE, COL_ID, COL_TTY, COL_PROTOCOL, COL_STATE, COL_REQUESTS,
-       COL_ERRORS, COL_TIMEOUTS, COL_PROTO_ERR, COL_INFLIGHT, COL_SESSIONS,
-       NCOLS };
+enum { COL_DEVICE, COL_ID, COL_TTY, COL_PROTOCOL, COL_STATE, COL_KLOGIN,
+       COL_REQUESTS, COL_ERRORS, COL_TIMEOUTS, COL_PROTO_ERR, COL_INFLIGHT,
+       COL_SESSIONS, NCOLS };
 
+/* KLOGIN: who the kernel session is logged in as, "-" if nobody. */
 static const char *const headers[NCOLS] = {
-	"DEVICE", "ID", "TTY", "PROTOCOL", "STATE", "REQUESTS", "ERRORS",
-	"TIMEOUTS", "PROTO_ERR", "INFLIGHT", "SESSIONS",
+	"DEVICE", "ID", "TTY", "PROTOCOL", "STATE", "KLOGIN", "REQUESTS",
+	"ERRORS", "TIMEOUTS", "PROTO_ERR", "INFLIGHT", "SESSIONS",
 };
 
 static void row_cells(const struct hsm_board_desc *d, char cells[NCOLS][72])
@@ -82,6 +88,9 @@ static void row_cells(const struct hsm_board_desc *d, char cells[NCOLS][72])
 	snprintf(cells[COL_TTY], 72, "%s", d->tty_name[0] ? d->tty_name : "-");
 	hsm_format_version(d->protocol_version, cells[COL_PROTOCOL], 72);
 	snprintf(cells[COL_STATE], 72, "%s", hsm_board_state_name(d->state));
+	snprintf(cells[COL_KLOGIN], 72, "%s",
+		 d->kernel_user == HSM_USER_NONE ? "-" :
+		 hsm_user_name(d->kernel_user));
 	for (c = COL_REQUESTS; c < NCOLS; c++)
 		snprintf(cells[c], 72, "%" PRIu64, nums[c - COL_REQUESTS]);
 }
@@ -150,6 +159,10 @@ void board_details(FILE *f, const struct hsm_board_desc *d)
 	fprintf(f, "protocol:      %s (0x%08" PRIx32 ")\n", ver,
 		d->protocol_version);
 	fprintf(f, "state:         %s\n", hsm_board_state_name(d->state));
+	if (d->kernel_user == HSM_USER_NONE)
+		fprintf(f, "kernel login:  none (in-kernel private-key use needs 'hsmctl kernel-login')\n");
+	else
+		fprintf(f, "kernel login:  %s\n", hsm_user_name(d->kernel_user));
 	fprintf(f, "requests:      %" PRIu64 "\n", d->stats.requests);
 	fprintf(f, "errors:        %" PRIu64 "\n", d->stats.errors);
 	fprintf(f, "timeouts:      %" PRIu64 "\n", d->stats.timeouts);

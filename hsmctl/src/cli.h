@@ -79,6 +79,8 @@ int cmd_info(struct cli *c, int argc, char **argv);
 int cmd_random(struct cli *c, int argc, char **argv);
 int cmd_login_status(struct cli *c, int argc, char **argv);
 int cmd_set_pin(struct cli *c, int argc, char **argv);
+int cmd_kernel_login(struct cli *c, int argc, char **argv);
+int cmd_kernel_logout(struct cli *c, int argc, char **argv);
 int cmd_key(struct cli *c, int argc, char **argv);
 int cmd_probe(struct cli *c, int argc, char **argv);
 

@@ -40,6 +40,21 @@ static const struct command commands[] = {
 	  "                         asked twice)\n"
 	  "PINs are never taken from the command line. A file's trailing newline\n"
 	  "is not part of the PIN.\n" },
+	{ "kernel-login", cmd_kernel_login, "[--user U] [--pin-file F]",
+	  "log in the board's kernel session, used by in-kernel users",
+	  "The kernel session is the one board session the kernel's own users\n"
+	  "of the board share (hwrng, crypto API, keyrings). Without its login\n"
+	  "their private-key operations fail with EACCES; public-key operations\n"
+	  "work without it. The login stays after hsmctl exits, until\n"
+	  "'hsmctl kernel-logout' or the board is detached. Needs CAP_SYS_ADMIN.\n"
+	  "  --user user|wheel      the user (default user)\n"
+	  "  --pin-file FILE        the PIN (else $HSMCTL_PIN or a prompt)\n"
+	  "  --json  {\"device\": \"hsm0\", \"kernel_session\": {\"logged_in\": true,\n"
+	  "           \"user\": \"user\"}}\n"
+	  "'hsmctl info' and 'hsmctl list' show the kernel session's state.\n" },
+	{ "kernel-logout", cmd_kernel_logout, "",
+	  "end the kernel session's login",
+	  "Needs CAP_SYS_ADMIN. Succeeds when it was not logged in.\n" },
 	{ "key", cmd_key, "SUBCOMMAND ...",
 	  "generate, list, inspect, use and delete keys",
 	  "  key generate (rsa BITS | ec p256|p384|p521) [--token] [--exportable]\n"

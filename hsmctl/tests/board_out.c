@@ -73,6 +73,7 @@ TEST(json_shape)
 	sample(&d[1], 1, "tty\"weird\\\n\x01\xff");
 	strcpy(d[1].board_id, "FT4XYZ01");
 	d[1].board_id_kind = HSM_BOARD_ID_USB_SERIAL;
+	d[1].kernel_user = HSM_USER_NORMAL;
 	doc = render_list(d, 2);
 	EXPECT_EQ(0, python_check(doc,
 		"assert len(d) == 2; b = d[0]; "
@@ -80,13 +81,15 @@ TEST(json_shape)
 		"\"tty\": \"ttyUSB0\", \"board_id\": None, \"board_id_kind\": None, "
 		"\"token\": None, \"protocol\": \"1.1.1.0\", "
 		"\"protocol_version\": 16843008, \"state\": \"ready\", "
+		"\"kernel_session\": {\"logged_in\": False, \"user\": \"none\"}, "
 		"\"stats\": {\"requests\": 123456789012, \"errors\": 2, "
 		"\"timeouts\": 1, \"proto_errors\": 3, \"in_flight\": 4, "
 		"\"bytes_in\": 5, \"bytes_out\": 6, \"sessions\": 7}}, b; "
 		"assert d[1][\"tty\"] == \"tty\\\"weird\\\\\\n\\x01\\ufffd\", d[1]; "
 		"assert d[1][\"board_id\"] == \"FT4XYZ01\", d[1]; "
 		"assert d[1][\"board_id_kind\"] == \"usb-serial\", d[1]; "
-		"assert d[1][\"token\"] == \"cryptech-FT4XYZ01\", d[1]"))
+		"assert d[1][\"token\"] == \"cryptech-FT4XYZ01\", d[1]; "
+		"assert d[1][\"kernel_session\"] == {\"logged_in\": True, \"user\": \"user\"}, d[1]"))
 		TH_LOG("%s", doc);
 	free(doc);
 }
@@ -111,12 +114,13 @@ TEST(table)
 	sample(&d[1], 10, "ttyUSB1");
 	d[1].state = HSM_BOARD_GONE;
 	strcpy(d[1].board_id, "EMU00001");
+	d[1].kernel_user = HSM_USER_WHEEL;
 	board_table(f, d, 2);
 	fclose(f);
 	EXPECT_STREQ(
-		"DEVICE  ID        TTY      PROTOCOL  STATE      REQUESTS  ERRORS  TIMEOUTS  PROTO_ERR  INFLIGHT  SESSIONS\n"
-		"hsm0    -         ttyUSB0  1.1.1.0   ready  123456789012       2         1          3         4         7\n"
-		"hsm10   EMU00001  ttyUSB1  1.1.1.0   gone   123456789012       2         1          3         4         7\n",
+		"DEVICE  ID        TTY      PROTOCOL  STATE  KLOGIN      REQUESTS  ERRORS  TIMEOUTS  PROTO_ERR  INFLIGHT  SESSIONS\n"
+		"hsm0    -         ttyUSB0  1.1.1.0   ready  -       123456789012       2         1          3         4         7\n"
+		"hsm10   EMU00001  ttyUSB1  1.1.1.0   gone   wheel   123456789012       2         1          3         4         7\n",
 		buf);
 	free(buf);
 }
@@ -129,7 +133,7 @@ TEST(table_header_only)
 
 	board_table(f, NULL, 0);
 	fclose(f);
-	EXPECT_STREQ("DEVICE  ID  TTY  PROTOCOL  STATE  REQUESTS  ERRORS  TIMEOUTS  PROTO_ERR  INFLIGHT  SESSIONS\n",
+	EXPECT_STREQ("DEVICE  ID  TTY  PROTOCOL  STATE  KLOGIN  REQUESTS  ERRORS  TIMEOUTS  PROTO_ERR  INFLIGHT  SESSIONS\n",
 		     buf);
 	free(buf);
 }
@@ -150,6 +154,7 @@ TEST(details)
 	EXPECT_NE(NULL, strstr(buf, "state:         ready\n"));
 	EXPECT_NE(NULL, strstr(buf, "requests:      123456789012\n"));
 	EXPECT_NE(NULL, strstr(buf, "sessions:      7\n"));
+	EXPECT_NE(NULL, strstr(buf, "kernel login:  none (in-kernel private-key use needs 'hsmctl kernel-login')\n"));
 	/* Without an identity (an older kernel) it says so. */
 	EXPECT_NE(NULL, strstr(buf, "board id:      unknown"));
 	EXPECT_NE(NULL, strstr(buf, "token:         - (no board id)\n"));

@@ -364,6 +364,65 @@ static int prompted(const char *answers[], int n, char *screen, size_t cap,
 	return WEXITSTATUS(st);
 }
 
+/* kernel-login, kernel-logout: PIN sources, errors, no login of the file. */
+TEST_F(k, kernel_login)
+{
+	struct run *r = &self->r;
+
+	unlink(logpath);
+	hsmctl(r, NULL, DEV, "kernel-login", "--pin-file", self->pinfile, NULL);
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("hsm0: kernel session logged in as user\n", r->out);
+	/* The PIN went to the kernel session, not to the file's session. */
+	EXPECT_STREQ("KERNEL_LOGIN user=1\n", board_log());
+
+	hsmctl(r, "HSMCTL_PIN=wheel-pin", DEV, "--json", "kernel-login",
+	       "--user", "wheel", NULL);
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("{\"device\":\"hsm0\",\"kernel_session\":{\"logged_in\":true,\"user\":\"wheel\"}}\n",
+		     r->out);
+	EXPECT_TRUE(json_valid(r->out));
+
+	hsmctl(r, "HSMCTL_PIN=wrong-pin", DEV, "kernel-login", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_BOARD, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "hsmctl: kernel-login: logging in the kernel session as user on /dev/null: board error PIN_INCORRECT"))
+		TH_LOG("%s", r->err);
+	EXPECT_STREQ("", r->out);
+
+	/* so cannot use keys: refused before anything is asked. */
+	unlink(logpath);
+	hsmctl(r, "HSMCTL_PIN=so-pin-1", DEV, "kernel-login", "--user", "so", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_PERMISSION, r->status);
+	EXPECT_STREQ("", board_log());
+
+	/* Without CAP_SYS_ADMIN: exit 4 and why. */
+	hsmctl(r, "FAKE_HSM_NO_SYS_ADMIN=1", DEV, "kernel-login", "--pin-file",
+	       self->pinfile, NULL);
+	EXPECT_EQ(HSMCTL_EXIT_PERMISSION, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "needs CAP_SYS_ADMIN")) TH_LOG("%s", r->err);
+	hsmctl(r, "FAKE_HSM_NO_SYS_ADMIN=1", DEV, "kernel-logout", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_PERMISSION, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "needs CAP_SYS_ADMIN")) TH_LOG("%s", r->err);
+
+	/* No PIN source and no terminal; a bad file. */
+	hsmctl(r, NULL, DEV, "kernel-login", NULL);
+	EXPECT_USAGE(*r, "no user PIN");
+	hsmctl(r, NULL, DEV, "kernel-login", "--pin-file", "/nonexistent/pin", NULL);
+	EXPECT_USAGE(*r, "cannot read the user PIN from /nonexistent/pin");
+	hsmctl(r, PIN, DEV, "kernel-logout", "extra", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_USAGE, r->status);
+
+	unlink(logpath);
+	hsmctl(r, NULL, DEV, "kernel-logout", NULL);
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("hsm0: kernel session logged out\n", r->out);
+	EXPECT_STREQ("KERNEL_LOGOUT\n", board_log());
+	hsmctl(r, NULL, DEV, "--json", "kernel-logout", NULL);
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("{\"device\":\"hsm0\",\"kernel_session\":{\"logged_in\":false,\"user\":\"none\"}}\n",
+		     r->out);
+}
+
 TEST_F(k, pin_prompt)
 {
 	const char *one[] = { "user-pin\n" };

@@ -37,5 +37,8 @@ int hsm_board_info(struct hsm_session *s, struct hsm_board_info *out)
 	hsm_copy_str(out->board_id, sizeof(out->board_id), info.board_id,
 		     sizeof(info.board_id));
 	out->board_id_kind = out->board_id[0] ? info.board_id_kind : 0;
+	/* Older kernels return the former reserved field as sent: zero. */
+	out->kernel_user = info.kernel_user <= HSM_USER_WHEEL ?
+			   info.kernel_user : HSM_USER_NONE;
 	return 0;
 }

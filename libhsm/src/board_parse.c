@@ -33,6 +33,7 @@ static void board_policy(struct nla_policy *p)
 	p[CRYPTECH_HSM_A_BOARD_ID].maxlen =
 		sizeof(((struct hsm_board_desc *)0)->board_id);
 	p[CRYPTECH_HSM_A_BOARD_ID_KIND].type = NLA_U32;
+	p[CRYPTECH_HSM_A_KERNEL_USER].type = NLA_U32;
 }
 
 static int parse_stats(struct nlattr *nest, struct hsm_board_stats *st)
@@ -125,6 +126,11 @@ int hsm_board_parse(struct nlmsghdr *nlh, struct hsm_board_desc *out)
 			     (size_t)nla_len(tb[CRYPTECH_HSM_A_BOARD_ID]));
 	if (tb[CRYPTECH_HSM_A_BOARD_ID_KIND] && d.board_id[0])
 		d.board_id_kind = nla_get_u32(tb[CRYPTECH_HSM_A_BOARD_ID_KIND]);
+	if (tb[CRYPTECH_HSM_A_KERNEL_USER]) {
+		d.kernel_user = nla_get_u32(tb[CRYPTECH_HSM_A_KERNEL_USER]);
+		if (d.kernel_user > HSM_USER_WHEEL)
+			return -EPROTO;
+	}
 	if (tb[CRYPTECH_HSM_A_STATS]) {
 		ret = parse_stats(tb[CRYPTECH_HSM_A_STATS], &d.stats);
 		if (ret)

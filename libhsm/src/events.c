@@ -22,7 +22,9 @@
 #include "internal.h"
 
 _Static_assert((int)HSM_EVENT_ATTACHED == (int)CRYPTECH_HSM_EVENT_ATTACHED &&
-	       (int)HSM_EVENT_PROTO_ERROR == (int)CRYPTECH_HSM_EVENT_PROTO_ERROR,
+	       (int)HSM_EVENT_PROTO_ERROR == (int)CRYPTECH_HSM_EVENT_PROTO_ERROR &&
+	       (int)HSM_EVENT_KERNEL_SESSION ==
+	       (int)CRYPTECH_HSM_EVENT_KERNEL_SESSION,
 	       "event numbers match the ABI");
 
 struct hsm_events {
@@ -179,6 +181,8 @@ const char *hsm_event_name(uint32_t type)
 		return "timeout";
 	case HSM_EVENT_PROTO_ERROR:
 		return "protocol-error";
+	case HSM_EVENT_KERNEL_SESSION:
+		return "kernel-session";
 	default:
 		return "unknown";
 	}

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* Users and PINs: LOGIN, LOGOUT, SET_PIN, LOGIN_STATUS. */
+/*
+ * Users and PINs: LOGIN, LOGOUT, SET_PIN, LOGIN_STATUS, and the kernel
+ * session's KERNEL_LOGIN, KERNEL_LOGOUT.
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -56,7 +59,15 @@ int hsm_set_pin(struct hsm_session *s, uint32_t user, const void *pin,
 		      board_status);
 }
 
-int hsm_logout(struct hsm_session *s, uint32_t *board_status)
+int hsm_kernel_login(struct hsm_session *s, uint32_t user, const void *pin,
+		     size_t pin_len, uint32_t *board_status)
+{
+	return pin_op(s, CRYPTECH_HSM_IOC_KERNEL_LOGIN, user, pin, pin_len,
+		      board_status);
+}
+
+static int status_op(struct hsm_session *s, unsigned long cmd,
+		     uint32_t *board_status)
 {
 	struct cryptech_hsm_status req;
 	int ret;
@@ -64,10 +75,20 @@ int hsm_logout(struct hsm_session *s, uint32_t *board_status)
 	set_status(board_status, 0);
 	memset(&req, 0, sizeof(req));
 	req.size = sizeof(req);
-	ret = hsm_session_ioctl(s, CRYPTECH_HSM_IOC_LOGOUT, &req);
+	ret = hsm_session_ioctl(s, cmd, &req);
 	if (ret)
 		set_status(board_status, req.board_status);
 	return ret;
+}
+
+int hsm_logout(struct hsm_session *s, uint32_t *board_status)
+{
+	return status_op(s, CRYPTECH_HSM_IOC_LOGOUT, board_status);
+}
+
+int hsm_kernel_logout(struct hsm_session *s, uint32_t *board_status)
+{
+	return status_op(s, CRYPTECH_HSM_IOC_KERNEL_LOGOUT, board_status);
 }
 
 int hsm_login_status(struct hsm_session *s, uint32_t *user,

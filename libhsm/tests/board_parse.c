@@ -81,6 +81,26 @@ TEST_F(msg, only_index)
 	EXPECT_EQ(0u, self->d.protocol_version);
 	EXPECT_EQ(0u, self->d.stats.requests);
 	EXPECT_EQ(0u, self->d.stats.sessions);
+	/* An older kernel reports no kernel session: not logged in. */
+	EXPECT_EQ((uint32_t)HSM_USER_NONE, self->d.kernel_user);
+}
+
+TEST_F(msg, kernel_user)
+{
+	nla_put_u32(self->m, CRYPTECH_HSM_A_INDEX, 2);
+	nla_put_u32(self->m, CRYPTECH_HSM_A_KERNEL_USER, CRYPTECH_HSM_USER_NORMAL);
+	ASSERT_EQ(0, hsm_board_parse(nlmsg_hdr(self->m), &self->d));
+	EXPECT_EQ((uint32_t)HSM_USER_NORMAL, self->d.kernel_user);
+}
+
+TEST_F(msg, kernel_user_out_of_range)
+{
+	struct hsm_board_desc before = self->d;
+
+	nla_put_u32(self->m, CRYPTECH_HSM_A_INDEX, 2);
+	nla_put_u32(self->m, CRYPTECH_HSM_A_KERNEL_USER, CRYPTECH_HSM_USER_WHEEL + 1);
+	EXPECT_EQ(-EPROTO, hsm_board_parse(nlmsg_hdr(self->m), &self->d));
+	EXPECT_EQ(0, memcmp(&before, &self->d, sizeof(before)));
 }
 
 TEST_F(msg, unknown_attributes_ignored)

@@ -56,7 +56,8 @@ static void expect_identity(struct __test_metadata *_metadata,
 	EXPECT_STREQ(tty, bi.tty_name);
 	EXPECT_EQ(CRYPTECH_HSM_BOARD_ID_USB_SERIAL, bi.board_id_kind);
 	EXPECT_STREQ(id, bi.board_id);
-	EXPECT_EQ(0, bi.reserved);
+	/* the kernel session is not logged in */
+	EXPECT_EQ(CRYPTECH_HSM_USER_NONE, bi.kernel_user);
 
 	ASSERT_EQ(0, hsm_nl_dump_boards(&dump));
 	nb = hsm_nl_find(&dump, tty);

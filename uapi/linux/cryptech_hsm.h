@@ -73,7 +73,11 @@ struct cryptech_hsm_random {
  * @tty_name:		out: NUL-terminated name of the serial line
  * @board_id_kind:	out: where @board_id comes from, a
  *			CRYPTECH_HSM_BOARD_ID_* value (since size 152)
- * @reserved:		must be zero
+ * @kernel_user:	in: must be zero (it was a reserved field);
+ *			out: CRYPTECH_HSM_USER_* the board's kernel session is
+ *			logged in as, _NONE when it is not (since size 152,
+ *			filled by kernels with CRYPTECH_HSM_IOC_KERNEL_LOGIN;
+ *			older ones leave it 0)
  * @board_id:		out: NUL-terminated stable identity of the board,
  *			see CRYPTECH_HSM_BOARD_ID_USB_SERIAL (since size 152)
  */
@@ -84,7 +88,7 @@ struct cryptech_hsm_board_info {
 	__u32 protocol_version;
 	char tty_name[64];
 	__u32 board_id_kind;
-	__u32 reserved;
+	__u32 kernel_user;
 	char board_id[64];
 };
 
@@ -180,6 +184,29 @@ struct cryptech_hsm_pin {
 	__u32 pin_len;
 	__u64 pin;
 };
+
+/*
+ * The kernel session: one session per board shared by every in-kernel user
+ * of the board (the hwrng, the crypto API, the key type). It exists while
+ * the board is attached, independent of any process.
+ *
+ * CRYPTECH_HSM_IOC_KERNEL_LOGIN (struct cryptech_hsm_pin; needs
+ * CAP_SYS_ADMIN, else EPERM): logs the kernel session in as @user with the
+ * PIN, exactly as LOGIN does for this file; the login outlives the calling
+ * process and the file and lasts until KERNEL_LOGOUT or the board's detach
+ * or unplug. It takes one of the board's login slots (EUSERS when none is
+ * free). A wrong PIN fails with EACCES and leaves the kernel session as it
+ * was. The file's own session is not logged in.
+ *
+ * CRYPTECH_HSM_IOC_KERNEL_LOGOUT (struct cryptech_hsm_status; needs
+ * CAP_SYS_ADMIN): ends the kernel session's login; succeeds when it was not
+ * logged in.
+ *
+ * Without a login, in-kernel private-key operations fail with EACCES and the
+ * kernel log says to run "hsmctl kernel-login"; public-key operations and
+ * random numbers work without it. The state is reported by BOARD_INFO
+ * (@kernel_user) and netlink (CRYPTECH_HSM_A_KERNEL_USER).
+ */
 
 /**
  * struct cryptech_hsm_login_status - who this session is logged in as
@@ -550,6 +577,10 @@ struct cryptech_hsm_import {
 	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x05, struct cryptech_hsm_pin)
 #define CRYPTECH_HSM_IOC_LOGIN_STATUS \
 	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x06, struct cryptech_hsm_login_status)
+#define CRYPTECH_HSM_IOC_KERNEL_LOGIN \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x07, struct cryptech_hsm_pin)
+#define CRYPTECH_HSM_IOC_KERNEL_LOGOUT \
+	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x08, struct cryptech_hsm_status)
 #define CRYPTECH_HSM_IOC_GENERATE \
 	_IOWR(CRYPTECH_HSM_IOC_MAGIC, 0x10, struct cryptech_hsm_generate)
 #define CRYPTECH_HSM_IOC_LOAD \
@@ -600,13 +631,14 @@ struct cryptech_hsm_import {
  *
  * CRYPTECH_HSM_CMD_GET_BOARD (dump, or doit with CRYPTECH_HSM_A_INDEX)
  *	One message per board with CRYPTECH_HSM_A_INDEX, _DEV_NAME, _TTY_NAME,
- *	_PROTOCOL_VERSION, _STATE, _BOARD_ID, _BOARD_ID_KIND and the nested
- *	_STATS.
+ *	_PROTOCOL_VERSION, _STATE, _BOARD_ID, _BOARD_ID_KIND, _KERNEL_USER
+ *	and the nested _STATS.
  *
  * Multicast group CRYPTECH_HSM_GENL_MCGRP_EVENTS carries
  * CRYPTECH_HSM_CMD_EVENT messages: CRYPTECH_HSM_A_EVENT (u32, enum
  * cryptech_hsm_event), CRYPTECH_HSM_A_INDEX, CRYPTECH_HSM_A_DEV_NAME,
- * CRYPTECH_HSM_A_TTY_NAME, CRYPTECH_HSM_A_BOARD_ID.
+ * CRYPTECH_HSM_A_TTY_NAME, CRYPTECH_HSM_A_BOARD_ID; KERNEL_SESSION events
+ * also CRYPTECH_HSM_A_KERNEL_USER, the kernel session's new login state.
  *
  * DETACH and GET_BOARD with an unknown index fail with ENODEV.
  * CRYPTECH_HSM_A_TTY_PATH is at most PATH_MAX - 1 bytes.
@@ -638,6 +670,8 @@ enum cryptech_hsm_attr {
 	CRYPTECH_HSM_A_EVENT,		/* u32, enum cryptech_hsm_event */
 	CRYPTECH_HSM_A_BOARD_ID,	/* string, the stable identity */
 	CRYPTECH_HSM_A_BOARD_ID_KIND,	/* u32, CRYPTECH_HSM_BOARD_ID_* */
+	/* u32, CRYPTECH_HSM_USER_* of the kernel session, _NONE if logged out */
+	CRYPTECH_HSM_A_KERNEL_USER,
 	__CRYPTECH_HSM_A_MAX,
 };
 
@@ -672,6 +706,8 @@ enum cryptech_hsm_event {
 	CRYPTECH_HSM_EVENT_DETACHED,
 	CRYPTECH_HSM_EVENT_TIMEOUT,
 	CRYPTECH_HSM_EVENT_PROTO_ERROR,
+	/* the kernel session logged in or out (CRYPTECH_HSM_A_KERNEL_USER) */
+	CRYPTECH_HSM_EVENT_KERNEL_SESSION,
 };
 
 #endif /* _UAPI_LINUX_CRYPTECH_HSM_H */

@@ -174,6 +174,16 @@ static int fake_pin(unsigned long req, struct cryptech_hsm_pin *p)
 		logf_("SET_PIN user=%u pin=%.*s", p->user, (int)p->pin_len, pin);
 		return 0;
 	}
+	if (req == CRYPTECH_HSM_IOC_KERNEL_LOGIN) {
+		/* $FAKE_HSM_NO_SYS_ADMIN: the caller lacks CAP_SYS_ADMIN. */
+		if (getenv("FAKE_HSM_NO_SYS_ADMIN"))
+			return fail(&p->board_status, 0, EPERM);
+		logf_("KERNEL_LOGIN user=%u", p->user);
+		if (strlen(pins[p->user]) != p->pin_len ||
+		    memcmp(pins[p->user], pin, p->pin_len) != 0)
+			return fail(&p->board_status, 24, EACCES);
+		return 0;
+	}
 	logf_("LOGIN user=%u", p->user);
 	if (strlen(pins[p->user]) != p->pin_len ||
 	    memcmp(pins[p->user], pin, p->pin_len) != 0)
@@ -447,7 +457,17 @@ static int fake_keys(unsigned long req, void *arg, int *ret)
 		return 1;
 	case CRYPTECH_HSM_IOC_LOGIN:
 	case CRYPTECH_HSM_IOC_SET_PIN:
+	case CRYPTECH_HSM_IOC_KERNEL_LOGIN:
 		*ret = fake_pin(req, arg);
+		return 1;
+	case CRYPTECH_HSM_IOC_KERNEL_LOGOUT:
+		if (getenv("FAKE_HSM_NO_SYS_ADMIN")) {
+			*ret = fail(&((struct cryptech_hsm_status *)arg)->board_status,
+				    0, EPERM);
+			return 1;
+		}
+		logf_("KERNEL_LOGOUT");
+		*ret = 0;
 		return 1;
 	case CRYPTECH_HSM_IOC_LOGIN_STATUS:
 		((struct cryptech_hsm_login_status *)arg)->user = logged_in;

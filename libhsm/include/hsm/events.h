@@ -24,6 +24,7 @@ enum hsm_event_type {
 	HSM_EVENT_DETACHED = 2,		/* /dev/hsmN is gone (unplug, detach) */
 	HSM_EVENT_TIMEOUT = 3,		/* a request to the board timed out */
 	HSM_EVENT_PROTO_ERROR = 4,	/* the board sent a malformed frame */
+	HSM_EVENT_KERNEL_SESSION = 5,	/* the kernel session logged in or out */
 };
 
 struct hsm_event {
@@ -54,7 +55,10 @@ int hsm_events_fd(const struct hsm_events *ev);
  */
 int hsm_events_read(struct hsm_events *ev, struct hsm_event *out);
 
-/* "attached", "detached", "timeout", "protocol-error" or "unknown". */
+/*
+ * "attached", "detached", "timeout", "protocol-error", "kernel-session" or
+ * "unknown".
+ */
 const char *hsm_event_name(uint32_t type);
 
 /* Unsubscribe. NULL is ok. */

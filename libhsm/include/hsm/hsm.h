@@ -55,6 +55,8 @@ struct hsm_board_info {
 	char tty_name[64];		/* e.g. "ttyUSB0" */
 	char board_id[64];		/* stable identity; "" if unknown */
 	uint32_t board_id_kind;		/* HSM_BOARD_ID_*, 0 if unknown */
+	uint32_t kernel_user;		/* HSM_USER_* of the kernel session,
+					 * HSM_USER_NONE if not logged in */
 };
 
 /*
@@ -135,6 +137,9 @@ struct hsm_board_desc {
 	struct hsm_board_stats stats;	/* 0 where not reported */
 	char board_id[64];		/* stable identity; "" if not reported */
 	uint32_t board_id_kind;		/* HSM_BOARD_ID_*, 0 if not reported */
+	uint32_t kernel_user;		/* HSM_USER_* of the kernel session;
+					 * HSM_USER_NONE if not logged in or
+					 * not reported */
 };
 
 /*
@@ -243,6 +248,19 @@ int hsm_set_pin(struct hsm_session *s, uint32_t user, const void *pin,
 /* Who the session is logged in as (HSM_USER_*), as the board says. */
 int hsm_login_status(struct hsm_session *s, uint32_t *user,
 		     uint32_t *board_status);
+
+/*
+ * Log in the board's kernel session, the one session all in-kernel users
+ * of the board share, as @user; @s only names the board (its own login is
+ * unchanged). Needs CAP_SYS_ADMIN (-EPERM). The login outlives @s and the
+ * process and lasts until hsm_kernel_logout() or the board's detach. Errors
+ * as hsm_login(); -ENOTTY from a kernel without the kernel session.
+ */
+int hsm_kernel_login(struct hsm_session *s, uint32_t user, const void *pin,
+		     size_t pin_len, uint32_t *board_status);
+
+/* End the kernel session's login (CAP_SYS_ADMIN); 0 if it had none. */
+int hsm_kernel_logout(struct hsm_session *s, uint32_t *board_status);
 
 /* "none", "user", "so", "wheel", or "unknown". */
 const char *hsm_user_name(uint32_t user);
