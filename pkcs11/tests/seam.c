@@ -322,20 +322,15 @@ void seam_release_logins(int i)
 		simple(i, RPC_FUNC_LOGOUT, c, 0, NULL);
 }
 
-int seam_add_bare_key(int i, uint8_t uuid[16])
+/* Send @w, a key-making request of client 0x6000 logged in by the caller;
+ * the new key's UUID into @uuid, its handle closed, the client logged out. */
+static int add_key_finish(int i, struct xw *w, uint8_t uuid[16])
 {
-	struct xw w;
 	struct xr r;
 	const uint8_t *u;
 	uint32_t len, h;
 
-	if (simple(i, RPC_FUNC_LOGIN, 0x6000, HAL_USER_NORMAL, SEAM_USER_PIN))
-		return -1;
-	req(&w, RPC_FUNC_PKEY_GENERATE_EC, 0x6000);
-	put32(&w, 0);
-	put32(&w, 1);		/* P-256 */
-	put32(&w, 0x09);	/* sign, token */
-	if (call(i, &w, &r))
+	if (call(i, w, &r))
 		return -1;
 	h = get32(&r);
 	u = get_opaque(&r, &len);
@@ -347,12 +342,22 @@ int seam_add_bare_key(int i, uint8_t uuid[16])
 	return 0;
 }
 
+int seam_add_bare_key(int i, uint8_t uuid[16])
+{
+	struct xw w;
+
+	if (simple(i, RPC_FUNC_LOGIN, 0x6000, HAL_USER_NORMAL, SEAM_USER_PIN))
+		return -1;
+	req(&w, RPC_FUNC_PKEY_GENERATE_EC, 0x6000);
+	put32(&w, 0);
+	put32(&w, 1);		/* P-256 */
+	put32(&w, 0x09);	/* sign, token */
+	return add_key_finish(i, &w, uuid);
+}
+
 int seam_add_public_key(int i, const uint8_t *der, size_t der_len, uint8_t uuid[16])
 {
 	struct xw w;
-	struct xr r;
-	const uint8_t *u;
-	uint32_t len, h;
 
 	if (simple(i, RPC_FUNC_LOGIN, 0x6000, HAL_USER_NORMAL, SEAM_USER_PIN))
 		return -1;
@@ -360,16 +365,7 @@ int seam_add_public_key(int i, const uint8_t *der, size_t der_len, uint8_t uuid[
 	put32(&w, 0);
 	put_opaque(&w, der, (uint32_t)der_len);
 	put32(&w, 0x09);	/* sign, token */
-	if (call(i, &w, &r))
-		return -1;
-	h = get32(&r);
-	u = get_opaque(&r, &len);
-	if (!u || len != 16)
-		return -1;
-	memcpy(uuid, u, 16);
-	simple(i, RPC_FUNC_PKEY_CLOSE, h, 0, NULL);
-	simple(i, RPC_FUNC_LOGOUT, 0x6000, 0, NULL);
-	return 0;
+	return add_key_finish(i, &w, uuid);
 }
 
 static int open_other(int i, const uint8_t uuid[16], uint32_t *h)

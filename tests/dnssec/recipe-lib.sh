@@ -1,11 +1,28 @@
-# Shared by the signing recipes (sign-knot.sh, sign-ldns.sh,
-# sign-opendnssec.sh), which source it after setting ME, ZONE, NRECORDS,
-# P11_MODULE, KEEP_WORKDIR and defining die() and log(): the run directory
-# and its clean-up, the optional pkcs11-spy wrapper, the test zone and the
-# validators every signed zone must pass.
+# Shared by the signing recipes (sign-knot.sh, sign-ldns.sh, sign-bind.sh,
+# sign-opendnssec.sh, rollover-knot.sh), which source it after setting ME,
+# ZONE, NRECORDS, P11_MODULE, KEEP_WORKDIR and defining die() and log():
+# timing, the loop over algorithms, the run directory and its clean-up, the
+# optional pkcs11-spy wrapper, the test zone and the validators every
+# signed zone must pass.
 # shellcheck shell=sh
 # MODULE, set here, is the module the recipes load:
 # shellcheck disable=SC2034
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# run_algs: the recipe's run_alg for each algorithm of ALGS, each in a
+# subshell of its own (set -e, its own EXIT trap); STATUS is 1 if any failed.
+run_algs() {
+    STATUS=0
+    for ALG in $ALGS; do
+        set +e
+        (set -e; run_alg)
+        rc=$?
+        set -e
+        [ $rc -eq 0 ] || { log "[$ALG] FAILED (rc=$rc)"; STATUS=1; }
+    done
+}
+
 # ---------------------------------------------------------------- workdir
 CREATED_WORKDIR=
 if [ -z "${WORKDIR:-}" ]; then

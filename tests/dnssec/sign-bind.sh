@@ -39,8 +39,6 @@ ME=sign-bind
 SIGNER=bind
 die() { echo "$ME: ERROR: $*" >&2; exit 1; }
 log() { echo "$ME: $*" >&2; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
 : "${P11_MODULE:?set P11_MODULE to the path of the PKCS#11 module}"
 : "${P11_TOKEN:?set P11_TOKEN to the token label}"
@@ -128,12 +126,5 @@ run_alg() {
     [ "$VERIFY" = pass ]
 }
 
-STATUS=0
-for ALG in $ALGS; do
-    set +e
-    (set -e; run_alg)
-    rc=$?
-    set -e
-    [ $rc -eq 0 ] || { log "[$ALG] FAILED (rc=$rc)"; STATUS=1; }
-done
+run_algs
 exit $STATUS

@@ -42,8 +42,6 @@ ME=sign-opendnssec
 SIGNER=opendnssec
 die() { echo "$ME: ERROR: $*" >&2; exit 1; }
 log() { echo "$ME: $*" >&2; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
 : "${P11_MODULE:?set P11_MODULE to the path of the PKCS#11 module}"
 : "${P11_TOKEN:?set P11_TOKEN to the token label}"
@@ -295,13 +293,6 @@ EOF
     [ "$VERIFY" = pass ]
 }
 
-STATUS=0
-for ALG in $ALGS; do
-    set +e
-    (set -e; run_alg)
-    rc=$?
-    set -e
-    [ $rc -eq 0 ] || { log "[$ALG] FAILED (rc=$rc)"; STATUS=1; }
-done
+run_algs
 [ -n "$CREATED_ODS_RUNDIR" ] && rmdir "$ODS_RUNDIR" 2>/dev/null || true
 exit $STATUS
