@@ -296,6 +296,23 @@ static int fake_sign(struct cryptech_hsm_sign *a)
 	return 0;
 }
 
+/* Valid when the "signature" is the input, as fake_sign() makes them. */
+static int fake_verify(struct cryptech_hsm_sign *a)
+{
+	struct fkey *k = by_handle(a->handle);
+
+	if (!k || a->reserved || !a->input_len || !a->sig_len)
+		return fail(&a->board_status, 0, k ? EINVAL : ENOENT);
+	if (!(k->flags & 1))
+		return fail(&a->board_status, 26, EPERM);
+	logf_("VERIFY in=%u sig=%u", a->input_len, a->sig_len);
+	if (a->sig_len != a->input_len ||
+	    memcmp((void *)(unsigned long)a->sig,
+		   (void *)(unsigned long)a->input, a->input_len))
+		return fail(&a->board_status, 17, EKEYREJECTED);
+	return 0;
+}
+
 static int fake_set_attrs(struct cryptech_hsm_set_attrs *a)
 {
 	const unsigned char *p = (const unsigned char *)(unsigned long)a->attrs;
@@ -475,6 +492,9 @@ static int fake_keys(unsigned long req, void *arg, int *ret)
 			return 1;
 		}
 		*ret = fake_sign(arg);
+		return 1;
+	case CRYPTECH_HSM_IOC_VERIFY:
+		*ret = fake_verify(arg);
 		return 1;
 	case CRYPTECH_HSM_IOC_SET_ATTRS:
 		*ret = fake_set_attrs(arg);
