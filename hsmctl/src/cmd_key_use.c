@@ -674,6 +674,14 @@ int key_verify(struct cli *c, int argc, char **argv)
 	half = order_bytes(info.curve);
 	if (!rsa && sig_len != 2 * half &&
 	    ecdsa_der_to_rs(sig, sig_len, half, rs) == 0) {
+		unsigned char *p = realloc(sig, 2 * half);
+
+		if (!p) {
+			ret = -ENOMEM;
+			snprintf(what, sizeof(what), "%s", cmd);
+			goto fail;
+		}
+		sig = p;
 		memcpy(sig, rs, 2 * half);
 		sig_len = 2 * half;
 	}
