@@ -259,6 +259,13 @@ TEST_F(t, dnskey_errors)
 	EXPECT_EQ(HSMCTL_EXIT_USAGE, r->status) TH_LOG("%s", r->err);
 }
 
+/* The "dup" key 3333... is P-384: algorithm 14. */
+TEST_F(t, dnskey_p384)
+{
+	check_ds(_metadata, &self->r, "33333333-3333-4333-8333-333333333333", 1,
+		 NULL, "\nexample.com. IN DNSKEY 257 3 14 ");
+}
+
 /* ---- key sign --format der ---------------------------------------------- */
 
 TEST_F(t, sign_der)
