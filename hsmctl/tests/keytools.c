@@ -17,6 +17,7 @@
 #include "kselftest_harness.h"
 
 #include "exitcodes.h"
+#include "report.h"
 #include "run_hsmctl.h"
 
 static char dir[64];
@@ -443,6 +444,104 @@ TEST_F(t, verify_pubkey_rsa)
 			    "-algorithm RSA -pkeyopt rsa_keygen_bits:2048", "sha256");
 	check_pubkey_verify(_metadata, &self->r,
 			    "-algorithm RSA -pkeyopt rsa_keygen_bits:1024", "sha512");
+}
+
+/* ---- --json: errors as JSON on stderr ----------------------------------- */
+
+/* stderr is one JSON document with "error", "cause" and "exit" = status. */
+static void check_json_error(struct __test_metadata *_metadata,
+			     const struct run *r, int code, const char *error,
+			     const char *cause)
+{
+	char v[1024], want[16];
+
+	EXPECT_EQ(code, r->status) TH_LOG("%s", r->err);
+	ASSERT_TRUE(json_valid(r->err)) TH_LOG("%s", r->err);
+	EXPECT_EQ('\n', r->err[strlen(r->err) - 1]);
+	EXPECT_EQ(strchr(r->err, '\n') + 1, r->err + strlen(r->err))
+		TH_LOG("one line: %s", r->err);
+	json_get(r->err, "d[\"exit\"]", v, sizeof(v));
+	snprintf(want, sizeof(want), "%d", code);
+	EXPECT_STREQ(want, v);
+	json_get(r->err, "d[\"error\"]", v, sizeof(v));
+	EXPECT_STREQ(error, v);
+	json_get(r->err, "d[\"cause\"]", v, sizeof(v));
+	EXPECT_NE(NULL, strstr(v, cause)) TH_LOG("%s", v);
+}
+
+TEST_F(t, json_errors)
+{
+	struct run *r = &self->r;
+	char sig[128], in[128], v[256];
+
+	put("sig.hex", "00112233", sig, sizeof(sig));
+	put("abc", "abc", in, sizeof(in));
+	/* usage (2), also with --json after the command */
+	hsmctl(r, NULL, DEV, "--json", "key", "dnskey", "label:zsk", NULL);
+	check_json_error(_metadata, r, HSMCTL_EXIT_USAGE,
+			 "key dnskey: which zone? (--zone NAME)", "usage error");
+	hsmctl(r, NULL, DEV, "key", "verify", "label:zsk", "--json", NULL);
+	check_json_error(_metadata, r, HSMCTL_EXIT_USAGE,
+			 "key verify: which signature? (--sig FILE)", "usage error");
+	/* a message not from report_*(): split at its first ": " */
+	hsmctl(r, NULL, DEV, "--json", "key", "verify", "label:zsk", "--sig",
+	       "/nonexistent", "--in", in, NULL);
+	check_json_error(_metadata, r, HSMCTL_EXIT_USAGE, "key verify",
+			 "cannot read --sig /nonexistent: No such file or directory");
+	/* no such key (7) */
+	hsmctl(r, NULL, DEV, "--json", "key", "info", "label:nope", NULL);
+	check_json_error(_metadata, r, HSMCTL_EXIT_NO_KEY, "key info",
+			 "no key labelled 'nope' visible to user");
+	/* permission (4) */
+	hsmctl(r, NULL, DEV, "--json", "key", "info", "label:zsk", "--user", "so", NULL);
+	check_json_error(_metadata, r, HSMCTL_EXIT_PERMISSION, "key info",
+			 "the so user cannot use keys");
+	/* board error (5): its status too, and the master key advice */
+	hsmctl(r, "FAKE_HSM_NO_MASTERKEY=1", DEV, "--json", "key", "sign", "label:zsk",
+	       "--digest", ABC_SHA256, NULL);
+	check_json_error(_metadata, r, HSMCTL_EXIT_BOARD,
+			 "key sign: signing with 11111111-1111-4111-8111-111111111111",
+			 "board error MASTERKEY_NOT_SET");
+	json_get(r->err, "d[\"board_status\"], \"masterkey set\" in d[\"details\"]", v, sizeof(v));
+	EXPECT_STREQ("HAL_ERROR_MASTERKEY_NOT_SET True", v);
+	EXPECT_STREQ("", r->out);
+	/* a bad signature (9): the result on stdout, the error on stderr */
+	hsmctl(r, NULL, DEV, "--json", "key", "verify", "label:zsk", "--sig", sig,
+	       "--in", in, NULL);
+	check_json_error(_metadata, r, HSMCTL_EXIT_BAD_SIGNATURE, "key verify",
+			 "the signature does not verify with 11111111-1111-4111-8111-111111111111");
+	EXPECT_NE(NULL, strstr(r->out, "\"valid\":false"));
+	/* no device (3) */
+	hsmctl(r, "FAKE_HSM=enodev", DEV, "--json", "random", "4", NULL);
+	check_json_error(_metadata, r, HSMCTL_EXIT_NO_DEVICE, "reading random bytes from /dev/null", "");
+	/* without --json, text as before */
+	hsmctl(r, NULL, DEV, "key", "info", "label:nope", NULL);
+	EXPECT_STREQ("hsmctl: key info: no key labelled 'nope' visible to user\n", r->err);
+	/* success: notes stay text */
+	hsmctl(r, NULL, DEV, "--json", "key", "generate", "ec", "p256", NULL);
+	EXPECT_EQ(0, r->status);
+	EXPECT_EQ(0, strncmp(r->err, "hsmctl: note: ", 14)) TH_LOG("%s", r->err);
+}
+
+TEST(split_messages)
+{
+	char *w, *c;
+
+	report_split("hsmctl: key sign: reading /x: No such file", &w, &c);
+	EXPECT_STREQ("key sign", w);
+	EXPECT_STREQ("reading /x: No such file", c);
+	free(w);
+	free(c);
+	/* not inside parentheses or quotes */
+	report_split("hsmctl: a (see: c) 'd: e': b", &w, &c);
+	EXPECT_STREQ("a (see: c) 'd: e'", w);
+	EXPECT_STREQ("b", c);
+	free(w);
+	free(c);
+	report_split("hsmctl: nothing to split", &w, &c);
+	EXPECT_STREQ("nothing to split", w);
+	EXPECT_EQ(NULL, c);
+	free(w);
 }
 
 TEST_HARNESS_MAIN
