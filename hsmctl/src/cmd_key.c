@@ -31,6 +31,7 @@ static const struct {
 	{ "generate", key_generate }, { "list", key_list },
 	{ "info", key_info }, { "delete", key_delete },
 	{ "pubkey", key_pubkey }, { "sign", key_sign },
+	{ "verify", key_verify }, { "dnskey", key_dnskey },
 };
 
 int cmd_key(struct cli *c, int argc, char **argv)
@@ -38,7 +39,7 @@ int cmd_key(struct cli *c, int argc, char **argv)
 	size_t i;
 
 	if (argc < 2)
-		return report_usage("key: which subcommand? (generate, list, info, pubkey, sign, delete)");
+		return report_usage("key: which subcommand? (generate, list, info, pubkey, sign, verify, dnskey, delete)");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		cli_usage("key", 0);
 		return HSMCTL_EXIT_OK;

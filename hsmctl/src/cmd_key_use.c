@@ -7,7 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include <hsm/hsm.h>
 
@@ -191,17 +195,118 @@ static size_t order_bytes(uint32_t curve)
 	return curve == HSM_CURVE_P256 ? 32 : curve == HSM_CURVE_P384 ? 48 : 66;
 }
 
+/*
+ * The digest options sign and verify share: --digest HEX or --in FILE
+ * (checked readable: a missing input is the caller's mistake, exit 2,
+ * board or not) and --hash. *@h stays NULL for --in without --hash (the
+ * key's hash, known later). -1 or an exit code.
+ */
+static int digest_args(const char *cmd, const char *digest_hex, const char *in,
+		       const char *hash_name, const struct hash **h,
+		       unsigned char **digest, size_t *dlen)
+{
+	*h = NULL;
+	*digest = NULL;
+	*dlen = 0;
+	if (!digest_hex == !in)
+		return report_usage("%s: give exactly one of --digest HEX and --in FILE", cmd);
+	if (hash_name && !(*h = hash_by_name(hash_name)))
+		return report_usage("%s: unknown hash '%s' (sha256, sha384 or sha512)",
+				    cmd, hash_name);
+	if (digest_hex) {
+		if (hex_decode(digest_hex, digest, dlen) ||
+		    !hash_by_len(*dlen) || (*h && (*h)->len != *dlen)) {
+			free(*digest);
+			*digest = NULL;
+			return report_usage("%s: --digest must be the hex of a %s digest (%s)",
+					    cmd, *h ? (*h)->name : "SHA-256, SHA-384 or SHA-512",
+					    *h ? "" : "32, 48 or 64 bytes");
+		}
+		*h = hash_by_len(*dlen);
+	}
+	if (in && strcmp(in, "-") != 0) {
+		int fd = open(in, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			fprintf(stderr, "hsmctl: %s: cannot read --in %s: %s\n",
+				cmd, in, strerror(errno));
+			return HSMCTL_EXIT_USAGE;
+		}
+		close(fd);
+	}
+	return -1;
+}
+
+/* An ECDSA r || s as a DER ECDSA-Sig-Value (RFC 3279), malloc()ed. */
+static int ecdsa_rs_to_der(const unsigned char *rs, size_t len,
+			   unsigned char **out, size_t *out_len)
+{
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	BIGNUM *r, *s;
+	unsigned char *p = NULL;
+	int n;
+
+	if (!es)
+		return -ENOMEM;
+	if (len == 0 || len % 2 || len > 2 * 66) {
+		ECDSA_SIG_free(es);
+		return -EINVAL;
+	}
+	r = BN_bin2bn(rs, (int)(len / 2), NULL);
+	s = BN_bin2bn(rs + len / 2, (int)(len / 2), NULL);
+	if (!r || !s || !ECDSA_SIG_set0(es, r, s)) {
+		BN_free(r);
+		BN_free(s);
+		ECDSA_SIG_free(es);
+		return -ENOMEM;
+	}
+	n = i2d_ECDSA_SIG(es, &p);
+	ECDSA_SIG_free(es);
+	if (n <= 0)
+		return -ENOMEM;
+	*out = p;
+	*out_len = (size_t)n;
+	return 0;
+}
+
+/*
+ * A DER ECDSA-Sig-Value as r || s of @half bytes each, into @out of
+ * 2 * @half bytes. 0, or -EINVAL when @der is not exactly one such value
+ * with r and s fitting.
+ */
+static int ecdsa_der_to_rs(const unsigned char *der, size_t len, size_t half,
+			   unsigned char *out)
+{
+	const unsigned char *p = der;
+	const BIGNUM *r, *s;
+	ECDSA_SIG *es;
+	int ok;
+
+	es = d2i_ECDSA_SIG(NULL, &p, (long)len);
+	if (!es)
+		return -EINVAL;
+	ECDSA_SIG_get0(es, &r, &s);
+	ok = p == der + len &&
+	     BN_bn2binpad(r, out, (int)half) == (int)half &&
+	     BN_bn2binpad(s, out + half, (int)half) == (int)half;
+	ECDSA_SIG_free(es);
+	return ok ? 0 : -EINVAL;
+}
+
 enum { SIGN_HEX = 1u << 0, SIGN_RAW = 1u << 1 };
 
 int key_sign(struct cli *c, int argc, char **argv)
 {
-	const char *digest_hex, *in, *hash_name, *user_opt, *pin_file;
+	const char *digest_hex, *in, *hash_name, *user_opt, *pin_file, *format;
 	const struct cmd_opt opts[] = {
 		{ "hex", NULL }, { "raw", NULL },
 		{ "digest", &digest_hex }, { "in", &in }, { "hash", &hash_name },
-		{ "user", &user_opt }, { "pin-file", &pin_file }, { NULL, NULL },
+		{ "user", &user_opt }, { "pin-file", &pin_file },
+		{ "format", &format }, { NULL, NULL },
 	};
 	const char *cmd = "key sign";
+	unsigned char *der_sig = NULL;
+	int want_der = 0;
 	const struct hash *h = NULL;
 	unsigned char *digest = NULL, *sig = NULL, input[19 + 64];
 	unsigned char sigbuf[HSM_SIGNATURE_MAX], file_digest[64];
@@ -216,37 +321,18 @@ int key_sign(struct cli *c, int argc, char **argv)
 	ret = cli_parse(c, cmd, argc, argv, opts, &oflags, pos, 1, &n);
 	if (ret >= 0)
 		return ret;
-	if (!digest_hex == !in)
-		return report_usage("%s: give exactly one of --digest HEX and --in FILE", cmd);
 	if ((oflags & SIGN_HEX) && (oflags & SIGN_RAW))
 		return report_usage("%s: --raw and --hex exclude each other", cmd);
 	if ((oflags & SIGN_RAW) && c->json)
 		return report_usage("%s: --raw and --json exclude each other", cmd);
-	if (hash_name && !(h = hash_by_name(hash_name)))
-		return report_usage("%s: unknown hash '%s' (sha256, sha384 or sha512)",
-				    cmd, hash_name);
-	if (digest_hex) {
-		if (hex_decode(digest_hex, &digest, &dlen) ||
-		    !hash_by_len(dlen) || (h && h->len != dlen)) {
-			free(digest);
-			return report_usage("%s: --digest must be the hex of a %s digest (%s)",
-					    cmd, h ? h->name : "SHA-256, SHA-384 or SHA-512",
-					    h ? "" : "32, 48 or 64 bytes");
-		}
-		h = hash_by_len(dlen);
-	}
-	/* A missing input is the caller's mistake (2), board or not. */
-	if (in && strcmp(in, "-") != 0) {
-		int fd = open(in, O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0) {
-			fprintf(stderr, "hsmctl: %s: cannot read --in %s: %s\n",
-				cmd, in, strerror(errno));
-			free(digest);
-			return HSMCTL_EXIT_USAGE;
-		}
-		close(fd);
-	}
+	if (format && strcmp(format, "der") == 0)
+		want_der = 1;
+	else if (format && strcmp(format, "rs") != 0)
+		return report_usage("%s: --format must be rs or der, not '%.20s'",
+				    cmd, format);
+	ret = digest_args(cmd, digest_hex, in, hash_name, &h, &digest, &dlen);
+	if (ret >= 0)
+		return ret;
 	ret = keysess_open_named(c, cmd, n ? pos[0] : NULL, user_opt, pin_file,
 				 &k, &handle);
 	if (ret >= 0) {
@@ -308,6 +394,22 @@ int key_sign(struct cli *c, int argc, char **argv)
 	}
 	keysess_close(&k);
 
+	/* RSA signatures are the same bytes for OpenSSL: only ECDSA changes. */
+	if (want_der && !rsa) {
+		size_t der_len;
+
+		ret = ecdsa_rs_to_der(sig, sig_len, &der_sig, &der_len);
+		if (ret) {
+			snprintf(what, sizeof(what), "%s: encoding the signature as DER", cmd);
+			sig_len = 0;
+			goto fail_closed;
+		}
+		if (sig != sigbuf)
+			free(sig);
+		sig = der_sig;
+		sig_len = der_len;
+	}
+
 	if (oflags & SIGN_RAW) {
 		fwrite(sig, 1, sig_len, stdout);
 	} else {
@@ -321,7 +423,8 @@ int key_sign(struct cli *c, int argc, char **argv)
 			json_kv_string(&j, "uuid", uuid);
 			json_kv_string(&j, "hash", h->name);
 			json_kv_string(&j, "digest", hd);
-			json_kv_string(&j, "format", rsa ? "pkcs1-v1.5" : "ecdsa-r-s");
+			json_kv_string(&j, "format", rsa ? "pkcs1-v1.5" :
+				       want_der ? "ecdsa-der" : "ecdsa-r-s");
 			json_kv_string(&j, "signature", hs);
 			json_object_end(&j);
 			json_end(&j);
@@ -338,8 +441,305 @@ int key_sign(struct cli *c, int argc, char **argv)
 	return ret ? report_failure(cmd, ret, 0, NULL, NULL) : HSMCTL_EXIT_OK;
 fail:
 	keysess_close(&k);
+fail_closed:
 	if (sig && sig != sigbuf)
 		free(sig);
 	free(digest);
 	return report_failure(what, ret, st, NULL, NULL);
+}
+
+/* ---- verify ------------------------------------------------------------- */
+
+#define SIG_FILE_MAX	16384
+
+/*
+ * Read a signature file: the bytes themselves, or their hex (what "key
+ * sign" prints; whitespace around it is ignored). 0, or -errno / -EINVAL
+ * (empty, too large).
+ */
+static int read_sig_file(const char *path, unsigned char **out, size_t *len)
+{
+	unsigned char *buf = malloc(SIG_FILE_MAX + 1), *dec;
+	size_t n = 0, a, b, i;
+	int fd, ret = 0;
+	ssize_t r;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		free(buf);
+		return ret;
+	}
+	while (n <= SIG_FILE_MAX) {
+		r = read(fd, buf + n, SIG_FILE_MAX + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ret = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (!ret && (n == 0 || n > SIG_FILE_MAX))
+		ret = -EINVAL;
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	/* Hex text? Trim blanks, then every character must be a hex digit. */
+	for (a = 0; a < n && strchr(" \t\r\n", buf[a]); a++)
+		;
+	for (b = n; b > a && strchr(" \t\r\n", buf[b - 1]); b--)
+		;
+	for (i = a; i < b && strchr("0123456789abcdefABCDEF", buf[i]); i++)
+		;
+	if (b > a && i == b && (b - a) % 2 == 0) {
+		buf[b] = '\0';
+		if (hex_decode((char *)buf + a, &dec, len) == 0) {
+			free(buf);
+			*out = dec;
+			return 0;
+		}
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* Read a public key file, PEM or DER SubjectPublicKeyInfo. */
+static EVP_PKEY *read_pubkey_file(const char *path)
+{
+	unsigned char buf[16384];
+	const unsigned char *p = buf;
+	EVP_PKEY *pk = NULL;
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	BIO *bio;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	bio = BIO_new_mem_buf(buf, (int)n);
+	if (bio)
+		pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (!pk) {
+		pk = d2i_PUBKEY(NULL, &p, (long)n);
+		if (pk && p != buf + n) {
+			EVP_PKEY_free(pk);
+			pk = NULL;
+		}
+	}
+	return pk;
+}
+
+/* Verify locally: 1 valid, 0 not, -errno on failure. @sig is r || s for EC. */
+static int verify_with_pubkey(EVP_PKEY *pk, const struct hash *h,
+			      const unsigned char *digest, size_t dlen,
+			      const unsigned char *sig, size_t sig_len)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pk, NULL);
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	int ret;
+
+	if (!ctx)
+		return -ENOMEM;
+	ret = EVP_PKEY_verify_init(ctx) > 0 ? 0 : -EIO;
+	if (!ret && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA) {
+		if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0 ||
+		    EVP_PKEY_CTX_set_signature_md(ctx, h->md()) <= 0)
+			ret = -EIO;
+		if (!ret)
+			ret = EVP_PKEY_verify(ctx, sig, sig_len, digest, dlen) == 1;
+	} else if (!ret) {
+		ret = ecdsa_rs_to_der(sig, sig_len, &der, &der_len);
+		if (ret == -EINVAL)
+			ret = 0;	/* not a signature of this key */
+		else if (!ret)
+			ret = EVP_PKEY_verify(ctx, der, der_len, digest, dlen) == 1;
+		OPENSSL_free(der);
+	}
+	EVP_PKEY_CTX_free(ctx);
+	return ret;
+}
+
+int key_verify(struct cli *c, int argc, char **argv)
+{
+	const char *digest_hex, *in, *hash_name, *user_opt, *pin_file;
+	const char *sig_path, *pubkey_path;
+	const struct cmd_opt opts[] = {
+		{ "digest", &digest_hex }, { "in", &in }, { "hash", &hash_name },
+		{ "sig", &sig_path }, { "pubkey", &pubkey_path },
+		{ "user", &user_opt }, { "pin-file", &pin_file }, { NULL, NULL },
+	};
+	const char *cmd = "key verify";
+	const struct hash *h;
+	unsigned char *digest = NULL, *sig = NULL, input[19 + 64], file_digest[64];
+	unsigned char rs[2 * 66];
+	char *pos[1], what[200], uuid[HSM_UUID_STR_LEN] = "";
+	struct hsm_key_info info;
+	uint32_t handle, st = 0;
+	EVP_PKEY *pk = NULL;
+	struct keysess k;
+	size_t dlen, sig_len, in_len, half;
+	int ret, n, rsa, valid, have_sess = 0;
+
+	ret = cli_parse(c, cmd, argc, argv, opts, NULL, pos, 1, &n);
+	if (ret >= 0)
+		return ret;
+	if (!sig_path)
+		return report_usage("%s: which signature? (--sig FILE)", cmd);
+	if (pubkey_path && n)
+		return report_usage("%s: give KEY or --pubkey FILE, not both", cmd);
+	if (pubkey_path && (user_opt || pin_file))
+		return report_usage("%s: --pubkey verifies without the board: no --user or --pin-file",
+				    cmd);
+	ret = digest_args(cmd, digest_hex, in, hash_name, &h, &digest, &dlen);
+	if (ret >= 0)
+		return ret;
+	ret = read_sig_file(sig_path, &sig, &sig_len);
+	if (ret) {
+		fprintf(stderr, "hsmctl: %s: cannot read --sig %s: %s\n", cmd,
+			sig_path, ret == -EINVAL ? "empty or larger than 16 KiB" :
+			strerror(-ret));
+		free(digest);
+		return HSMCTL_EXIT_USAGE;
+	}
+	if (pubkey_path) {
+		pk = read_pubkey_file(pubkey_path);
+		if (!pk) {
+			fprintf(stderr, "hsmctl: %s: --pubkey %s is not a readable PEM or DER public key\n",
+				cmd, pubkey_path);
+			free(digest);
+			free(sig);
+			return HSMCTL_EXIT_USAGE;
+		}
+		rsa = EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA;
+		if (!rsa && EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC) {
+			fprintf(stderr, "hsmctl: %s: --pubkey %s is neither RSA nor EC\n",
+				cmd, pubkey_path);
+			ret = HSMCTL_EXIT_USAGE;
+			goto out;
+		}
+		memset(&info, 0, sizeof(info));
+		info.type = rsa ? HSM_KEY_RSA_PUBLIC : HSM_KEY_EC_PUBLIC;
+		info.curve = EVP_PKEY_get_bits(pk) <= 256 ? HSM_CURVE_P256 :
+			     EVP_PKEY_get_bits(pk) <= 384 ? HSM_CURVE_P384 :
+			     HSM_CURVE_P521;
+	} else {
+		ret = keysess_open_named(c, cmd, n ? pos[0] : NULL, user_opt,
+					 pin_file, &k, &handle);
+		if (ret >= 0)
+			goto out;
+		have_sess = 1;
+		ret = hsm_key_info(k.s, handle, &info, &st);
+		if (ret) {
+			snprintf(what, sizeof(what), "%s: %.100s", cmd, pos[0]);
+			goto fail;
+		}
+		hsm_uuid_format(info.uuid, uuid, sizeof(uuid));
+		rsa = info.type == HSM_KEY_RSA_PRIVATE || info.type == HSM_KEY_RSA_PUBLIC;
+	}
+	if (!h)
+		h = hash_for_key(&info);
+	if (in) {
+		ret = hash_file(h, in, file_digest);
+		if (ret) {
+			snprintf(what, sizeof(what), "%s: reading %.100s", cmd, in);
+			goto fail;
+		}
+		digest = malloc(h->len);
+		if (!digest) {
+			ret = -ENOMEM;
+			snprintf(what, sizeof(what), "%s", cmd);
+			goto fail;
+		}
+		memcpy(digest, file_digest, h->len);
+		dlen = h->len;
+	}
+	if (!rsa && dlen > order_bytes(info.curve)) {
+		ret = report_usage("%s: a %s digest is too long for %s (the board does not truncate; use %s)",
+				   cmd, h->name, hsm_curve_name(info.curve),
+				   hash_for_key(&info)->name);
+		goto out;
+	}
+	/* ECDSA: a DER signature (from OpenSSL) becomes r || s. */
+	half = order_bytes(info.curve);
+	if (!rsa && sig_len != 2 * half &&
+	    ecdsa_der_to_rs(sig, sig_len, half, rs) == 0) {
+		unsigned char *p = realloc(sig, 2 * half);
+
+		if (!p) {
+			ret = -ENOMEM;
+			snprintf(what, sizeof(what), "%s", cmd);
+			goto fail;
+		}
+		sig = p;
+		memcpy(sig, rs, 2 * half);
+		sig_len = 2 * half;
+	}
+	if (pk) {
+		ret = verify_with_pubkey(pk, h, digest, dlen, sig, sig_len);
+		if (ret < 0) {
+			snprintf(what, sizeof(what), "%s: verifying with %.100s", cmd,
+				 pubkey_path);
+			goto fail;
+		}
+		valid = ret;
+	} else {
+		in_len = 0;
+		if (rsa) {
+			memcpy(input, h->prefix, sizeof(h->prefix));
+			in_len = sizeof(h->prefix);
+		}
+		memcpy(input + in_len, digest, dlen);
+		in_len += dlen;
+		ret = hsm_verify(k.s, handle, input, in_len, sig, sig_len, &st);
+		if (ret && ret != -EKEYREJECTED) {
+			snprintf(what, sizeof(what), "%s: verifying with %s", cmd, uuid);
+			goto fail;
+		}
+		valid = ret == 0;
+	}
+	if (c->json) {
+		char *hd = hex_encode(digest, dlen);
+		struct json j;
+
+		json_init(&j, stdout);
+		json_object_begin(&j);
+		if (pk)
+			json_kv_string(&j, "pubkey", pubkey_path);
+		else
+			json_kv_string(&j, "uuid", uuid);
+		json_kv_string(&j, "hash", h->name);
+		json_kv_string(&j, "digest", hd ? hd : "");
+		json_kv_string(&j, "verified_by", pk ? "openssl" : "board");
+		json_kv_bool(&j, "valid", valid);
+		json_object_end(&j);
+		json_end(&j);
+		free(hd);
+	} else if (valid) {
+		printf("valid\n");
+	}
+	if (!valid)
+		fprintf(stderr, "hsmctl: %s: the signature does not verify with %s\n",
+			cmd, pk ? pubkey_path : uuid);
+	ret = valid ? HSMCTL_EXIT_OK : HSMCTL_EXIT_BAD_SIGNATURE;
+out:
+	if (have_sess)
+		keysess_close(&k);
+	EVP_PKEY_free(pk);
+	free(digest);
+	free(sig);
+	return ret;
+fail:
+	ret = report_failure(what, ret, st, NULL, NULL);
+	goto out;
 }

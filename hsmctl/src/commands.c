@@ -63,9 +63,13 @@ static const struct command commands[] = {
 	  "  key info KEY\n"
 	  "  key pubkey KEY [--pem|--der]\n"
 	  "  key sign KEY (--digest HEX | --in FILE) [--hash sha256|sha384|sha512]\n"
-	  "               [--hex|--raw]\n"
+	  "               [--hex|--raw] [--format rs|der]\n"
+	  "  key verify (KEY | --pubkey FILE) --sig FILE (--digest HEX | --in FILE)\n"
+	  "               [--hash sha256|sha384|sha512]\n"
+	  "  key dnskey KEY --zone NAME [--ksk] [--ds] [--alg 8|10]\n"
 	  "  key delete KEY\n"
-	  "KEY is a UUID or label:TEXT. Every subcommand logs in first:\n"
+	  "KEY is a UUID or label:TEXT. Every subcommand on a board key logs in\n"
+	  "first (key verify --pubkey needs no board):\n"
 	  "  --user user|wheel      the user (default user; wheel also sees other\n"
 	  "                         sessions' keys; so cannot use keys)\n"
 	  "  --pin-file FILE        the PIN (else $HSMCTL_PIN or a prompt)\n"
@@ -180,6 +184,7 @@ void cli_usage(const char *name, int to_stderr)
 		"  --version         print the version\n\n"
 		"Exit status: 0 ok, 1 failed, 2 usage error, 3 no such device or board\n"
 		"(or module not loaded), 4 permission denied, 5 board error, 6 timeout,\n"
-		"7 no such key, 8 not a board's RPC port (probe).\n");
+		"7 no such key, 8 not a board's RPC port (probe), 9 the signature does\n"
+		"not verify (key verify).\n");
 }
 

@@ -19,6 +19,8 @@ enum hsmctl_exit {
 	HSMCTL_EXIT_TIMEOUT = 6,	/* the board did not answer in time */
 	HSMCTL_EXIT_NO_KEY = 7,		/* no key with that UUID or label */
 	HSMCTL_EXIT_NOT_RPC = 8,	/* probe: the tty is not a board's RPC port */
+	HSMCTL_EXIT_BAD_SIGNATURE = 9,	/* key verify: the signature does not
+					 * verify */
 };
 
 /* Board status codes hsmctl explains (protocol §6.1). */

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "dnssec.h"
 #include "encode.h"
 #include "key_out.h"
 
@@ -19,25 +20,34 @@ static int is_rsa(uint32_t type)
 	return type == HSM_KEY_RSA_PRIVATE || type == HSM_KEY_RSA_PUBLIC;
 }
 
-/* The RSA modulus size from the public key; 0 if it does not parse. */
-static unsigned int rsa_bits(struct hsm_session *s, uint32_t handle,
-			     uint32_t *st)
+/*
+ * What the public key tells (best effort, nothing when it does not parse):
+ * the RSA modulus size, the DNSSEC algorithm and the key tags.
+ */
+static void from_public_key(struct hsm_session *s, uint32_t handle,
+			    struct key_desc *d, uint32_t *st)
 {
-	unsigned char *der;
 	const unsigned char *p;
-	unsigned int bits = 0;
+	unsigned char *der;
+	struct dnskey dk;
 	EVP_PKEY *pk;
 	size_t len;
 
 	if (hsm_public_key_alloc(s, handle, &der, &len, st))
-		return 0;
+		return;
 	p = der;
 	pk = d2i_PUBKEY(NULL, &p, (long)len);
 	if (pk && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)
-		bits = (unsigned int)EVP_PKEY_get_bits(pk);
+		d->bits = (unsigned int)EVP_PKEY_get_bits(pk);
 	EVP_PKEY_free(pk);
+	if (dnssec_dnskey(der, len, DNSSEC_ALG_RSASHA256, DNSSEC_FLAGS_ZSK, &dk) == 0) {
+		d->dnssec_alg = dk.algorithm;
+		d->tag_zsk = dk.tag;
+		dk.rdata[1] = DNSSEC_FLAGS_KSK & 0xff;
+		d->tag_ksk = dnssec_key_tag(dk.rdata, dk.rdata_len);
+		dnskey_free(&dk);
+	}
 	free(der);
-	return bits;
 }
 
 int key_describe(struct hsm_session *s, uint32_t handle, const char *token,
@@ -55,10 +65,10 @@ int key_describe(struct hsm_session *s, uint32_t handle, const char *token,
 				 &d->attrs, st);
 	if (ret)
 		return ret;
-	if (is_rsa(d->info.type))
-		d->bits = rsa_bits(s, handle, st);	/* best effort */
-	else if (d->info.curve <= HSM_CURVE_P521)
+	if (!is_rsa(d->info.type) && d->info.curve <= HSM_CURVE_P521)
 		d->bits = curve_bits[d->info.curve];
+	from_public_key(s, handle, d, st);	/* best effort */
+	*st = 0;
 	d->uri = pkcs11_uri(token, d->attrs[0].value, d->attrs[0].len,
 			    d->attrs[1].value, d->attrs[1].len,
 			    d->info.type == HSM_KEY_RSA_PUBLIC ||
@@ -143,6 +153,15 @@ void key_json(struct json *j, const struct key_desc *d)
 		free(h);
 	}
 	json_kv_string(j, "uri", d->uri);
+	if (d->dnssec_alg) {
+		json_key(j, "dnssec");
+		json_object_begin(j);
+		json_kv_u64(j, "algorithm", d->dnssec_alg);
+		json_kv_string(j, "algorithm_name", dnssec_alg_name(d->dnssec_alg));
+		json_kv_u64(j, "key_tag_zsk", d->tag_zsk);
+		json_kv_u64(j, "key_tag_ksk", d->tag_ksk);
+		json_object_end(j);
+	}
 	json_object_end(j);
 }
 
@@ -176,15 +195,21 @@ void key_details(FILE *f, const struct key_desc *d)
 	fprintf(f, "label:  %s\n", label ? label : "?");
 	fprintf(f, "id:     %s\n", id ? id : "?");
 	fprintf(f, "uri:    %s\n", d->uri);
+	if (d->dnssec_alg)
+		fprintf(f, "dnssec: algorithm %u (%s), key tag %u as ZSK, %u as KSK\n",
+			d->dnssec_alg, dnssec_alg_name(d->dnssec_alg),
+			d->tag_zsk, d->tag_ksk);
+	else
+		fprintf(f, "dnssec: -\n");
 	free(label);
 	free(id);
 }
 
-enum { COL_UUID, COL_TYPE, COL_SIZE, COL_FLAGS, COL_LABEL, COL_ID, COL_URI,
+enum { COL_UUID, COL_TYPE, COL_SIZE, COL_ALG, COL_TAG, COL_FLAGS, COL_LABEL, COL_ID, COL_URI,
        NCOLS };
 
 static const char *const headers[NCOLS] = {
-	"UUID", "TYPE", "SIZE", "FLAGS", "LABEL", "ID", "URI",
+	"UUID", "TYPE", "SIZE", "ALG", "TAG", "FLAGS", "LABEL", "ID", "URI",
 };
 
 static void cells(const struct key_desc *d, char *c[NCOLS])
@@ -197,6 +222,17 @@ static void cells(const struct key_desc *d, char *c[NCOLS])
 	c[COL_UUID] = strdup(uuid);
 	c[COL_TYPE] = strdup(hsm_key_type_name(d->info.type));
 	c[COL_SIZE] = strdup(size);
+	if (d->dnssec_alg) {
+		char alg[16], tag[32];
+
+		snprintf(alg, sizeof(alg), "%u", d->dnssec_alg);
+		snprintf(tag, sizeof(tag), "%u/%u", d->tag_zsk, d->tag_ksk);
+		c[COL_ALG] = strdup(alg);
+		c[COL_TAG] = strdup(tag);
+	} else {
+		c[COL_ALG] = strdup("-");
+		c[COL_TAG] = strdup("-");
+	}
 	c[COL_FLAGS] = strdup(flags[0] ? flags : "-");
 	c[COL_LABEL] = label_text(d);
 	c[COL_ID] = id_text(d);

@@ -4,6 +4,7 @@
 #define HSMCTL_KEY_OUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <hsm/hsm.h>
@@ -16,6 +17,8 @@ struct key_desc {
 	struct hsm_attr *attrs;		/* [0] CKA_LABEL, [1] CKA_ID (value
 					 * NULL when absent) */
 	char *uri;			/* RFC 7512 URI */
+	unsigned int dnssec_alg;	/* its DNSSEC algorithm (RSA: 8), 0 none */
+	uint16_t tag_zsk, tag_ksk;	/* its key tag with flags 256 / 257 */
 };
 
 /*

@@ -12,5 +12,10 @@ int key_info(struct cli *c, int argc, char **argv);
 int key_delete(struct cli *c, int argc, char **argv);
 int key_pubkey(struct cli *c, int argc, char **argv);
 int key_sign(struct cli *c, int argc, char **argv);
+int key_verify(struct cli *c, int argc, char **argv);
+int key_dnskey(struct cli *c, int argc, char **argv);
+
+/* --alg of key dnskey: 8 or RSASHA256, 10 or RSASHA512; 0 if neither. */
+unsigned int dnssec_parse_rsa_alg(const char *s);
 
 #endif /* HSMCTL_KEYCMD_H */

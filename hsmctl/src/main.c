@@ -33,7 +33,22 @@ static int finish_output(int code)
 	return code;
 }
 
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+	int i;
+
+	/* --json anywhere (before "--"): errors become JSON too. */
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0) {
+			report_json_begin();
+			break;
+		}
+	return report_json_end(run(argc, argv));
+}
+
+static int run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },

@@ -499,7 +499,8 @@ TEST_F(k, generate)
 		     "flags:  sign,token\n"
 		     "label:  zone key/1;x\n"
 		     "id:     0a0b\n"
-		     "uri:    pkcs11:object=zone%20key%2F1%3Bx;id=%0A%0B;type=private\n",
+		     "uri:    pkcs11:object=zone%20key%2F1%3Bx;id=%0A%0B;type=private\n"
+		     "dnssec: algorithm 14 (ECDSAP384SHA384), key tag 2185 as ZSK, 2186 as KSK\n",
 		     r->out);
 	EXPECT_STREQ("", r->err);
 	log = board_log();
@@ -518,7 +519,9 @@ TEST_F(k, generate)
 	EXPECT_STREQ("{\"uuid\":\"54545454-5454-5454-5454-545454545454\",\"type\":\"rsa-private\","
 		     "\"algorithm\":\"rsa\",\"bits\":2048,\"flags\":[\"sign\",\"exportable\"],"
 		     "\"flags_value\":33,\"token\":false,"
-		     "\"uri\":\"pkcs11:type=private\"}\n", r->out);
+		     "\"uri\":\"pkcs11:type=private\",\"dnssec\":{\"algorithm\":8,"
+		     "\"algorithm_name\":\"RSASHA256\",\"key_tag_zsk\":9394,\"key_tag_ksk\":9395}}\n",
+		     r->out);
 	EXPECT_NE(NULL, strstr(r->err, "session key"));
 	EXPECT_TRUE(json_valid(r->out));
 	EXPECT_NE(NULL, strstr(board_log(), "GENERATE alg=1 bits=2048 exp=0 curve=0 flags=0x21\n"
@@ -541,11 +544,12 @@ TEST_F(k, list_and_info)
 	hsmctl(r, PIN, DEV, "key", "list", NULL);
 	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
 	/* The URI column, as the README promises; no token without an id. */
-	EXPECT_STREQ("UUID                                  TYPE         SIZE   FLAGS                  LABEL  ID    URI\n"
-		     "11111111-1111-4111-8111-111111111111  ec-private   P-256  sign,token             zsk    0102  pkcs11:object=zsk;id=%01%02;type=private\n"
-		     "22222222-2222-4222-8222-222222222222  rsa-private  2048   sign,token,exportable  ksk    -     pkcs11:object=ksk;type=private\n"
-		     "33333333-3333-4333-8333-333333333333  ec-private   P-384  sign                   dup    -     pkcs11:object=dup;type=private\n"
-		     "44444444-4444-4444-8444-444444444444  ec-private   P-256  sign,token             dup    -     pkcs11:object=dup;type=private\n",
+	/* ALG and TAG: the DNSSEC algorithm, the key tags as ZSK/KSK. */
+	EXPECT_STREQ("UUID                                  TYPE         SIZE   ALG  TAG          FLAGS                  LABEL  ID    URI\n"
+		     "11111111-1111-4111-8111-111111111111  ec-private   P-256  13   44770/44771  sign,token             zsk    0102  pkcs11:object=zsk;id=%01%02;type=private\n"
+		     "22222222-2222-4222-8222-222222222222  rsa-private  2048   8    9394/9395    sign,token,exportable  ksk    -     pkcs11:object=ksk;type=private\n"
+		     "33333333-3333-4333-8333-333333333333  ec-private   P-384  14   2185/2186    sign                   dup    -     pkcs11:object=dup;type=private\n"
+		     "44444444-4444-4444-8444-444444444444  ec-private   P-256  13   44770/44771  sign,token             dup    -     pkcs11:object=dup;type=private\n",
 		     r->out);
 	hsmctl(r, PIN, DEV, "key", "list", "--session", NULL);
 	EXPECT_EQ(0, r->status);
@@ -559,12 +563,16 @@ TEST_F(k, list_and_info)
 			       "\"type\":\"ec-private\",\"algorithm\":\"ec\",\"curve\":\"P-256\","
 			       "\"bits\":256,\"flags\":[\"sign\",\"token\"],\"flags_value\":9,"
 			       "\"token\":true,\"label\":\"zsk\",\"id\":\"0102\","
-			       "\"uri\":\"pkcs11:object=zsk;id=%01%02;type=private\"}"));
+			       "\"uri\":\"pkcs11:object=zsk;id=%01%02;type=private\","
+			       "\"dnssec\":{\"algorithm\":13,\"algorithm_name\":\"ECDSAP256SHA256\","
+			       "\"key_tag_zsk\":44770,\"key_tag_ksk\":44771}}"));
 
 	hsmctl(r, PIN, DEV, "key", "info", "label:ksk", NULL);
 	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
 	EXPECT_NE(NULL, strstr(r->out, "uuid:   22222222-2222-4222-8222-222222222222\n"
 			       "type:   rsa-private\nbits:   2048\n"));
+	EXPECT_NE(NULL, strstr(r->out, "\ndnssec: algorithm 8 (RSASHA256), key tag 9394 as ZSK, 9395 as KSK\n"))
+		TH_LOG("%s", r->out);
 	hsmctl(r, PIN, DEV, "--json", "key", "info", "11111111-1111-4111-8111-111111111111", NULL);
 	EXPECT_EQ(0, r->status);
 	EXPECT_TRUE(json_valid(r->out));
