@@ -196,11 +196,17 @@ DEB_SRC := $(BUILD)/deb/cryptech-hsm-$(VERSION)
 check-packages: deps
 	@tests/pkg/run
 
+# The packages' source: a clone's files (not its build products); outside
+# git, the whole tree, which dpkg-buildpackage's clean step then cleans.
 deb:
 	rm -rf $(BUILD)/deb
 	mkdir -p $(DEB_SRC)
-	git ls-files -z --cached --others --exclude-standard | \
-		tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C $(DEB_SRC)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			tar --null -T - --ignore-failed-read -cf - 2>/dev/null; \
+	else \
+		tar --exclude=./build --exclude-vcs -cf - .; \
+	fi | tar -xf - -C $(DEB_SRC)
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
 	lintian --fail-on error,warning --info $(BUILD)/deb/cryptech-hsm_$(VERSION)_*.changes
 

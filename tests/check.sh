@@ -184,6 +184,13 @@ if [ "$mode" = all ] || [ "$mode" = vm ]; then
 	fi
 	run_suite vm-pkcs11 tests/vm/run --timeout 2400 -- \
 		tests/dnssec/vm-pkcs11.sh
+	# The Debian packages (issue 12): make deb (lintian clean), then in a
+	# VM of the stock kernel: dpkg -i with the DKMS build, udev,
+	# auto-attach, group hsm. Not under the checker kernel, which has no
+	# headers for DKMS to build against.
+	if [ "$debug" = 0 ]; then
+		run_suite vm-packages tests/pkg/run
+	fi
 fi
 
 if [ "$debug" = 1 ]; then
