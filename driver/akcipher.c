@@ -210,9 +210,9 @@ static unsigned int hsm_akc_max_size(struct crypto_akcipher *tfm)
 }
 
 /*
- * Read one DER INTEGER at *@p (before @end), a non-negative one of at most
- * @len significant bytes, into @out, left-padded with zeros to @len bytes;
- * advance *@p past it.
+ * Read one INTEGER at *@p (before @end) into @out as an unsigned number of
+ * @len bytes, left-padded with zeros; advance *@p past it. As crypto/ecdsa.c
+ * takes it: at most @len bytes, or @len + 1 with a leading zero octet.
  */
 static int hsm_akc_der_uint(const u8 **p, const u8 *end, u8 *out,
 			    unsigned int len)
@@ -224,34 +224,41 @@ static int hsm_akc_der_uint(const u8 **p, const u8 *end, u8 *out,
 		return -EBADMSG;
 	n = v[1];
 	v += 2;
-	if (!n || n > (size_t)(end - v) || v[0] & 0x80)
+	if (n > (size_t)(end - v))
 		return -EBADMSG;
 	*p = v + n;
-	while (n > 1 && !v[0]) {
+	if (!n)
+		return -EINVAL;
+	if (n == len + 1 && !v[0]) {
 		v++;
 		n--;
 	}
 	if (n > len)
-		return -EBADMSG;
+		return -EINVAL;
 	memset(out, 0, len - n);
 	memcpy(out + len - n, v, n);
 	return 0;
 }
 
 /*
- * The signature as crypto/ecdsa.c takes it, a DER Ecdsa-Sig-Value
- * SEQUENCE { r INTEGER, s INTEGER } of exactly @sig_len bytes, into r || s
- * as the board takes it, each @len bytes. Lengths here stay below 128, so
- * only the short form is valid.
+ * The signature as crypto/ecdsa.c takes it, an Ecdsa-Sig-Value
+ * SEQUENCE { r INTEGER, s INTEGER } at the start of the @sig_len bytes at
+ * @sig, into r || s as the board takes it, each @len bytes. Lengths here
+ * stay below 128, so only the short form is valid. Bytes after the
+ * SEQUENCE are ignored, as the kernel's ASN.1 decoder does: keyctl
+ * pkey_verify on 6.1 passes max_sig_size bytes whatever the signature's
+ * length.
  */
 static int hsm_akc_parse_sig(const u8 *sig, size_t sig_len, u8 *rs,
 			     unsigned int len)
 {
-	const u8 *p = sig + 2, *end = sig + sig_len;
+	const u8 *p = sig + 2, *end;
 	int err;
 
-	if (sig_len < 2 || sig[0] != 0x30 || sig[1] != sig_len - 2)
+	if (sig_len < 2 || sig[0] != 0x30 || sig[1] & 0x80 ||
+	    sig[1] > sig_len - 2)
 		return -EBADMSG;
+	end = p + sig[1];
 	err = hsm_akc_der_uint(&p, end, rs, len);
 	if (!err)
 		err = hsm_akc_der_uint(&p, end, rs + len, len);

@@ -45,8 +45,7 @@ static void crypto_entry(const char *driver, char *out, size_t size)
 		     start - 1 > crypto_buf && start[-2] == '\n'); start--)
 		;
 	end = strstr(p, "\n\n");
-	if (!end)
-		end = crypto_buf + n;
+	end = end ? end + 1 : crypto_buf + n;
 	snprintf(out, size, "%.*s", (int)(end - start), start);
 }
 
@@ -268,9 +267,14 @@ TEST_F(akc, x509_p256)
 	x509_case(_metadata, &self->d, "prime256v1", "sha256");
 }
 
+/*
+ * SHA-256 here too: the test VM's kernel has SHA-384 only as a module
+ * (CONFIG_CRYPTO_SHA512=m) that the guest does not load, and without the
+ * hash the kernel skips a certificate's self-signature check.
+ */
 TEST_F(akc, x509_p384)
 {
-	x509_case(_metadata, &self->d, "secp384r1", "sha384");
+	x509_case(_metadata, &self->d, "secp384r1", "sha256");
 }
 
 TEST_HARNESS_MAIN
