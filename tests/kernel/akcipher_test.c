@@ -5,8 +5,8 @@
  * cryptech-ecdsa-nist-p256 and -p384 in /proc/crypto with "selftest :
  * passed", the kernel's test vectors having been verified by the board (its
  * PKEY_LOAD/VERIFY/DELETE counters move); the priority is the module's
- * akcipher_priority; with two boards, detaching one keeps them and
- * detaching both removes them. The kernel's X.509 path: keyctl padd of an
+ * akcipher_priority; with two boards, detaching one keeps them, its
+ * requests going to the other, and detaching both removes them. The kernel's X.509 path: keyctl padd of an
  * openssl-made self-signed ECDSA certificate (P-256 and P-384) succeeds
  * only while a board is attached (Debian's 6.1 has no software ECDSA), and
  * keyctl pkey_verify with its key accepts openssl's signature and rejects a
@@ -201,17 +201,29 @@ TEST_F(akc, registered_while_attached)
 	EXPECT_FALSE(listed(P384));
 }
 
-/* Shared by the boards: the last detach removes them. */
+/*
+ * Shared by the boards: the last detach removes them; meanwhile requests go
+ * to the board that is left.
+ */
 TEST_F(akc, two_boards)
 {
 	struct hsm_board_desc d1;
-	long prio = priority_param();
+	long prio = priority_param(), verify, id;
 
 	ASSERT_EQ(0, hsm_t_attach(1, &d1));
 	ASSERT_TRUE(listed_passed(P256, prio));
 	ASSERT_EQ(0, hsm_detach(self->d.index, NULL, 0));
 	EXPECT_TRUE(listed_passed(P256, prio));
 	EXPECT_TRUE(listed_passed(P384, prio));
+
+	ASSERT_EQ(0, make_cert("prime256v1", "sha256"));
+	verify = emu_requests(1, "PKEY_VERIFY");
+	id = padd_cert();
+	ASSERT_LT(0, id);
+	EXPECT_LT(verify, emu_requests(1, "PKEY_VERIFY"));
+	EXPECT_EQ(0, pkey_verify(id, "s", "sha256"));
+	unlink_key(id);
+
 	ASSERT_EQ(0, hsm_detach(d1.index, NULL, 0));
 	EXPECT_FALSE(listed(P256));
 	EXPECT_FALSE(listed(P384));
