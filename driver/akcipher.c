@@ -36,6 +36,7 @@
  * hsm_akc_tfms is an atomic count of live transforms.
  */
 #include <linux/atomic.h>
+#include <linux/fips.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
@@ -404,6 +405,15 @@ static int hsm_akc_register(void)
 	unsigned int prio = READ_ONCE(hsm_akc_priority);
 	int i, err;
 
+	/*
+	 * The crypto manager's self-tests run against the board, and in FIPS
+	 * mode a failed one panics the kernel: a board unplugged, broken or
+	 * hostile while they run must not be able to do that.
+	 */
+	if (fips_enabled) {
+		pr_info_once("cryptech_hsm: FIPS mode: the boards' ECDSA algorithms are not registered\n");
+		return -EPERM;
+	}
 	for (i = 0; i < ARRAY_SIZE(hsm_akc_algs); i++) {
 		hsm_akc_algs[i].alg.base.cra_priority = prio;
 		err = crypto_register_akcipher(&hsm_akc_algs[i].alg);
