@@ -148,8 +148,8 @@ install:: install-build
 	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man1
 	$(INSTALL) -m 644 packaging/man/hsmctl.1 packaging/man/cryptech-emu.1 \
 		$(DESTDIR)$(MANDIR)/man1/
-	$(INSTALL) -m 644 libhsm/libhsm.so.0 $(DESTDIR)$(LIBDIR)/
-	ln -sf libhsm.so.0 $(DESTDIR)$(LIBDIR)/libhsm.so
+	$(INSTALL) -m 644 libhsm/libhsm.so.1 $(DESTDIR)$(LIBDIR)/
+	ln -sf libhsm.so.1 $(DESTDIR)$(LIBDIR)/libhsm.so
 	$(INSTALL) -m 644 libhsm/libhsm.a $(DESTDIR)$(LIBDIR)/
 	$(INSTALL) -m 644 libhsm/include/hsm/*.h $(DESTDIR)$(INCLUDEDIR)/hsm/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
