@@ -43,10 +43,8 @@ int key_dnskey(struct cli *c, int argc, char **argv)
 	char *owner = NULL, *b64 = NULL, *hex = NULL;
 	unsigned int oflags, rsa_alg = DNSSEC_ALG_RSASHA256;
 	struct hsm_key_info info;
-	uint32_t handle, st = 0;
 	struct dnskey dk = { 0 };
 	size_t wlen, len;
-	struct keysess k;
 	uint16_t flags;
 	int ret, n, rsa;
 
@@ -60,19 +58,10 @@ int key_dnskey(struct cli *c, int argc, char **argv)
 	if (alg_opt && !(rsa_alg = dnssec_parse_rsa_alg(alg_opt)))
 		return report_usage("%s: --alg must be 8 (RSASHA256) or 10 (RSASHA512), not '%.20s'",
 				    cmd, alg_opt);
-	ret = keysess_open_named(c, cmd, n ? pos[0] : NULL, user_opt, pin_file,
-				 &k, &handle);
+	ret = keysess_read_public(c, cmd, n ? pos[0] : NULL, user_opt, pin_file,
+				  &info, &der, &len);
 	if (ret >= 0)
 		return ret;
-	ret = hsm_key_info(k.s, handle, &info, &st);
-	if (ret == 0)
-		ret = hsm_public_key_alloc(k.s, handle, &der, &len, &st);
-	keysess_close(&k);
-	if (ret) {
-		snprintf(what, sizeof(what), "%s: reading the public key of %.100s",
-			 cmd, pos[0]);
-		return report_failure(what, ret, st, NULL, NULL);
-	}
 	hsm_uuid_format(info.uuid, uuid, sizeof(uuid));
 	rsa = info.type == HSM_KEY_RSA_PRIVATE || info.type == HSM_KEY_RSA_PUBLIC;
 	if (alg_opt && !rsa) {

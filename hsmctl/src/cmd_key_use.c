@@ -34,11 +34,9 @@ int key_pubkey(struct cli *c, int argc, char **argv)
 	};
 	const char *cmd = "key pubkey";
 	struct hsm_key_info info;
-	char *pos[1], what[160], uuid[HSM_UUID_STR_LEN];
-	uint32_t handle, st = 0;
+	char *pos[1], uuid[HSM_UUID_STR_LEN];
 	unsigned char *der;
 	unsigned int oflags;
-	struct keysess k;
 	size_t len;
 	int ret, n;
 
@@ -49,19 +47,10 @@ int key_pubkey(struct cli *c, int argc, char **argv)
 		return report_usage("%s: --pem and --der exclude each other", cmd);
 	if ((oflags & PUB_DER) && c->json)
 		return report_usage("%s: --der and --json exclude each other", cmd);
-	ret = keysess_open_named(c, cmd, n ? pos[0] : NULL, user_opt, pin_file,
-				 &k, &handle);
+	ret = keysess_read_public(c, cmd, n ? pos[0] : NULL, user_opt, pin_file,
+				  &info, &der, &len);
 	if (ret >= 0)
 		return ret;
-	ret = hsm_key_info(k.s, handle, &info, &st);
-	if (ret == 0)
-		ret = hsm_public_key_alloc(k.s, handle, &der, &len, &st);
-	keysess_close(&k);
-	if (ret) {
-		snprintf(what, sizeof(what), "%s: reading the public key of %.100s",
-			 cmd, pos[0]);
-		return report_failure(what, ret, st, NULL, NULL);
-	}
 	hsm_uuid_format(info.uuid, uuid, sizeof(uuid));
 	if (oflags & PUB_DER) {
 		fwrite(der, 1, len, stdout);
@@ -189,6 +178,23 @@ static int hash_file(const struct hash *h, const char *path, unsigned char *out)
 	return ret;
 }
 
+/* @path hashed with @h into a new buffer @digest of @dlen bytes; 0 or -errno. */
+static int digest_of_file(const struct hash *h, const char *path,
+			  unsigned char **digest, size_t *dlen)
+{
+	unsigned char md[64];
+	int ret = hash_file(h, path, md);
+
+	if (ret)
+		return ret;
+	*digest = malloc(h->len);
+	if (!*digest)
+		return -ENOMEM;
+	memcpy(*digest, md, h->len);
+	*dlen = h->len;
+	return 0;
+}
+
 /* Bytes of an ECDSA curve's order: longer digests are not truncated. */
 static size_t order_bytes(uint32_t curve)
 {
@@ -309,7 +315,7 @@ int key_sign(struct cli *c, int argc, char **argv)
 	int want_der = 0;
 	const struct hash *h = NULL;
 	unsigned char *digest = NULL, *sig = NULL, input[19 + 64];
-	unsigned char sigbuf[HSM_SIGNATURE_MAX], file_digest[64];
+	unsigned char sigbuf[HSM_SIGNATURE_MAX];
 	char *pos[1], what[200], uuid[HSM_UUID_STR_LEN];
 	size_t dlen = 0, in_len, sig_len;
 	struct hsm_key_info info;
@@ -349,19 +355,11 @@ int key_sign(struct cli *c, int argc, char **argv)
 	if (!h)
 		h = hash_for_key(&info);
 	if (in) {
-		ret = hash_file(h, in, file_digest);
+		ret = digest_of_file(h, in, &digest, &dlen);
 		if (ret) {
 			snprintf(what, sizeof(what), "%s: reading %.100s", cmd, in);
 			goto fail;
 		}
-		digest = malloc(h->len);
-		if (!digest) {
-			ret = -ENOMEM;
-			snprintf(what, sizeof(what), "%s", cmd);
-			goto fail;
-		}
-		memcpy(digest, file_digest, h->len);
-		dlen = h->len;
 	}
 	if (!rsa && dlen > order_bytes(info.curve)) {
 		keysess_close(&k);
@@ -581,7 +579,7 @@ int key_verify(struct cli *c, int argc, char **argv)
 	};
 	const char *cmd = "key verify";
 	const struct hash *h;
-	unsigned char *digest = NULL, *sig = NULL, input[19 + 64], file_digest[64];
+	unsigned char *digest = NULL, *sig = NULL, input[19 + 64];
 	unsigned char rs[2 * 66];
 	char *pos[1], what[200], uuid[HSM_UUID_STR_LEN] = "";
 	struct hsm_key_info info;
@@ -650,19 +648,11 @@ int key_verify(struct cli *c, int argc, char **argv)
 	if (!h)
 		h = hash_for_key(&info);
 	if (in) {
-		ret = hash_file(h, in, file_digest);
+		ret = digest_of_file(h, in, &digest, &dlen);
 		if (ret) {
 			snprintf(what, sizeof(what), "%s: reading %.100s", cmd, in);
 			goto fail;
 		}
-		digest = malloc(h->len);
-		if (!digest) {
-			ret = -ENOMEM;
-			snprintf(what, sizeof(what), "%s", cmd);
-			goto fail;
-		}
-		memcpy(digest, file_digest, h->len);
-		dlen = h->len;
 	}
 	if (!rsa && dlen > order_bytes(info.curve)) {
 		ret = report_usage("%s: a %s digest is too long for %s (the board does not truncate; use %s)",

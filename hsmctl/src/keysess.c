@@ -227,3 +227,27 @@ int keysess_open_named(struct cli *c, const char *cmd, const char *ref,
 		keysess_close(k);
 	return ret;
 }
+
+int keysess_read_public(struct cli *c, const char *cmd, const char *ref,
+			const char *user_opt, const char *pin_file,
+			struct hsm_key_info *info, uint8_t **der, size_t *len)
+{
+	struct keysess k;
+	uint32_t handle, st = 0;
+	char what[160];
+	int ret;
+
+	ret = keysess_open_named(c, cmd, ref, user_opt, pin_file, &k, &handle);
+	if (ret >= 0)
+		return ret;
+	ret = hsm_key_info(k.s, handle, info, &st);
+	if (ret == 0)
+		ret = hsm_public_key_alloc(k.s, handle, der, len, &st);
+	keysess_close(&k);
+	if (ret) {
+		snprintf(what, sizeof(what), "%s: reading the public key of %.100s",
+			 cmd, ref ? ref : "the key");
+		return report_failure(what, ret, st, NULL, NULL);
+	}
+	return -1;
+}

@@ -65,6 +65,16 @@ int keysess_open_named(struct cli *c, const char *cmd, const char *ref,
 		       struct keysess *k, uint32_t *handle);
 
 /*
+ * Open a session for the key @ref names (as keysess_open_named()), read its
+ * info and public key (SubjectPublicKeyInfo DER in @der, @len bytes, for
+ * the caller to free), and close the session. Returns -1 on success, or an
+ * exit code with the error reported.
+ */
+int keysess_read_public(struct cli *c, const char *cmd, const char *ref,
+			const char *user_opt, const char *pin_file,
+			struct hsm_key_info *info, uint8_t **der, size_t *len);
+
+/*
  * The PKCS#11 token label of the session's board (hsm_token_label() of its
  * board_id, e.g. "cryptech-EMU00000") in @buf of at least
  * HSM_TOKEN_LABEL_LEN bytes, or NULL when the kernel reports no identity:

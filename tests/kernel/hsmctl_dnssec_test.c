@@ -11,42 +11,10 @@
 
 #include "kselftest_harness.h"
 #include "hsm_ioctl.h"
+#include "hsmctl_cli.h"
 
-#define HSMCTL		"hsmctl/hsmctl"
 #define DIR		"/tmp/hsmctl-dnssec"
-
-static int sh(char *out, size_t outlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int sh(char *out, size_t outlen, const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return hsm_test_run(cmd, out, outlen);
-}
-
-static int put(const char *name, const char *text)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), DIR "/%s", name);
-	return hsm_write_file(path, text, strlen(text));
-}
-
-/* The value of "uuid" in hsmctl's JSON, into @uuid (37 bytes). */
-static int json_uuid(const char *js, char *uuid)
-{
-	const char *p = strstr(js, "\"uuid\":\"");
-	uint8_t bin[16];
-
-	if (!p)
-		return -1;
-	snprintf(uuid, 37, "%s", p + 8);
-	return hsm_uuid_parse(uuid, bin);
-}
+#define put(name, text)	hsmctl_put(DIR, name, text)
 
 FIXTURE(dns) {
 	struct hsm_board_desc d;
