@@ -95,6 +95,7 @@ if [ "$mode" = all ] || [ "$mode" = host ]; then
 	run_suite self-contained tests/host/self_contained.sh
 	run_suite libhsm make -s -C libhsm check
 	run_suite hsmctl make -s -C hsmctl check
+	run_suite sanitized tests/host/sanitized.sh
 	run_suite pkcs11 make -s -C pkcs11 check
 	run_suite vm-runner tests/vm/selftest
 	run_suite pkg-helper tests/pkg/helper_test
