@@ -129,6 +129,7 @@ UDEVRULESDIR ?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /
 SYSTEMDUNITDIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 DKMSSRCDIR ?= /usr/src/cryptech-hsm-$(VERSION)
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
 NL_LIBS_PC := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 
@@ -148,6 +149,9 @@ install:: install-build
 	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man1
 	$(INSTALL) -m 644 packaging/man/hsmctl.1 packaging/man/cryptech-emu.1 \
 		$(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 644 packaging/man/libhsm.3 $(DESTDIR)$(MANDIR)/man3/
+	$(INSTALL) -m 644 packaging/bash-completion/hsmctl $(DESTDIR)$(BASHCOMPDIR)/
 	$(INSTALL) -m 644 libhsm/libhsm.so.1 $(DESTDIR)$(LIBDIR)/
 	ln -sf libhsm.so.1 $(DESTDIR)$(LIBDIR)/libhsm.so
 	$(INSTALL) -m 644 libhsm/libhsm.a $(DESTDIR)$(LIBDIR)/
