@@ -97,6 +97,7 @@ if [ "$mode" = all ] || [ "$mode" = host ]; then
 	run_suite hsmctl make -s -C hsmctl check
 	run_suite sanitized tests/host/sanitized.sh
 	run_suite completion tests/host/completion_test.sh
+	run_suite manpages tests/host/manpages_test.sh
 	run_suite pkcs11 make -s -C pkcs11 check
 	run_suite vm-runner tests/vm/selftest
 	run_suite pkg-helper tests/pkg/helper_test
