@@ -15,7 +15,10 @@
  * order. Registering runs the crypto manager's self-tests (crypto/testmgr.h
  * vectors) synchronously in another thread, and their requests go to the
  * boards: the registering thread holds the board's state_mutex and
- * hsm_akc_lock meanwhile, so the request path takes neither. The crypto API
+ * hsm_akc_lock meanwhile, so the request path takes neither. A board that
+ * cannot answer them (unplugged, broken, hostile) fails them with -ENOENT,
+ * which testmgr only logs, and the untested algorithms are withdrawn until
+ * the next board comes up. The crypto API
  * must not unregister an algorithm while a transform of it exists (it warns
  * and leaks): while any transform is alive the last board leaves the
  * algorithms registered, their requests failing with -ENODEV, and the next
@@ -159,6 +162,12 @@ static struct workqueue_struct *hsm_akc_wq;
 static DEFINE_MUTEX(hsm_akc_lock);	/* rules in the header comment */
 static unsigned int hsm_akc_boards;
 static bool hsm_akc_registered;
+/*
+ * Set while hsm_akc_register() waits for the crypto manager's self-tests:
+ * the algorithms are not usable by anyone else until those pass, so every
+ * request meanwhile is a self-test's (written under hsm_akc_lock).
+ */
+static bool hsm_akc_self_testing;
 static atomic_t hsm_akc_tfms = ATOMIC_INIT(0);
 
 static const struct hsm_akc_curve *hsm_akc_tfm_curve(struct crypto_akcipher *tfm)
@@ -314,7 +323,7 @@ static int hsm_akc_verify_any(const struct hsm_akc_ctx *ctx, const u8 *digest,
 	return err;
 }
 
-static int hsm_akc_do_verify(struct akcipher_request *req)
+static int hsm_akc_verify_req(struct akcipher_request *req)
 {
 	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(crypto_akcipher_reqtfm(req));
 	unsigned int len = ctx->curve->len;
@@ -346,8 +355,26 @@ static void hsm_akc_work(struct work_struct *work)
 {
 	struct hsm_akc_req *rctx = container_of(work, struct hsm_akc_req, work);
 	struct akcipher_request *req = rctx->req;
+	bool self_test = READ_ONCE(hsm_akc_self_testing);
+	int err;
 
-	akcipher_request_complete(req, hsm_akc_do_verify(req));
+	if (self_test)
+		hsm_test_delay(HSM_DELAY_AKC_SELFTEST);
+	err = hsm_akc_verify_req(req);
+	/*
+	 * A board unplugged, broken or hostile during the self-tests must not
+	 * make the crypto manager WARN (or, with panic_on_fail, panic): to it
+	 * -ENOENT means "cannot be tested here", which it only logs. The
+	 * algorithms then stay untested, and hsm_akc_register() withdraws
+	 * them for the next board to try again.
+	 */
+	if (err && self_test) {
+		pr_warn_ratelimited("cryptech_hsm: no board could answer the crypto self-test of %s (error %d)\n",
+				    crypto_tfm_alg_driver_name(req->base.tfm),
+				    err);
+		err = -ENOENT;
+	}
+	akcipher_request_complete(req, err);
 }
 
 /*
@@ -414,15 +441,28 @@ static int hsm_akc_register(void)
 		pr_info_once("cryptech_hsm: FIPS mode: the boards' ECDSA algorithms are not registered\n");
 		return -EPERM;
 	}
+	WRITE_ONCE(hsm_akc_self_testing, true);
 	for (i = 0; i < ARRAY_SIZE(hsm_akc_algs); i++) {
-		hsm_akc_algs[i].alg.base.cra_priority = prio;
+		struct crypto_alg *base = &hsm_akc_algs[i].alg.base;
+
+		base->cra_priority = prio;
 		err = crypto_register_akcipher(&hsm_akc_algs[i].alg);
-		if (err) {
-			hsm_akc_unregister(i);
-			return err;
+		if (err)
+			break;
+		/*
+		 * Registering waited for the self-tests; a failed one leaves
+		 * the algorithm registered but never usable. Withdraw all.
+		 */
+		if (!(base->cra_flags & CRYPTO_ALG_TESTED)) {
+			i++;
+			err = -ENODEV;
+			break;
 		}
 	}
-	return 0;
+	WRITE_ONCE(hsm_akc_self_testing, false);
+	if (err)
+		hsm_akc_unregister(i);
+	return err;
 }
 
 /**
@@ -449,7 +489,9 @@ void hsm_akcipher_board_up(struct hsm_board *b)
 		hsm_akc_registered = !err;
 	}
 	mutex_unlock(&hsm_akc_lock);
-	if (err)
+	if (err == -ENODEV)
+		dev_warn(&b->dev, "ecdsa algorithms not registered: their self-tests failed on the board; the next board attached tries again\n");
+	else if (err)
 		dev_warn(&b->dev, "ecdsa algorithms not registered: error %d\n",
 			 err);
 }

@@ -83,6 +83,7 @@ enum hsm_delay_point {
 	HSM_DELAY_DETACH,		/* DETACH: sessions closed, line not yet released */
 	HSM_DELAY_NL_DUMP,		/* netlink dump, before each board */
 	HSM_DELAY_IOCTL,		/* ioctl: board alive, operation not begun */
+	HSM_DELAY_AKC_SELFTEST,		/* akcipher self-test request, before the board */
 	HSM_DELAY_NR,
 };
 

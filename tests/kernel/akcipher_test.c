@@ -10,11 +10,17 @@
  * openssl-made self-signed ECDSA certificate (P-256 and P-384) succeeds
  * only while a board is attached (Debian's 6.1 has no software ECDSA), and
  * keyctl pkey_verify with its key accepts openssl's signature and rejects a
- * corrupted one. Kernel warnings fail the run (tests/vm/run checks the
- * log). Group "akcipher", two emulator boards.
+ * corrupted one. A board detached while the crypto manager's self-tests
+ * run on it (the window held open by the akcipher_selftest delay point)
+ * leaves the algorithms unregistered without a kernel warning, and the
+ * next attach registers them. Kernel warnings fail the run (tests/vm/run
+ * checks the log). Group "akcipher", two emulator boards.
  */
+#include <pthread.h>
+
 #include "kselftest_harness.h"
 #include "hsm_ioctl.h"
+#include "hsm_hooks.h"
 
 #define PRIORITY_PARAM	"/sys/module/cryptech_hsm/parameters/akcipher_priority"
 #define DIR		"/run/hsm-akc"
@@ -287,6 +293,90 @@ TEST_F(akc, x509_p256)
 TEST_F(akc, x509_p384)
 {
 	x509_case(_metadata, &self->d, "secp384r1", "sha256");
+}
+
+struct attach_thread {
+	pthread_t t;
+	int err;
+	struct hsm_board_desc d;
+};
+
+static void *attach_main(void *arg)
+{
+	struct attach_thread *a = arg;
+
+	a->err = hsm_attach(hsm_test_tty(0), &a->d, NULL, 0);
+	return NULL;
+}
+
+static void *detach_main(void *arg)
+{
+	struct attach_thread *a = arg;
+
+	a->err = hsm_detach(a->d.index, NULL, 0);
+	return NULL;
+}
+
+/* How many times the kernel log says a self-test found no board. */
+static long logged_self_test_failures(void)
+{
+	char out[64];
+
+	if (hsm_test_run("dmesg | grep -c 'no board could answer the crypto self-test'",
+			 out, sizeof(out)) < 0)
+		return -1;
+	return atol(out);
+}
+
+static bool board_gone(uint32_t index)
+{
+	struct hsm_board_desc d;
+	int err = hsm_get_board(index, &d, NULL, 0);
+
+	return err == -ENODEV || (!err && d.state == HSM_BOARD_GONE);
+}
+
+/*
+ * The board goes away while the self-tests run on it: they fail with
+ * -ENOENT (logged by testmgr, no WARN), the untested algorithms are
+ * withdrawn, and the next attach registers them, tested.
+ */
+TEST_F(akc, board_gone_during_self_tests)
+{
+	struct attach_thread a = { 0 }, det = { 0 };
+	long prio = priority_param(), hits, before;
+	const char *why = hsm_hooks_missing();
+
+	ASSERT_EQ(NULL, why) TH_LOG("%s", why);
+	ASSERT_EQ(0, hsm_detach(self->d.index, NULL, 0));
+	ASSERT_FALSE(listed(P256));
+	before = logged_self_test_failures();
+	ASSERT_LE(0, before);
+
+	hits = hsm_hook_hits("akcipher_selftest");
+	ASSERT_EQ(0, hsm_hook_set("akcipher_selftest", 60000));
+	ASSERT_EQ(0, pthread_create(&a.t, NULL, attach_main, &a));
+	/* Inside the window: a self-test request waits before the board. */
+	ASSERT_TRUE(hsm_wait_until(hsm_hook_hits("akcipher_selftest") > hits,
+				   HSM_WAIT_MS));
+	ASSERT_EQ(0, hsm_hook_set("akcipher_selftest", 0));
+	ASSERT_EQ(0, hsm_test_find_board(hsm_test_tty(0) + 5, &det.d));
+	ASSERT_EQ(0, pthread_create(&det.t, NULL, detach_main, &det));
+	/* The detach marked the board gone; it now waits for the probe. */
+	ASSERT_TRUE(hsm_wait_until(board_gone(det.d.index), HSM_WAIT_MS));
+	ASSERT_EQ(0, hsm_hook_release());
+	pthread_join(det.t, NULL);
+	pthread_join(a.t, NULL);
+	/* The attach itself may have succeeded: the board was published. */
+	EXPECT_EQ(0, det.err);
+	EXPECT_FALSE(listed(P256));
+	EXPECT_FALSE(listed(P384));
+	EXPECT_LT(before, logged_self_test_failures());
+
+	/* The next board registers them, tested. */
+	ASSERT_EQ(0, hsm_t_attach(0, &self->d));
+	EXPECT_TRUE(listed_passed(P256, prio));
+	EXPECT_TRUE(listed_passed(P384, prio));
 }
 
 TEST_HARNESS_MAIN
