@@ -265,8 +265,10 @@ static int hsm_board_handshake(struct hsm_board *b)
  * overwritten. The device removal
  * is then left to hsm_board_kill(), which waits for this function through
  * state_mutex and sees @published. A READY board also gets its kernel
- * session (ksession.c) and its hwrng (hwrng.c), which uses that session;
- * hsm_board_kill() removes both under the same mutex.
+ * session (ksession.c), its hwrng (hwrng.c), which uses that session, and
+ * counts for the ECDSA algorithms (akcipher.c), which the first board
+ * registers; hsm_board_kill() undoes the three in reverse order under the
+ * same mutex.
  *
  * Return: 0 when the board is READY; -ENODEV when teardown began first; or
  * the error of adding the device.
@@ -296,6 +298,7 @@ int hsm_board_publish(struct hsm_board *b)
 	if (!err) {
 		hsm_ksession_start(b);
 		hsm_hwrng_add(b);
+		hsm_akcipher_board_up(b);
 	}
 	mutex_unlock(&b->state_mutex);
 	return err;
@@ -362,6 +365,7 @@ void hsm_board_kill(struct hsm_board *b)
 
 	mutex_lock(&b->state_mutex);
 	/* GONE above: a read in progress fails now, unregistering waits. */
+	hsm_akcipher_board_down(b);
 	hsm_hwrng_remove(b);
 	hsm_ksession_stop(b);
 	if (b->published) {

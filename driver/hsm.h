@@ -10,6 +10,8 @@
  *   chardev.c  /dev/hsmN file operations and ioctls (the ABI)
  *   hwrng.c    the board's random number generator as hwrng cryptech-N
  *   ksession.c the kernel session: the one session of in-kernel users
+ *   akcipher.c ECDSA verification on the boards for in-kernel users
+ *   compat.h   differences between kernel versions
  *   netlink.c  generic netlink family: attach, detach, list, events
  *   protocol.h wire constants; slip.c, xdr.c codecs (also built on the host)
  *
@@ -19,8 +21,9 @@
  * by netlink while it reports a board, and by queued work. Teardown
  * (hsm_board_kill()) can start from a tty hangup, a detach or a failed
  * handshake, and runs once: it marks the board dead under @lock, fails
- * every request in flight with -ENODEV, stops transmission, unregisters the
- * hwrng (waiting for its reads, which fail now), ends the kernel session
+ * every request in flight with -ENODEV, stops transmission, uncounts the
+ * board for the ECDSA algorithms (the last board unregisters them),
+ * unregisters the hwrng (waiting for its reads, which fail now), ends the kernel session
  * (and with it its login), removes /dev/hsmN and unlists the board.
  * Everything else checks the state under @lock first.
  */
@@ -80,6 +83,7 @@ enum hsm_delay_point {
 	HSM_DELAY_DETACH,		/* DETACH: sessions closed, line not yet released */
 	HSM_DELAY_NL_DUMP,		/* netlink dump, before each board */
 	HSM_DELAY_IOCTL,		/* ioctl: board alive, operation not begun */
+	HSM_DELAY_AKC_SELFTEST,		/* akcipher self-test request, before the board */
 	HSM_DELAY_NR,
 };
 
@@ -142,11 +146,15 @@ struct hsm_stats {
  *		which the tty layer serialises
  * @rx_buf:	decoded frame buffer for @rx
  * @state_mutex: serialises publishing /dev/hsmN (probe) against removing it
- *		(teardown); protects @published and @hwrng. Held across
- *		hwrng_register() and hwrng_unregister(), so nothing a hwrng
- *		read needs may take it
+ *		(teardown); protects @published, @hwrng and @akcipher_up.
+ *		Held across hwrng_register() and hwrng_unregister(), and
+ *		across the crypto algorithms' (un)registration with their
+ *		self-tests, so nothing a hwrng read or an akcipher request
+ *		needs may take it
  * @published:	cdev and device were added
  * @hwrng:	the board's hwrng (hwrng.c) while it is registered, or NULL
+ * @akcipher_up: the board counts for the shared registration of the
+ *		ECDSA algorithms (akcipher.c)
  * @sessions_mutex: protects @sessions; taken before any session->lock
  * @sessions:	every open session (struct hsm_session.node), until its
  *		clean-up has finished
@@ -194,6 +202,7 @@ struct hsm_board {
 	struct mutex state_mutex;	/* publish vs. teardown */
 	bool published;
 	struct hsm_hwrng *hwrng;
+	bool akcipher_up;
 	struct mutex sessions_mutex;	/* protects @sessions */
 	struct list_head sessions;
 	struct rw_semaphore ksession_rwsem;	/* protects @ksession */
@@ -449,6 +458,12 @@ void hsm_chardev_del(struct hsm_board *b);
 /* hwrng.c */
 void hsm_hwrng_add(struct hsm_board *b);
 void hsm_hwrng_remove(struct hsm_board *b);
+
+/* akcipher.c */
+int hsm_akcipher_init(void);
+void hsm_akcipher_exit(void);
+void hsm_akcipher_board_up(struct hsm_board *b);
+void hsm_akcipher_board_down(struct hsm_board *b);
 
 /* ksession.c */
 void hsm_ksession_start(struct hsm_board *b);

@@ -3,11 +3,13 @@
  * cryptech_hsm: module parameters, initialisation and exit.
  *
  * Init registers, in order: the board registry, the char device region and
- * class, the netlink family, then the line discipline (the way in for new
- * boards). Exit undoes that in reverse; the line discipline holds a module
- * reference while attached and every open file holds one too, so no board is
- * live when exit runs. Work still queued then (session clean-up, closing a
- * tty after a hangup) is flushed by destroying the workqueues.
+ * class, the netlink family, the ECDSA algorithms' workqueue (akcipher.c;
+ * the algorithms themselves come with the first board), then the line
+ * discipline (the way in for new boards). Exit undoes that in reverse; the
+ * line discipline holds a module reference while attached and every open
+ * file holds one too, so no board is live when exit runs. Work still queued
+ * then (session clean-up, closing a tty after a hangup) is flushed by
+ * destroying the workqueues.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -102,6 +104,9 @@ static int __init hsm_init(void)
 	err = hsm_netlink_init();
 	if (err)
 		goto err_chardev;
+	err = hsm_akcipher_init();
+	if (err)
+		goto err_netlink;
 	hsm_test_hooks_init();
 	err = hsm_ldisc_register();
 	if (err)
@@ -110,6 +115,8 @@ static int __init hsm_init(void)
 
 err_hooks:
 	hsm_test_hooks_exit();
+	hsm_akcipher_exit();
+err_netlink:
 	hsm_netlink_exit();
 err_chardev:
 	hsm_chardev_exit();
@@ -125,6 +132,7 @@ static void __exit hsm_exit(void)
 {
 	hsm_ldisc_unregister();
 	hsm_test_hooks_exit();
+	hsm_akcipher_exit();
 	hsm_netlink_exit();
 	destroy_workqueue(hsm_wq);
 	destroy_workqueue(hsm_tx_wq);

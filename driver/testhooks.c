@@ -46,6 +46,7 @@ static const char *const hsm_delay_names[HSM_DELAY_NR] = {
 	[HSM_DELAY_DETACH]		= "detach",
 	[HSM_DELAY_NL_DUMP]		= "nl_dump",
 	[HSM_DELAY_IOCTL]		= "ioctl",
+	[HSM_DELAY_AKC_SELFTEST]	= "akcipher_selftest",
 };
 
 static u32 hsm_delay_ms[HSM_DELAY_NR];

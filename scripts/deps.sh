@@ -16,6 +16,8 @@ PKGS="$PKGS libp11-kit-dev p11-kit gnutls-bin opensc opensc-pkcs11 softhsm2 knot
 # OpenDNSSEC's enforcer and signer (tests/dnssec/sign-opendnssec.sh; sqlite3
 # makes the enforcer's database).
 PKGS="$PKGS opendnssec-enforcer-sqlite3 opendnssec-signer sqlite3"
+# keyctl, for the kernel's X.509 path in the akcipher VM tests (issue 10).
+PKGS="$PKGS keyutils"
 # Debian packages (make deb) and their test in the VM (tests/pkg): issue 12
 PKGS="$PKGS debhelper dh-dkms dkms lintian dpkg-dev fakeroot udev systemd adduser"
 

@@ -174,6 +174,11 @@ if [ "$mode" = all ] || [ "$mode" = vm ]; then
 	run_suite vm-kernel-session tests/vm/run --timeout 600 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group kernel-session
+	# ECDSA verification on the boards for in-kernel users (issue 10):
+	# /proc/crypto, shared registration, keyctl and X.509.
+	run_suite vm-akcipher tests/vm/run --boards 2 --timeout 600 \
+		--board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group akcipher
 	# The PKCS#11 module against the driver (issue 8): pkcs11-tool,
 	# p11tool and p11-kit, Knot (kzonesign, knotd, a ZSK rollover) and
 	# ldns-signzone, each zone validated; unplug and replug.
