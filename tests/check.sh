@@ -39,6 +39,9 @@ if [ "$debug" = 1 ]; then
 	# needs (soft lockup after 120 s, RCU stall after 300 s). Hung tasks:
 	# 120 s, as configured.
 	export CRYPTECH_VM_KERNEL_ARGS="${CRYPTECH_VM_KERNEL_ARGS:-watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300}"
+	# and the handshake, which the module times out after 2 s by default
+	# (the tests read the parameter, so they follow it)
+	export CRYPTECH_VM_MODULE_PARAMS="${CRYPTECH_VM_MODULE_PARAMS:-handshake_timeout_ms=10000}"
 	echo "# checker kernel: $(cat "$dk/complete")"
 	start_debug=$(date +%s)
 fi

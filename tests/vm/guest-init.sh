@@ -76,7 +76,8 @@ mkdir -p /host /mnt
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 \
 	hostroot /host || fail "cannot mount the host root (9p)"
 [ -r "/host$rundir/params" ] || fail "no $rundir/params on the host root"
-. "/host$rundir/params"     # sets NONCE, TREE, MODULE, BOARDS, USB_WAIT, EXPOSE
+. "/host$rundir/params"     # sets NONCE, TREE, MODULE, MODULE_PARAMS, BOARDS,
+				# USB_WAIT, EXPOSE
 nonce=$NONCE
 unset NONCE
 mark PARAMS     # from here on the runner accepts only the secret nonce
@@ -133,7 +134,9 @@ read -r taint0 < /proc/sys/kernel/tainted
 if [ -n "$MODULE" ]; then
 	ko="/run/cryptech-vm/${MODULE##*/}"
 	cp "/host$MODULE" "/mnt$ko" || fail "cannot copy $MODULE"
-	if ! out=$(chroot /mnt /sbin/insmod "$ko" 2>&1); then
+	# MODULE_PARAMS: name=value words, checked by tests/vm/run
+	# shellcheck disable=SC2086
+	if ! out=$(chroot /mnt /sbin/insmod "$ko" $MODULE_PARAMS 2>&1); then
 		echo "$out"
 		mark INSMOD-FAILED "insmod $MODULE: $(echo "$out" | tr '\n' ' ')"
 		status=1
