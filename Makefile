@@ -38,8 +38,11 @@ all: module userspace
 deps:
 	@scripts/deps.sh
 
+# The driver, then the test-only modules of tests/kmod (in-kernel users of
+# its algorithms, loaded by the VM tests; never installed).
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 CONFIG_DEBUG_INFO_BTF_MODULES= modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/kmod W=1 CONFIG_DEBUG_INFO_BTF_MODULES= modules
 
 userspace: $(USER_DIRS)
 
@@ -216,5 +219,6 @@ deb:
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/kmod clean || true
 	for d in $(USER_DIRS); do $(MAKE) -C $$d clean; done
 	rm -rf $(BUILD)

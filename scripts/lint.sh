@@ -1,6 +1,6 @@
 #!/bin/sh
 # checkpatch --strict, kernel-doc, sparse and the user-memory rule over the
-# kernel code (driver/, uapi/).
+# kernel code (driver/, uapi/, the test modules of tests/kmod/).
 # checkpatch comes from Debian's linux-source-6.1 tarball, extracted by
 # `make kselftest-headers` into build/ksrc.
 set -eu
@@ -11,7 +11,7 @@ cp="build/ksrc/scripts/checkpatch.pl"
 command -v sparse >/dev/null || { echo "lint: sparse missing: run 'make deps'" >&2; exit 1; }
 
 fail=0
-files=$(ls driver/*.c driver/*.h uapi/linux/*.h)
+files=$(ls driver/*.c driver/*.h uapi/linux/*.h tests/kmod/*.c | grep -v '\.mod\.c$')
 # --no-tree: we are not in a kernel tree; file mode: whole files, not patches.
 if ! "$cp" --no-tree --strict --terse --show-types -f $files \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG; then
@@ -40,8 +40,11 @@ if [ -n "$um" ]; then
 fi
 
 KVER=$(scripts/kver.sh)
-out=$(make -s -C "/lib/modules/$KVER/build" M="$top" C=2 \
-	CONFIG_DEBUG_INFO_BTF_MODULES= modules 2>&1 | grep -E 'warning|error' | grep -v 'tty_ldisc.h' || true)
+out=$( (make -s -C "/lib/modules/$KVER/build" M="$top" C=2 \
+	CONFIG_DEBUG_INFO_BTF_MODULES= modules 2>&1
+	make -s -C "/lib/modules/$KVER/build" M="$top/tests/kmod" C=2 \
+	CONFIG_DEBUG_INFO_BTF_MODULES= modules 2>&1) |
+	grep -E 'warning|error' | grep -v 'tty_ldisc.h' || true)
 if [ -n "$out" ]; then
 	echo "$out"
 	echo "lint: sparse reported problems" >&2

@@ -14,7 +14,9 @@
  * run on it (the window held open by the akcipher_selftest delay point)
  * leaves the algorithms unregistered without a kernel warning, and the
  * next attach registers them. Kernel warnings fail the run (tests/vm/run
- * checks the log). Group "akcipher", two emulator boards.
+ * checks the log). An in-kernel user module (tests/kmod) allocates them by
+ * name and driver name and verifies from several threads. Group
+ * "akcipher", two emulator boards.
  */
 #include <pthread.h>
 
@@ -334,6 +336,37 @@ static bool board_gone(uint32_t index)
 	int err = hsm_get_board(index, &d, NULL, 0);
 
 	return err == -ENODEV || (!err && d.state == HSM_BOARD_GONE);
+}
+
+#define USER_MODULE	"tests/kmod/cryptech_akc_user.ko"
+
+/*
+ * An in-kernel user (tests/kmod/cryptech_akc_user.c): allocates the
+ * algorithm by name and by driver name, verifies good and bad signatures,
+ * and then from 8 threads at once; its load succeeds only if all passed.
+ * Without a board nothing provides the algorithm and the load fails.
+ */
+TEST_F(akc, in_kernel_user)
+{
+	char out[4096];
+	long verify = emu_requests(0, "PKEY_VERIFY");
+	int st;
+
+	ASSERT_LE(0, verify);
+	ASSERT_TRUE(hsm_path_exists(USER_MODULE)) TH_LOG("no %s: run make module", USER_MODULE);
+	st = hsm_test_run("insmod " USER_MODULE " threads=8 rounds=10 2>&1", out, sizeof(out));
+	EXPECT_EQ(0, st) TH_LOG("insmod: %s (see the kernel log)", out);
+	if (!st)
+		EXPECT_EQ(0, hsm_test_run("rmmod cryptech_akc_user 2>&1", NULL, 0));
+	/* 2 names x (good + bad), then 8 x 10, all on the board. */
+	EXPECT_LE(verify + 4 + 80, emu_requests(0, "PKEY_VERIFY"));
+
+	ASSERT_EQ(0, hsm_detach(self->d.index, NULL, 0));
+	ASSERT_FALSE(listed(P256));
+	st = hsm_test_run("insmod " USER_MODULE " 2>&1", out, sizeof(out));
+	EXPECT_NE(0, st);
+	if (!st)
+		hsm_test_run("rmmod cryptech_akc_user", NULL, 0);
 }
 
 /*
