@@ -7,19 +7,8 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-n=0
-fails=0
-result() {	# result OK DESCRIPTION [DETAIL...]
-	n=$((n + 1))
-	if [ "$1" = 1 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		shift 2
-		for l in "$@"; do echo "#   $l"; done
-		fails=$((fails + 1))
-	fi
-}
+# shellcheck source=tap.sh
+. tests/host/tap.sh
 
 echo "TAP version 13"
 echo "1..5"
