@@ -87,6 +87,16 @@ static const struct command commands[] = {
 	  "            loads the module if needed); a console port is left alone\n"
 	  "            (exit 0), a tty already attached is not probed (exit 0)\n"
 	  "  --json    {\"tty\": ..., \"port\": ..., \"action\": ..., \"board\": {...}}\n" },
+	{ "monitor", cmd_monitor, "[--count N]",
+	  "print board events as they happen, one line each",
+	  "Events: attached, detached, timeout, protocol-error, kernel-session\n"
+	  "(the kernel session logged in or out), and events-lost when the\n"
+	  "kernel dropped some. Each line: TIME EVENT DEVICE board=ID tty=TTY\n"
+	  "[kernel_user=USER], TIME in ISO 8601 UTC with milliseconds. Runs until\n"
+	  "Ctrl-C, SIGTERM or its reader goes away (exit 0 each time).\n"
+	  "  --count N  exit after N events (1..1000000)\n"
+	  "  --json     one object per line: {\"time\": ..., \"event\": ...,\n"
+	  "             \"index\": N, \"device\": ..., \"board_id\": ..., \"tty\": ...}\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
