@@ -171,8 +171,8 @@ if [ "$mode" = all ] || [ "$mode" = vm ]; then
 	run_suite vm-kernel-session tests/vm/run --timeout 600 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group kernel-session
-	# hsmctl monitor (issue 11): events as lines and JSON, signals, a
-	# reader going away.
+	# hsmctl monitor and slow key generation (issue 11): events as lines
+	# and JSON, signals, a reader going away; --timeout and Ctrl-C.
 	run_suite vm-monitor tests/vm/run --timeout 600 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group monitor

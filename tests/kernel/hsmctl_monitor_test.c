@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hsmctl monitor against the emulator (issue 11, point 5): the events of a
- * detach, an attach and kernel-session logins as text lines and JSON
- * lines, --count, leaving on SIGINT, SIGTERM and when stdout's reader
- * goes away. Board 0 is the emulator.
+ * hsmctl monitor and slow key generation against the emulator (issue 11,
+ * points 5 and 6): the events of a detach, an attach and kernel-session
+ * logins as text lines and JSON lines, --count, leaving on SIGINT, SIGTERM
+ * and when stdout's reader goes away; key generate's --timeout (exit 6,
+ * the board left clean), Ctrl-C (exit 130) and the elapsed time, shown on
+ * a terminal only. Board 0 is the emulator; RSA generation is slowed
+ * through its control socket (service_ms.PKEY_GENERATE_RSA).
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -15,6 +19,8 @@
 #include "hsmctl_cli.h"
 
 #define READY		"hsmctl: monitoring board events (Ctrl-C stops)\n"
+#define GEN_SLOW_MS	3000
+#define CLEAN_MS	15000	/* the late reply and the driver's clean-up */
 
 /* hsmctl started in the background with its stdout and stderr piped. */
 struct bg {
@@ -212,11 +218,13 @@ FIXTURE_SETUP(mon)
 		ASSERT_EQ(0, hsm_t_bringup(fd, 0));
 		close(fd);
 	}
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_RSA", 0));
 }
 
 FIXTURE_TEARDOWN(mon)
 {
 	bg_close(&self->b);
+	hsm_test_board_set(0, "service_ms.PKEY_GENERATE_RSA", 0);
 	sh(NULL, 0, HSMCTL " kernel-logout 2>&1");
 	hsm_t_detach_all();
 }
@@ -342,6 +350,204 @@ TEST_F(mon, usage_errors)
 	st = sh(self->out, sizeof(self->out), HSMCTL " --json monitor -d hsm0 2>&1");
 	EXPECT_EQ(2, st) TH_LOG("%s", self->out);
 	EXPECT_NE(NULL, strstr(self->out, "\"exit\":2}")) TH_LOG("%s", self->out);
+	st = sh(self->out, sizeof(self->out), HSMCTL " key generate rsa 1024 --timeout 0 2>&1");
+	EXPECT_EQ(2, st) TH_LOG("%s", self->out);
+}
+
+/* The emulator's counts of keys and logged-in clients. */
+static void board_counts(struct __test_metadata *_metadata, unsigned long *token,
+			 unsigned long *vol, unsigned int *logins)
+{
+	struct hsm_emu_stats st;
+
+	ASSERT_EQ(0, hsm_test_emu_stats(0, &st));
+	*token = st.token_keys;
+	*vol = st.volatile_keys;
+	*logins = hsm_emu_logged_in(&st);
+}
+
+static bool board_back_to(unsigned long token, unsigned long vol,
+			  unsigned int logins)
+{
+	struct hsm_emu_stats st;
+
+	return hsm_test_emu_stats(0, &st) == 0 && st.token_keys == token &&
+	       st.volatile_keys == vol && hsm_emu_logged_in(&st) == logins;
+}
+
+/*
+ * --timeout 1 on a 3 s generation: exit 6 after about a second, with the
+ * quarantine explained, no elapsed time (stderr is no terminal); the
+ * board keeps no key (token or not) and no login, and serves a new
+ * session.
+ */
+TEST_F_TIMEOUT(mon, keygen_timeout, 120)
+{
+	static const char *const flags[] = { "", "--token", "--json --token" };
+	unsigned long token, vol;
+	unsigned int logins;
+	char *out = self->out;
+	size_t i;
+	long t0, ms;
+	int st;
+
+	board_counts(_metadata, &token, &vol, &logins);
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_RSA", GEN_SLOW_MS));
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		t0 = hsm_test_now_ms();
+		st = sh(out, sizeof(self->out), HSMCTL " key generate rsa 1024 %s --timeout 1 2>&1",
+			flags[i]);
+		ms = hsm_test_now_ms() - t0;
+		EXPECT_EQ(6 /* HSMCTL_EXIT_TIMEOUT */, st) TH_LOG("%s", out);
+		EXPECT_GE(ms, 900);
+		EXPECT_LT(ms, GEN_SLOW_MS - 500) TH_LOG("took %ld ms", ms);
+		EXPECT_NE(NULL, strstr(out, "no answer within --timeout 1 s; cancelled")) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(out, "quarantines the outstanding board request")) TH_LOG("%s", out);
+		EXPECT_EQ(NULL, strstr(out, "elapsed")) TH_LOG("%s", out);
+		if (strstr(flags[i], "--json")) {
+			EXPECT_EQ(0, strncmp(out, "{\"error\":\"key generate: generating an RSA-1024 key on ", 54))
+				TH_LOG("%s", out);
+			EXPECT_NE(NULL, strstr(out, "\"exit\":6}")) TH_LOG("%s", out);
+		} else {
+			EXPECT_EQ(0, strncmp(out, "hsmctl: key generate: generating an RSA-1024 key on ", 52))
+				TH_LOG("%s", out);
+		}
+		/* The late reply's key is deleted, the login ended. */
+		EXPECT_TRUE(hsm_wait_until(board_back_to(token, vol, logins), CLEAN_MS)) {
+			struct hsm_emu_stats es;
+
+			hsm_test_emu_stats(0, &es);
+			TH_LOG("token %lu/%lu volatile %lu/%lu logins %u/%u", es.token_keys,
+			       token, es.volatile_keys, vol, hsm_emu_logged_in(&es), logins);
+		}
+	}
+	/* A fresh session is served at once, and within its --timeout. */
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_RSA", 0));
+	st = sh(out, sizeof(self->out), HSMCTL " --json key generate rsa 1024 --timeout 60 2>&1");
+	EXPECT_EQ(0, st) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"type\":\"rsa-private\"")) TH_LOG("%s", out);
+}
+
+/* hsmctl on a pseudo-terminal (its stderr and stdout), in the background. */
+struct tty_run {
+	pid_t pid;
+	int master;
+	char buf[8192];
+	size_t len;
+};
+
+static int tty_start(struct tty_run *t, const char *args)
+{
+	char cmd[512];
+
+	memset(t, 0, sizeof(*t));
+	snprintf(cmd, sizeof(cmd), "exec " HSMCTL " %s", args);
+	t->pid = forkpty(&t->master, NULL, NULL, NULL);
+	if (t->pid < 0)
+		return -errno;
+	if (t->pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return 0;
+}
+
+static void tty_read(struct tty_run *t, int ms)
+{
+	struct pollfd p = { t->master, POLLIN, 0 };
+	ssize_t n;
+
+	if (poll(&p, 1, ms) <= 0 || t->len >= sizeof(t->buf) - 1)
+		return;
+	n = read(t->master, t->buf + t->len, sizeof(t->buf) - 1 - t->len);
+	if (n > 0)
+		t->len += (size_t)n;
+	t->buf[t->len] = 0;
+}
+
+static bool tty_wait_for(struct tty_run *t, const char *what, long ms)
+{
+	long end = hsm_test_now_ms() + ms;
+
+	while (!strstr(t->buf, what) && hsm_test_now_ms() < end)
+		tty_read(t, 100);
+	return strstr(t->buf, what) != NULL;
+}
+
+static int tty_wait_exit(struct tty_run *t, long ms)
+{
+	long end = hsm_test_now_ms() + ms;
+	int st;
+
+	while (waitpid(t->pid, &st, WNOHANG) != t->pid) {
+		if (hsm_test_now_ms() >= end) {
+			kill(t->pid, SIGKILL);
+			waitpid(t->pid, &st, 0);
+			close(t->master);
+			return -1;
+		}
+		tty_read(t, 50);
+	}
+	while (t->len < sizeof(t->buf) - 1) {
+		struct pollfd p = { t->master, POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&p, 1, 200) <= 0)
+			break;
+		n = read(t->master, t->buf + t->len, sizeof(t->buf) - 1 - t->len);
+		if (n <= 0)
+			break;
+		t->len += (size_t)n;
+		t->buf[t->len] = 0;
+	}
+	close(t->master);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* On a terminal the elapsed time is drawn, then cleared for the result. */
+TEST_F_TIMEOUT(mon, keygen_progress_on_tty, 120)
+{
+	struct tty_run t;
+	const char *p;
+
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_RSA", 2500));
+	ASSERT_EQ(0, tty_start(&t, "key generate rsa 1024"));
+	EXPECT_TRUE(tty_wait_for(&t, "elapsed (Ctrl-C cancels)", 20000)) TH_LOG("%s", t.buf);
+	EXPECT_EQ(0, tty_wait_exit(&t, 30000)) TH_LOG("%s", t.buf);
+	p = strstr(t.buf, "\rkey generate: generating an RSA-1024 key on ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", t.buf);
+	EXPECT_NE(NULL, strstr(p, ": 1 s elapsed (Ctrl-C cancels)\033[K")) TH_LOG("%s", t.buf);
+	/* Cleared before the key is printed. */
+	p = strstr(p, "\r\033[K");
+	ASSERT_NE(NULL, p) TH_LOG("%s", t.buf);
+	EXPECT_NE(NULL, strstr(p, "type:   rsa-private")) TH_LOG("%s", t.buf);
+}
+
+/* Ctrl-C while generating: exit 130, the cancel explained, board clean. */
+TEST_F_TIMEOUT(mon, keygen_sigint, 120)
+{
+	unsigned long token, vol;
+	unsigned int logins;
+	struct tty_run t;
+	int st;
+
+	board_counts(_metadata, &token, &vol, &logins);
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_RSA", GEN_SLOW_MS));
+	ASSERT_EQ(0, tty_start(&t, "key generate rsa 1024 --token"));
+	/* The elapsed time shows that the generation request is under way. */
+	ASSERT_TRUE(tty_wait_for(&t, "1 s elapsed", 20000)) TH_LOG("%s", t.buf);
+	ASSERT_EQ(0, kill(t.pid, SIGINT));
+	st = tty_wait_exit(&t, 5000);
+	EXPECT_EQ(130, st) TH_LOG("%s", t.buf);
+	EXPECT_NE(NULL, strstr(t.buf, "cancelled by SIGINT (Ctrl-C) after ")) TH_LOG("%s", t.buf);
+	EXPECT_NE(NULL, strstr(t.buf, "quarantines the outstanding board request")) TH_LOG("%s", t.buf);
+	EXPECT_NE(NULL, strstr(t.buf, "hsmctl key list --token")) TH_LOG("%s", t.buf);
+	EXPECT_EQ(NULL, strstr(t.buf, "uuid:")) TH_LOG("%s", t.buf);
+	EXPECT_TRUE(hsm_wait_until(board_back_to(token, vol, logins), CLEAN_MS));
+	/* The board serves a new session. */
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_RSA", 0));
+	st = sh(self->out, sizeof(self->out), HSMCTL " key generate ec p256 2>&1");
+	EXPECT_EQ(0, st) TH_LOG("%s", self->out);
 }
 
 TEST_HARNESS_MAIN
