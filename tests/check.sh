@@ -182,6 +182,11 @@ if [ "$mode" = all ] || [ "$mode" = vm ]; then
 	run_suite vm-akcipher tests/vm/run --boards 2 --timeout 600 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group akcipher
+	# hsmctl monitor and slow key generation (issue 11): events as lines
+	# and JSON, signals, a reader going away; --timeout and Ctrl-C.
+	run_suite vm-monitor tests/vm/run --timeout 600 \
+		--board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group monitor
 	# The PKCS#11 module against the driver (issue 8): pkcs11-tool,
 	# p11tool and p11-kit, Knot (kzonesign, knotd, a ZSK rollover) and
 	# ldns-signzone, each zone validated; unplug and replug.

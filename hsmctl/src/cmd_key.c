@@ -18,6 +18,7 @@
 #include "key_out.h"
 #include "keycmd.h"
 #include "keysess.h"
+#include "progress.h"
 #include "report.h"
 
 /* Longest label and id we write: PKCS#11 tools keep them short. */
@@ -170,12 +171,13 @@ static void print_key(const struct cli *c, const struct key_desc *d)
 
 int key_generate(struct cli *c, int argc, char **argv)
 {
-	const char *label, *id_hex, *user_opt, *pin_file;
+	const char *label, *id_hex, *user_opt, *pin_file, *timeout_arg;
 	const struct cmd_opt opts[] = {
 		{ "token", NULL }, { "exportable", NULL },
 		{ "label", &label }, { "id", &id_hex },
 		{ "user", &user_opt }, { "pin-file", &pin_file },
 		{ "allow-duplicate-label", NULL },
+		{ "timeout", &timeout_arg },
 		{ NULL, NULL },
 	};
 	const char *cmd = "key generate";
@@ -188,8 +190,10 @@ int key_generate(struct cli *c, int argc, char **argv)
 	struct gen_attrs ga;
 	struct key_desc d;
 	struct keysess k;
+	struct progress prog;
+	unsigned int timeout_s = 0;
 	size_t id_len = 0;
-	int ret, n, rsa;
+	int ret, n, rsa, watched;
 
 	ret = cli_parse(c, cmd, argc, argv, opts, &oflags, pos, 2, &n);
 	if (ret >= 0)
@@ -207,6 +211,9 @@ int key_generate(struct cli *c, int argc, char **argv)
 				    cmd, pos[1]);
 	if (!rsa && parse_curve(pos[1], &curve))
 		return report_usage("%s: unknown curve '%s' (p256, p384 or p521)", cmd, pos[1]);
+	if (timeout_arg && progress_parse_timeout(timeout_arg, &timeout_s))
+		return report_usage("%s: --timeout must be 1 to %d seconds", cmd,
+				    PROGRESS_TIMEOUT_MAX);
 	if (label && (!*label || strlen(label) > LABEL_MAX))
 		return report_usage("%s: --label must be 1 to %d bytes", cmd, LABEL_MAX);
 	if (id_hex && (hex_decode(id_hex, &id, &id_len) || id_len > ID_MAX)) {
@@ -236,9 +243,26 @@ int key_generate(struct cli *c, int argc, char **argv)
 	if (oflags & GEN_EXPORTABLE)
 		flags |= HSM_KEY_F_EXPORTABLE;
 	if (rsa)
+		snprintf(what, sizeof(what), "generating an RSA-%u key on %s",
+			 bits, k.dev_name);
+	else
+		snprintf(what, sizeof(what), "generating a %s key on %s",
+			 hsm_curve_name(curve), k.dev_name);
+	/* Unwatched (no thread), Ctrl-C still ends the request: by default. */
+	watched = progress_start(&prog, cmd, what, timeout_s,
+				 progress_wanted(c->json)) == 0;
+	if (!watched && timeout_s) {
+		keysess_close(&k);
+		free(id);
+		return report_failure("key generate: cannot watch --timeout",
+				      -EAGAIN, 0, NULL, NULL);
+	}
+	if (rsa)
 		ret = hsm_generate_rsa(k.s, bits, 0, flags, &handle, uuid, &st);
 	else
 		ret = hsm_generate_ec(k.s, curve, flags, &handle, uuid, &st);
+	if (watched)
+		progress_stop(&prog);
 	if (ret) {
 		snprintf(what, sizeof(what), "%s: generating a key on %s", cmd, k.dev_name);
 		goto fail;

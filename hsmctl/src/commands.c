@@ -59,6 +59,7 @@ static const struct command commands[] = {
 	  "generate, list, inspect, use and delete keys",
 	  "  key generate (rsa BITS | ec p256|p384|p521) [--token] [--exportable]\n"
 	  "               [--label TEXT] [--id HEX] [--allow-duplicate-label]\n"
+	  "               [--timeout SECONDS]\n"
 	  "  key list [--token|--session]\n"
 	  "  key info KEY\n"
 	  "  key pubkey KEY [--pem|--der]\n"
@@ -77,7 +78,9 @@ static const struct command commands[] = {
 	  "URI, whose token is the board's token label (cryptech-BOARDID, see\n"
 	  "'hsmctl info'). A label already used on the board is refused unless\n"
 	  "--allow-duplicate-label. Without --token a key lives only as long as\n"
-	  "the hsmctl command.\n" },
+	  "the hsmctl command. Generating shows the elapsed time on a terminal;\n"
+	  "--timeout SECONDS (1..86400) cancels it after that long (exit 6), as\n"
+	  "Ctrl-C does (exit 130): the driver quarantines the board request.\n" },
 	{ "probe", cmd_probe, "[--attach] [--timeout MS] TTY",
 	  "tell a board's RPC port from its console port; attach the RPC port",
 	  "Sends the upstream probe (cryptech-rpc.md 2.7.4) and reads the answer\n"
@@ -87,6 +90,16 @@ static const struct command commands[] = {
 	  "            loads the module if needed); a console port is left alone\n"
 	  "            (exit 0), a tty already attached is not probed (exit 0)\n"
 	  "  --json    {\"tty\": ..., \"port\": ..., \"action\": ..., \"board\": {...}}\n" },
+	{ "monitor", cmd_monitor, "[--count N]",
+	  "print board events as they happen, one line each",
+	  "Events: attached, detached, timeout, protocol-error, kernel-session\n"
+	  "(the kernel session logged in or out), and events-lost when the\n"
+	  "kernel dropped some. Each line: TIME EVENT DEVICE board=ID tty=TTY\n"
+	  "[kernel_user=USER], TIME in ISO 8601 UTC with milliseconds. Runs until\n"
+	  "Ctrl-C, SIGTERM or its reader goes away (exit 0 each time).\n"
+	  "  --count N  exit after N events (1..1000000)\n"
+	  "  --json     one object per line: {\"time\": ..., \"event\": ...,\n"
+	  "             \"index\": N, \"device\": ..., \"board_id\": ..., \"tty\": ...}\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -185,6 +198,6 @@ void cli_usage(const char *name, int to_stderr)
 		"Exit status: 0 ok, 1 failed, 2 usage error, 3 no such device or board\n"
 		"(or module not loaded), 4 permission denied, 5 board error, 6 timeout,\n"
 		"7 no such key, 8 not a board's RPC port (probe), 9 the signature does\n"
-		"not verify (key verify).\n");
+		"not verify (key verify), 130 cancelled by Ctrl-C (key generate).\n");
 }
 

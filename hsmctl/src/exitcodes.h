@@ -21,6 +21,9 @@ enum hsmctl_exit {
 	HSMCTL_EXIT_NOT_RPC = 8,	/* probe: the tty is not a board's RPC port */
 	HSMCTL_EXIT_BAD_SIGNATURE = 9,	/* key verify: the signature does not
 					 * verify */
+	/* + the signal's number: key generate cancelled by SIGINT (130) or
+	 * SIGTERM (143), as a shell reports a command a signal killed */
+	HSMCTL_EXIT_SIGNAL_BASE = 128,
 };
 
 /* Board status codes hsmctl explains (protocol §6.1). */

@@ -36,6 +36,12 @@ struct hsm_events {
 
 int hsm_event_parse(struct nlmsghdr *nlh, struct hsm_event *out)
 {
+	return hsm_event_parse_ex(nlh, out, NULL);
+}
+
+int hsm_event_parse_ex(struct nlmsghdr *nlh, struct hsm_event *out,
+		       uint32_t *kernel_user)
+{
 	struct nla_policy p[CRYPTECH_HSM_A_MAX + 1];
 	struct nlattr *tb[CRYPTECH_HSM_A_MAX + 1];
 	struct hsm_event e;
@@ -46,6 +52,7 @@ int hsm_event_parse(struct nlmsghdr *nlh, struct hsm_event *out)
 	p[CRYPTECH_HSM_A_DEV_NAME].type = NLA_STRING;
 	p[CRYPTECH_HSM_A_TTY_NAME].type = NLA_STRING;
 	p[CRYPTECH_HSM_A_BOARD_ID].type = NLA_STRING;
+	p[CRYPTECH_HSM_A_KERNEL_USER].type = NLA_U32;
 	if (!genlmsg_valid_hdr(nlh, 0) ||
 	    genlmsg_parse(nlh, 0, tb, CRYPTECH_HSM_A_MAX, p) < 0 ||
 	    !tb[CRYPTECH_HSM_A_EVENT] || !tb[CRYPTECH_HSM_A_INDEX])
@@ -62,6 +69,9 @@ int hsm_event_parse(struct nlmsghdr *nlh, struct hsm_event *out)
 	STR(board_id, CRYPTECH_HSM_A_BOARD_ID);
 #undef STR
 	*out = e;
+	if (kernel_user)
+		*kernel_user = tb[CRYPTECH_HSM_A_KERNEL_USER] ?
+			nla_get_u32(tb[CRYPTECH_HSM_A_KERNEL_USER]) : HSM_USER_NONE;
 	return 0;
 }
 
@@ -136,6 +146,12 @@ int hsm_events_fd(const struct hsm_events *ev)
 
 int hsm_events_read(struct hsm_events *ev, struct hsm_event *out)
 {
+	return hsm_events_read_ex(ev, out, NULL);
+}
+
+int hsm_events_read_ex(struct hsm_events *ev, struct hsm_event *out,
+		       uint32_t *kernel_user)
+{
 	if (!ev || !out)
 		return -EINVAL;
 	for (;;) {
@@ -153,7 +169,8 @@ int hsm_events_read(struct hsm_events *ev, struct hsm_event *out)
 				continue;	/* not ours (e.g. NLMSG_NOOP) */
 			if (genlmsg_hdr(nlh)->cmd != CRYPTECH_HSM_CMD_EVENT)
 				continue;
-			return hsm_event_parse(nlh, out) == 0 ? 1 : -EPROTO;
+			return hsm_event_parse_ex(nlh, out, kernel_user) == 0 ?
+			       1 : -EPROTO;
 		}
 		ssize_t n = recv(nl_socket_get_fd(ev->sk), ev->buf,
 				 sizeof(ev->buf), MSG_DONTWAIT);

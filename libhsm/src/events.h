@@ -11,4 +11,8 @@ struct nlmsghdr;
 /* Fill @out from one CRYPTECH_HSM_CMD_EVENT message; -EPROTO if malformed. */
 int hsm_event_parse(struct nlmsghdr *nlh, struct hsm_event *out);
 
+/* The same, and the KERNEL_USER attribute into *@kernel_user (may be NULL). */
+int hsm_event_parse_ex(struct nlmsghdr *nlh, struct hsm_event *out,
+		       uint32_t *kernel_user);
+
 #endif

@@ -366,12 +366,37 @@ TEST(event_parse)
 	nlmsg_free(m);
 }
 
+/* A kernel-session event carries the new login state; others do not. */
+TEST(event_parse_kernel_user)
+{
+	struct nl_msg *m = nlmsg_alloc();
+	struct hsm_event e;
+	uint32_t user = 99;
+
+	ASSERT_NE(NULL, m);
+	genlmsg_put(m, 0, 0, 0x20, 0, 0, CRYPTECH_HSM_CMD_EVENT, 1);
+	nla_put_u32(m, CRYPTECH_HSM_A_EVENT, CRYPTECH_HSM_EVENT_KERNEL_SESSION);
+	nla_put_u32(m, CRYPTECH_HSM_A_INDEX, 1);
+	nla_put_u32(m, CRYPTECH_HSM_A_KERNEL_USER, CRYPTECH_HSM_USER_WHEEL);
+	ASSERT_EQ(0, hsm_event_parse_ex(nlmsg_hdr(m), &e, &user));
+	EXPECT_EQ((uint32_t)HSM_EVENT_KERNEL_SESSION, e.type);
+	EXPECT_EQ((uint32_t)HSM_USER_WHEEL, user);
+	EXPECT_STREQ("kernel-session", hsm_event_name(e.type));
+	nlmsg_free(m);
+	m = event_msg(1);
+	user = 99;
+	ASSERT_EQ(0, hsm_event_parse_ex(nlmsg_hdr(m), &e, &user));
+	EXPECT_EQ((uint32_t)HSM_USER_NONE, user);
+	nlmsg_free(m);
+}
+
 TEST(events_argument_checks)
 {
 	struct hsm_event e;
 
 	EXPECT_EQ(-EINVAL, hsm_events_open(NULL, NULL, 0));
 	EXPECT_EQ(-EINVAL, hsm_events_read(NULL, &e));
+	EXPECT_EQ(-EINVAL, hsm_events_read_ex(NULL, &e, NULL));
 	EXPECT_EQ(-EINVAL, hsm_events_fd(NULL));
 	hsm_events_close(NULL);
 }

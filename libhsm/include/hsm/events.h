@@ -56,6 +56,15 @@ int hsm_events_fd(const struct hsm_events *ev);
 int hsm_events_read(struct hsm_events *ev, struct hsm_event *out);
 
 /*
+ * As hsm_events_read(), and for a KERNEL_SESSION event *@kernel_user (may
+ * be NULL) receives the kernel session's new login state (HSM_USER_*:
+ * HSM_USER_NONE once logged out); HSM_USER_NONE for the other events. A
+ * separate function so that struct hsm_event keeps its size.
+ */
+int hsm_events_read_ex(struct hsm_events *ev, struct hsm_event *out,
+		       uint32_t *kernel_user);
+
+/*
  * "attached", "detached", "timeout", "protocol-error", "kernel-session" or
  * "unknown".
  */
