@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config libssl-dev openssl libnl-3-dev libnl-genl-3-dev
 linux-headers-amd64 linux-image-amd64 linux-source-6.1 qemu-system-x86
-busybox-static sparse kmod cpio xz-utils python3 valgrind"
+busybox-static sparse kmod cpio xz-utils python3 valgrind libjson-c-dev"
 # The PKCS#11 module: p11-kit's pkcs11.h and module registry, and the tools
 # its tests and DNSSEC recipes run (p11tool, pkcs11-tool, Knot, ldns and
 # libp11's OpenSSL engine for ldns-signzone -E pkcs11).
