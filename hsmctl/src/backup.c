@@ -356,6 +356,13 @@ static int known_load(struct keysess *k, struct known *kn, uint32_t *st)
 		if (!ret)
 			ret = hsm_public_key_alloc(k->s, h, &spki, &len, st);
 		hsm_close_key(k->s, h, &st2);
+		if (ret && *st) {
+			/* A key the board cannot show (e.g. too big to
+			 * unwrap, §5.5) is no copy of anything importable. */
+			*st = 0;
+			ret = 0;
+			continue;
+		}
 		if (!ret && known_add(kn, info.type, info.uuid, spki, len)) {
 			free(spki);
 			ret = -ENOMEM;

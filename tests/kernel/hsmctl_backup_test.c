@@ -265,6 +265,9 @@ TEST_F_TIMEOUT(bak, backup_between_boards, 600)
 	}
 	EXPECT_NE(NULL, strstr(out, "0 moved,")) TH_LOG("%s", out);
 	EXPECT_EQ(before, count_keys(out, len, self->b));
+	/* The KEKEK loaded on A (volatile) is gone with the run. */
+	ASSERT_EQ(0, hsm_test_board_ctl(0, "keys", out, len));
+	EXPECT_NE(NULL, strstr(out, "\"volatile\":[]}")) TH_LOG("%s", out);
 }
 
 TEST_F_TIMEOUT(bak, steps_and_the_upstream_reader, 600)
