@@ -253,7 +253,10 @@ TEST_F_TIMEOUT(bak, backup_between_boards, 600)
 	/* Again: nothing is duplicated, each key is already present. */
 	before = count_keys(out, len, self->b);
 	ASSERT_LT(0, before);
-	st = sh(out, len, HSMCTL " backup --from %s --to %s 2>&1", self->a, self->b);
+	/* Each board's PIN from its own file this time, none from the environment. */
+	st = sh(out, len, "env -u HSMCTL_PIN " HSMCTL " backup --from %s --to %s "
+		"--from-pin-file " DIR "/user-pin --to-pin-file " DIR "/user-pin 2>&1",
+		self->a, self->b);
 	ASSERT_EQ(0, st) TH_LOG("%s", out);
 	{
 		char want[128];
