@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config libssl-dev openssl libnl-3-dev libnl-genl-3-dev
 linux-headers-amd64 linux-image-amd64 linux-source-6.1 qemu-system-x86
-busybox-static sparse kmod cpio xz-utils python3 valgrind"
+busybox-static sparse kmod cpio xz-utils python3 valgrind libjson-c-dev"
 # The manual pages' test renders them (tests/host/manpages_test.sh).
 PKGS="$PKGS groff-base"
 # The PKCS#11 module: p11-kit's pkcs11.h and module registry, and the tools

@@ -163,6 +163,10 @@ if [ "$mode" = all ] || [ "$mode" = vm ]; then
 	run_suite vm-identity tests/vm/run --boards 2 --timeout 600 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group identity
+	# hsmctl backup and key export/import between two boards (issue 11).
+	run_suite vm-backup tests/vm/run --boards 2 --timeout 900 \
+		--board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group backup
 	# Its fallbacks: an adapter without a USB serial, a tty without USB.
 	run_suite vm-identity-fallback tests/vm/run --usb-serial 0= \
 		--timeout 600 --board-cmd "$emu --bad-pin-delay 300" -- \

@@ -33,6 +33,7 @@ static const struct {
 	{ "info", key_info }, { "delete", key_delete },
 	{ "pubkey", key_pubkey }, { "sign", key_sign },
 	{ "verify", key_verify }, { "dnskey", key_dnskey },
+	{ "export", key_export }, { "import", key_import },
 };
 
 int cmd_key(struct cli *c, int argc, char **argv)
@@ -40,7 +41,7 @@ int cmd_key(struct cli *c, int argc, char **argv)
 	size_t i;
 
 	if (argc < 2)
-		return report_usage("key: which subcommand? (generate, list, info, pubkey, sign, verify, dnskey, delete)");
+		return report_usage("key: which subcommand? (generate, list, info, pubkey, sign, verify, dnskey, export, import, delete)");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		cli_usage("key", 0);
 		return HSMCTL_EXIT_OK;

@@ -68,6 +68,8 @@ static const struct command commands[] = {
 	  "  key verify (KEY | --pubkey FILE) --sig FILE (--digest HEX | --in FILE)\n"
 	  "               [--hash sha256|sha384|sha512]\n"
 	  "  key dnskey KEY --zone NAME [--ksk] [--ds] [--alg 8|10]\n"
+	  "  key export KEY --kekek FILE --out FILE\n"
+	  "  key import FILE\n"
 	  "  key delete KEY\n"
 	  "KEY is a UUID or label:TEXT. Every subcommand on a board key logs in\n"
 	  "first (key verify --pubkey needs no board):\n"
@@ -80,7 +82,10 @@ static const struct command commands[] = {
 	  "--allow-duplicate-label. Without --token a key lives only as long as\n"
 	  "the hsmctl command. Generating shows the elapsed time on a terminal;\n"
 	  "--timeout SECONDS (1..86400) cancels it after that long (exit 6), as\n"
-	  "Ctrl-C does (exit 130): the driver quarantines the board request.\n" },
+	  "Ctrl-C does (exit 130): the driver quarantines the board request.\n"
+	  "key export writes one key (generated with --exportable) as a backup\n"
+	  "bundle for the KEKEK in --kekek FILE (see 'hsmctl backup setup');\n"
+	  "key import loads it on the KEKEK's board.\n" },
 	{ "probe", cmd_probe, "[--attach] [--timeout MS] TTY",
 	  "tell a board's RPC port from its console port; attach the RPC port",
 	  "Sends the upstream probe (cryptech-rpc.md 2.7.4) and reads the answer\n"
@@ -100,6 +105,27 @@ static const struct command commands[] = {
 	  "  --count N  exit after N events (1..1000000)\n"
 	  "  --json     one object per line: {\"time\": ..., \"event\": ...,\n"
 	  "             \"index\": N, \"device\": ..., \"board_id\": ..., \"tty\": ...}\n" },
+	{ "backup", cmd_backup, "--from A --to B | setup | export | import",
+	  "move exportable keys to another board, wrapped for its KEKEK",
+	  "  backup --from A --to B [--bits N] [--from-pin-file F] [--to-pin-file F]\n"
+	  "  backup setup --out FILE [--bits N]\n"
+	  "  backup export --kekek FILE --out FILE\n"
+	  "  backup import FILE\n"
+	  "--from/--to copy every exportable token key of board A to board B\n"
+	  "with its attributes (label, id: a PKCS#11 signer finds it unchanged).\n"
+	  "The steps, as the upstream cryptech_backup tool's: setup on B finds\n"
+	  "or generates (RSA --bits, default 2048) B's KEKEK and writes its public\n"
+	  "key; export on A writes A's exportable token keys wrapped for it;\n"
+	  "import on B unwraps them. Bundles are the upstream JSON format.\n"
+	  "Imported keys are token keys with new UUIDs; a key B already holds\n"
+	  "(same public key) is skipped as already present; a key whose import\n"
+	  "fails is deleted again (nothing of it stays). Keys without\n"
+	  "--exportable are listed as not exportable. -d names the board of a\n"
+	  "step; A and B are named like DEV. Log-ins: --user user|wheel\n"
+	  "(default user); PIN from --pin-file FILE, $HSMCTL_PIN or a prompt;\n"
+	  "--from-pin-file/--to-pin-file for boards with different PINs.\n"
+	  "  --json  {\"kekek_uuid\": ..., \"keys\": [{\"uuid\", \"new_uuid\", \"label\",\n"
+	  "           \"status\"}], \"moved\": N, ...}\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

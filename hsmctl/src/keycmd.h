@@ -14,6 +14,9 @@ int key_pubkey(struct cli *c, int argc, char **argv);
 int key_sign(struct cli *c, int argc, char **argv);
 int key_verify(struct cli *c, int argc, char **argv);
 int key_dnskey(struct cli *c, int argc, char **argv);
+/* cmd_key_wrap.c: one key in a backup bundle. */
+int key_export(struct cli *c, int argc, char **argv);
+int key_import(struct cli *c, int argc, char **argv);
 
 /* --alg of key dnskey: 8 or RSASHA256, 10 or RSASHA512; 0 if neither. */
 unsigned int dnssec_parse_rsa_alg(const char *s);

@@ -136,6 +136,68 @@ TEST(usage_errors)
 	EXPECT_USAGE(r, "info: -d given twice");
 }
 
+/* backup and key export/import: refused before any board is asked. */
+TEST(backup_usage_errors)
+{
+	char bad[] = "/tmp/hsmctl-cli-bundle-XXXXXX";
+	struct run r;
+	int fd;
+
+	hsmctl(&r, "backup", NULL);
+	EXPECT_USAGE(r, "backup: give both boards (--from A --to B)");
+	hsmctl(&r, "backup", "--to", "hsm1", NULL);
+	EXPECT_USAGE(r, "give both boards");
+	hsmctl(&r, "-d", "hsm0", "backup", "--from", "hsm0", "--to", "hsm1", NULL);
+	EXPECT_USAGE(r, "backup: -d does not apply");
+	hsmctl(&r, "backup", "--from", "hsm0", "--to", "hsm1", "--bits", "1000", NULL);
+	EXPECT_USAGE(r, "--bits must be 1024 to 4096");
+	hsmctl(&r, "backup", "--from", "hsm0", "--to", "hsm1", "--pin", "x", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_USAGE, r.status);
+	hsmctl(&r, "backup", "setup", NULL);
+	EXPECT_USAGE(r, "backup setup: where to write the KEKEK's public key? (--out FILE)");
+	hsmctl(&r, "backup", "export", "--out", "x.json", NULL);
+	EXPECT_USAGE(r, "backup export: which KEKEK? (--kekek FILE");
+	hsmctl(&r, "backup", "export", "--kekek", "k.json", NULL);
+	EXPECT_USAGE(r, "backup export: where to write the bundle? (--out FILE)");
+	hsmctl(&r, "backup", "import", NULL);
+	EXPECT_USAGE(r, "backup import: which bundle?");
+	hsmctl(&r, "backup", "import", "/nonexistent/b.json", NULL);
+	EXPECT_USAGE(r, "backup import: bundle /nonexistent/b.json: No such file or directory");
+	hsmctl(&r, "key", "import", NULL);
+	EXPECT_USAGE(r, "key import: which bundle?");
+	hsmctl(&r, "key", "export", NULL);
+	EXPECT_USAGE(r, "key export: which key?");
+	hsmctl(&r, "key", "export", "label:k", "--out", "x.json", NULL);
+	EXPECT_USAGE(r, "key export: which KEKEK?");
+	hsmctl(&r, "key", "export", "label:k", "--kekek", "/nonexistent/k.json",
+	       "--out", "x.json", NULL);
+	EXPECT_USAGE(r, "key export: bundle /nonexistent/k.json: No such file");
+
+	/* A malformed bundle: the file and the member at fault are named. */
+	fd = mkstemp(bad);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(17, write(fd, "{\"kekek_uuid\": 1}", 17));
+	close(fd);
+	hsmctl(&r, "backup", "import", bad, NULL);
+	EXPECT_USAGE(r, "kekek_pubkey: missing");
+	EXPECT_NE(NULL, strstr(r.err, bad));
+	hsmctl(&r, "--json", "key", "import", bad, NULL);
+	EXPECT_EQ(HSMCTL_EXIT_USAGE, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "\"exit\":2}")) TH_LOG("%s", r.err);
+	unlink(bad);
+
+	hsmctl(&r, "help", "backup", NULL);
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "backup setup --out FILE [--bits N]"));
+	hsmctl(&r, "backup", "import", "-h", NULL);
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "usage: hsmctl [--json] [-d DEV] backup import FILE"))
+		TH_LOG("%s", r.out);
+	hsmctl(&r, "key", "export", "-h", NULL);
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "key export KEY --kekek FILE --out FILE")) TH_LOG("%s", r.out);
+}
+
 TEST(random_usage_errors)
 {
 	static const char *const bad_n[] = {
