@@ -632,6 +632,28 @@ int backup_read_bundle(const char *cmd, const char *path, struct bundle *b)
 	return HSMCTL_EXIT_USAGE;
 }
 
+int backup_start_export(const char *cmd, const char *kekek_file,
+			const char *out, struct bundle *b)
+{
+	struct bundle read;
+	int ret;
+
+	if (!kekek_file)
+		return report_usage("%s: which KEKEK? (--kekek FILE, written by 'hsmctl backup setup' on the destination board)", cmd);
+	if (!out)
+		return report_usage("%s: where to write the bundle? (--out FILE)", cmd);
+	ret = backup_read_bundle(cmd, kekek_file, &read);
+	if (ret >= 0)
+		return ret;
+	memset(b, 0, sizeof(*b));
+	b->kekek_pubkey = read.kekek_pubkey;
+	read.kekek_pubkey.data = NULL;
+	memcpy(b->kekek_uuid, read.kekek_uuid, sizeof(b->kekek_uuid));
+	b->has_keys = 1;
+	bundle_free(&read);
+	return -1;
+}
+
 int backup_write_bundle(const char *cmd, const char *path,
 			const struct bundle *b)
 {

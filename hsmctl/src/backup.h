@@ -94,6 +94,15 @@ int backup_import_command(struct cli *c, const char *cmd, int argc,
 /* Read the bundle @path for @cmd, reporting a problem. -1 or an exit code. */
 int backup_read_bundle(const char *cmd, const char *path, struct bundle *b);
 
+/*
+ * The start of an export ("backup export", "key export"): --kekek FILE and
+ * --out FILE must be given; @b becomes a bundle of FILE's KEKEK with no key
+ * yet (whatever keys the file held are dropped: an export's own file may
+ * serve as --kekek). -1, or an exit code after reporting the problem.
+ */
+int backup_start_export(const char *cmd, const char *kekek_file,
+			const char *out, struct bundle *b);
+
 /* Write it; -1 or an exit code. */
 int backup_write_bundle(const char *cmd, const char *path,
 			const struct bundle *b);

@@ -123,24 +123,9 @@ static int backup_export_cmd(struct cli *c, int argc, char **argv)
 	ret = cli_parse(c, cmd, argc, argv, opts, NULL, pos, 0, &n);
 	if (ret >= 0)
 		return ret;
-	if (!kekek_file)
-		return report_usage("%s: which KEKEK? (--kekek FILE, written by 'hsmctl backup setup' on the destination board)", cmd);
-	if (!out)
-		return report_usage("%s: where to write the bundle? (--out FILE)", cmd);
-	ret = backup_read_bundle(cmd, kekek_file, &b);
+	ret = backup_start_export(cmd, kekek_file, out, &b);
 	if (ret >= 0)
 		return ret;
-	/* An export's own file may serve as --kekek: its keys are not kept. */
-	if (b.has_keys) {
-		struct bundle fresh = { 0 };
-
-		fresh.kekek_pubkey = b.kekek_pubkey;
-		b.kekek_pubkey.data = NULL;
-		memcpy(fresh.kekek_uuid, b.kekek_uuid, sizeof(fresh.kekek_uuid));
-		bundle_free(&b);
-		b = fresh;
-	}
-	b.has_keys = 1;
 	ret = open_board(c, cmd, user_opt, pin_file, &k);
 	if (ret >= 0) {
 		bundle_free(&b);

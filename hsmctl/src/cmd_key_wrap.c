@@ -23,7 +23,7 @@ int key_export(struct cli *c, int argc, char **argv)
 	const char *cmd = "key export";
 	struct backup_report rep = { 0 };
 	struct backup_item item = { 0 };
-	struct bundle b, fresh = { 0 };
+	struct bundle fresh;
 	uint32_t handle, kekek;
 	struct keysess k;
 	char *pos[1];
@@ -35,19 +35,9 @@ int key_export(struct cli *c, int argc, char **argv)
 	ret = keyref_check(cmd, n ? pos[0] : NULL);
 	if (ret >= 0)
 		return ret;
-	if (!kekek_file)
-		return report_usage("%s: which KEKEK? (--kekek FILE, written by 'hsmctl backup setup' on the destination board)", cmd);
-	if (!out)
-		return report_usage("%s: where to write the bundle? (--out FILE)", cmd);
-	ret = backup_read_bundle(cmd, kekek_file, &b);
+	ret = backup_start_export(cmd, kekek_file, out, &fresh);
 	if (ret >= 0)
 		return ret;
-	/* Only the KEKEK of --kekek is used, whatever else the file holds. */
-	fresh.kekek_pubkey = b.kekek_pubkey;
-	b.kekek_pubkey.data = NULL;
-	memcpy(fresh.kekek_uuid, b.kekek_uuid, sizeof(fresh.kekek_uuid));
-	fresh.has_keys = 1;
-	bundle_free(&b);
 
 	ret = keysess_open_named(c, cmd, pos[0], user_opt, pin_file, &k, &handle);
 	if (ret >= 0) {
