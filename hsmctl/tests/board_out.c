@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "json_check.h"
 
 #include "board_out.h"
 
@@ -25,25 +26,6 @@ static void sample(struct hsm_board_desc *d, uint32_t index, const char *tty)
 	d->stats.bytes_in = 5;
 	d->stats.bytes_out = 6;
 	d->stats.sessions = 7;
-}
-
-/*
- * Feed @doc to Python's json module with a check script; returns the exit
- * status (0 when the document parses and the checks hold).
- */
-static int python_check(const char *doc, const char *script)
-{
-	char cmd[2048];
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd),
-		 "python3 -c 'import json,sys; d=json.load(sys.stdin); %s'",
-		 script);
-	p = popen(cmd, "w");
-	if (!p)
-		return -1;
-	fputs(doc, p);
-	return pclose(p);
 }
 
 static char *render_list(const struct hsm_board_desc *d, size_t n)

@@ -16,6 +16,7 @@
 #include <netlink/genl/genl.h>
 
 #include "kselftest_harness.h"
+#include "json_check.h"
 
 #include "event_out.h"
 #include "exitcodes.h"
@@ -44,21 +45,6 @@ static void sample(struct hsm_event *e, uint32_t type, const char *tty,
 	call;								\
 	fclose(f_);							\
 } while (0)
-
-static int python_check(const char *doc, const char *script)
-{
-	char cmd[2048];
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd),
-		 "python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); %s'",
-		 script);
-	p = popen(cmd, "w");
-	if (!p)
-		return -1;
-	fputs(doc, p);
-	return pclose(p);
-}
 
 TEST(time_is_iso8601_utc_with_ms)
 {
