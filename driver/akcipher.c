@@ -556,7 +556,7 @@ void hsm_akcipher_board_down(struct hsm_board *b) { }
 
 int hsm_akcipher_init(void)
 {
-	pr_info(HSM_DRV_NAME ": no ECDSA algorithms: this kernel verifies through crypto_sig, not yet supported\n");
+	pr_info(HSM_DRV_NAME ": no ECDSA algorithms: " HSM_NO_AKCIPHER_WHY "\n");
 	return 0;
 }
 
