@@ -12,6 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+
 struct run {
 	int status;		/* exit code, or -1 if it did not exit */
 	char out[65536];
@@ -85,6 +88,18 @@ static inline void run_hsmctl(struct run *r, char *const argv[],
 	close(err[0]);
 	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st))
 		r->status = WEXITSTATUS(st);
+}
+
+/* Is the cryptech_hsm module loaded (its generic netlink family there)? */
+static inline int hsm_family_present(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int id = -1;
+
+	if (sk && genl_connect(sk) == 0)
+		id = genl_ctrl_resolve(sk, "cryptech_hsm");
+	nl_socket_free(sk);
+	return id >= 0;
 }
 
 #endif /* HSMCTL_TESTS_RUN_HSMCTL_H */

@@ -7,9 +7,12 @@
 #ifndef HSMCTL_CLI_H
 #define HSMCTL_CLI_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hsm_ioctl.h"
 
@@ -28,6 +31,38 @@ static int sh(char *out, size_t outlen, const char *fmt, ...)
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
 	return hsm_test_run(cmd, out, outlen);
+}
+
+/*
+ * The start of a CLI test on board 0: "hsmctl attach /dev/ttyUSB0" into
+ * @d, the board's PINs set once per boot (hsm_t_bringup()) and the user
+ * PIN in $HSMCTL_PIN. 0, or -1 with the reason in @out.
+ */
+static inline int hsmctl_attach_board0(struct hsm_board_desc *d, char *out,
+				       size_t outlen)
+{
+	int fd, err;
+
+	if (sh(out, outlen, HSMCTL " attach /dev/ttyUSB0 2>&1"))
+		return -1;
+	if (hsm_test_find_board("ttyUSB0", d)) {
+		snprintf(out, outlen, "ttyUSB0 attached but not listed");
+		return -1;
+	}
+	if (setenv("HSMCTL_PIN", HSM_USER_PIN, 1))
+		return -1;
+	if (hsm_path_exists("/run/hsm-test-pins-board0"))
+		return 0;
+	fd = hsm_t_open_dev(d);
+	if (fd < 0) {
+		snprintf(out, outlen, "open /dev/%s: %s", d->dev_name, strerror(errno));
+		return -1;
+	}
+	err = hsm_t_bringup(fd, 0);
+	close(fd);
+	if (err)
+		snprintf(out, outlen, "setting the PINs: %s", strerror(-err));
+	return err ? -1 : 0;
 }
 
 /* Write @text into the file @name of the directory @dir. */

@@ -204,20 +204,9 @@ FIXTURE(mon) {
 
 FIXTURE_SETUP(mon)
 {
-	char *out = self->out;
-	int st, fd;
-
 	self->b.out = self->b.err = -1;
-	st = sh(out, sizeof(self->out), HSMCTL " attach /dev/ttyUSB0 2>&1");
-	ASSERT_EQ(0, st) TH_LOG("%s", out);
-	ASSERT_EQ(0, hsm_test_find_board("ttyUSB0", &self->d));
-	ASSERT_EQ(0, setenv("HSMCTL_PIN", HSM_USER_PIN, 1));
-	if (!hsm_path_exists("/run/hsm-test-pins-board0")) {
-		fd = hsm_t_open_dev(&self->d);
-		ASSERT_GE(fd, 0);
-		ASSERT_EQ(0, hsm_t_bringup(fd, 0));
-		close(fd);
-	}
+	ASSERT_EQ(0, hsmctl_attach_board0(&self->d, self->out, sizeof(self->out)))
+		TH_LOG("%s", self->out);
 	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_RSA", 0));
 }
 
