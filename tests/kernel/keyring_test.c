@@ -11,7 +11,8 @@
  * an unknown board (ENODEV) or key (ENOENT), padd and sign without the
  * kernel login (EACCES and the log line naming "hsmctl kernel-login"; verify
  * and query need none), wrong encodings, hashes and digest lengths
- * (EINVAL), a public-only key asked to sign and encrypt (EOPNOTSUPP).
+ * (EINVAL), a public-only key asked to sign (EOPNOTSUPP) or encrypt
+ * (EINVAL: not offered), a P-521 key (EOPNOTSUPP at padd).
  * Unplug: detaching the board under a thread that signs in a loop fails its
  * signs with ENODEV and nothing else; re-attach of the same board and
  * kernel login make them work again, three times over. Each key holds a
@@ -564,6 +565,20 @@ TEST_F_TIMEOUT(kr, public_key_cannot_sign, 120)
 	n = pkey_sign(priv, "enc=x962 hash=sha256", d, 32, sig, 72);
 	ASSERT_LT(0, n);
 	EXPECT_EQ(0, pkey_verify(id, "enc=x962 hash=sha256", d, 32, sig, n));
+}
+
+/* A key on a curve the subtype does not take: refused at padd. */
+TEST_F_TIMEOUT(kr, p521_refused, 120)
+{
+	uint8_t p521[16];
+	char p[256];
+
+	ASSERT_EQ(0, gen_ec(self, CRYPTECH_HSM_CURVE_P521, p521));
+	payload(p, sizeof(p), self->d.board_id, p521);
+	EXPECT_EQ(-EOPNOTSUPP, add_key_str(p));
+	ASSERT_EQ(0, shf(self->out, sizeof(self->out),
+			 "dmesg | grep -c 'only P-256 and P-384 are supported'"));
+	EXPECT_LE(1, atoi(self->out));
 }
 
 struct signer {
