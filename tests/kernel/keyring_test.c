@@ -15,7 +15,9 @@
  * (EINVAL: not offered), a P-521 key (EOPNOTSUPP at padd).
  * Unplug: detaching the board under a thread that signs in a loop fails its
  * signs with ENODEV and nothing else; re-attach of the same board and
- * kernel login make them work again, three times over. Each key holds a
+ * kernel login make them work again, three times over. A line dropped
+ * while the board works on a sign fails that sign with ENODEV at once.
+ * Each key holds a
  * module reference: rmmod is refused while one exists, and the reference
  * goes with the key. Kernel warnings fail the run (tests/vm/run checks the
  * log). Group "keyring", one emulator board.
@@ -677,6 +679,69 @@ TEST_F_TIMEOUT(kr, unplug_replug, 300)
 					 good, 72));
 	}
 	/* Delete the key through a fresh handle. */
+	ASSERT_EQ(0, hsm_t_login(self->fd, CRYPTECH_HSM_USER_NORMAL,
+				 HSM_USER_PIN, NULL));
+	ASSERT_EQ(0, hsm_t_open(self->fd, p256, &self->keys[0].handle, NULL));
+	self->n_keys = 1;
+}
+
+struct one_sign {
+	long id;
+	long result;
+	long ms;
+};
+
+static void *sign_once(void *arg)
+{
+	struct one_sign *o = arg;
+	uint8_t d[32] = { 2 }, sig[80];
+	long t0 = hsm_test_now_ms();
+
+	o->result = pkey_sign(o->id, "enc=x962 hash=sha256", d, 32, sig, 72);
+	o->ms = hsm_test_now_ms() - t0;
+	return NULL;
+}
+
+/*
+ * The line drops (as at an unplug) while the board works on a keyring
+ * sign: it fails with ENODEV at once, not when the board would have
+ * answered; once the board is back and attached and logged in, it signs.
+ */
+TEST_F_TIMEOUT(kr, unplugged_mid_sign, 180)
+{
+	struct one_sign o = { .result = 1 };
+	uint8_t p256[16], d[32] = { 2 }, sig[80];
+	struct hsm_emu_stats st;
+	pthread_t t;
+	char p[256];
+
+	ASSERT_EQ(0, gen_ec(self, CRYPTECH_HSM_CURVE_P256, p256));
+	payload(p, sizeof(p), self->d.board_id, p256);
+	o.id = add_key_str(p);
+	ASSERT_LT(0, o.id);
+	self->n_keys = 0;	/* the handle goes with the line */
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 12000));
+	ASSERT_EQ(0, pthread_create(&t, NULL, sign_once, &o));
+	ASSERT_TRUE(hsm_wait_until(hsm_test_emu_stats(0, &st) == 0 &&
+				   st.busy == 1, HSM_WAIT_MS));
+	ASSERT_EQ(0, hsm_test_board_ctl(0, "disconnect", NULL, 0));
+	pthread_join(t, NULL);
+	EXPECT_EQ(-ENODEV, o.result);
+	EXPECT_GT(12000, o.ms);
+	EXPECT_EQ(-ENODEV, pkey_sign(o.id, "enc=x962 hash=sha256", d, 32, sig,
+				     72));
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_TRUE(hsm_wait_until(hsm_test_board_count() == 0, HSM_WAIT_MS));
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms", 0));
+
+	/* QEMU reconnects: the same board (same identity) comes back. */
+	ASSERT_TRUE(hsm_wait_until(hsm_path_exists("/dev/ttyUSB0"), 20000));
+	ASSERT_TRUE(hsm_wait_until(hsm_t_attach(0, &self->d) == 0, 40000));
+	self->fd = hsm_t_open_dev(&self->d);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, kernel_login(self->fd));
+	EXPECT_LT(0, pkey_sign(o.id, "enc=x962 hash=sha256", d, 32, sig, 72));
 	ASSERT_EQ(0, hsm_t_login(self->fd, CRYPTECH_HSM_USER_NORMAL,
 				 HSM_USER_PIN, NULL));
 	ASSERT_EQ(0, hsm_t_open(self->fd, p256, &self->keys[0].handle, NULL));
