@@ -11,6 +11,8 @@
  *   hwrng.c    the board's random number generator as hwrng cryptech-N
  *   ksession.c the kernel session: the one session of in-kernel users
  *   akcipher.c ECDSA verification on the boards for in-kernel users
+ *   keyring.c  board-resident keys in the kernel's keyrings (asymmetric
+ *              key parser and subtype)
  *   compat.h   differences between kernel versions
  *   netlink.c  generic netlink family: attach, detach, list, events
  *   protocol.h wire constants; slip.c, xdr.c codecs (also built on the host)
@@ -464,6 +466,14 @@ int hsm_akcipher_init(void);
 void hsm_akcipher_exit(void);
 void hsm_akcipher_board_up(struct hsm_board *b);
 void hsm_akcipher_board_down(struct hsm_board *b);
+
+/*
+ * keyring.c: register and unregister the asymmetric key parser. Its keys
+ * hold a module reference each and no board pointer; it has no locks of
+ * its own (rules in keyring.c).
+ */
+int hsm_keyring_init(void);
+void hsm_keyring_exit(void);
 
 /* ksession.c */
 void hsm_ksession_start(struct hsm_board *b);

@@ -4,7 +4,9 @@
  *
  * Init registers, in order: the board registry, the char device region and
  * class, the netlink family, the ECDSA algorithms' workqueue (akcipher.c;
- * the algorithms themselves come with the first board), then the line
+ * the algorithms themselves come with the first board), the keyring's
+ * asymmetric key parser (keyring.c; its keys hold module references, so
+ * exit runs only once none is left), then the line
  * discipline (the way in for new boards). Exit undoes that in reverse; the
  * line discipline holds a module reference while attached and every open
  * file holds one too, so no board is live when exit runs. Work still queued
@@ -107,6 +109,9 @@ static int __init hsm_init(void)
 	err = hsm_akcipher_init();
 	if (err)
 		goto err_netlink;
+	err = hsm_keyring_init();
+	if (err)
+		goto err_akcipher;
 	hsm_test_hooks_init();
 	err = hsm_ldisc_register();
 	if (err)
@@ -115,6 +120,8 @@ static int __init hsm_init(void)
 
 err_hooks:
 	hsm_test_hooks_exit();
+	hsm_keyring_exit();
+err_akcipher:
 	hsm_akcipher_exit();
 err_netlink:
 	hsm_netlink_exit();
@@ -132,6 +139,7 @@ static void __exit hsm_exit(void)
 {
 	hsm_ldisc_unregister();
 	hsm_test_hooks_exit();
+	hsm_keyring_exit();
 	hsm_akcipher_exit();
 	hsm_netlink_exit();
 	destroy_workqueue(hsm_wq);

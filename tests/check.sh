@@ -186,6 +186,11 @@ if [ "$mode" = all ] || [ "$mode" = vm ]; then
 	run_suite vm-akcipher tests/vm/run --boards 2 --timeout 600 \
 		--board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group akcipher
+	# Board keys in the kernel's keyrings (issue 10): keyctl padd,
+	# pkey_query/sign/verify, failure paths, unplug and re-attach.
+	run_suite vm-keyring tests/vm/run --timeout 600 \
+		--board-cmd "$emu --bad-pin-delay 300" -- \
+		tests/kernel/run-group keyring
 	# hsmctl monitor and slow key generation (issue 11): events as lines
 	# and JSON, signals, a reader going away; --timeout and Ctrl-C.
 	run_suite vm-monitor tests/vm/run --timeout 600 \
