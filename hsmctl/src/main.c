@@ -107,5 +107,6 @@ static int run(int argc, char **argv)
 	cmd = find_command(argv[optind]);
 	if (!cmd)
 		return report_usage("unknown command '%s'", cli_shown(argv[optind]));
+	report_set_command(cmd->name);
 	return finish_output(cmd->run(&c, argc - optind, argv + optind));
 }

@@ -80,16 +80,29 @@ int report_failure(const char *what, int err, uint32_t board_status,
 	return hsmctl_exit_code(err, board_status);
 }
 
+/* The command being run, so a usage error points at its own help. */
+static const char *usage_command;
+
+void report_set_command(const char *name)
+{
+	usage_command = name;
+}
+
 int report_usage(const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], hint[64], cause[96];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "hsmctl: %s (see 'hsmctl --help')\n", msg);
-	json_record(msg, "usage error (see 'hsmctl --help')", NULL);
+	if (usage_command)
+		snprintf(hint, sizeof(hint), "see 'hsmctl help %s'", usage_command);
+	else
+		snprintf(hint, sizeof(hint), "see 'hsmctl --help'");
+	snprintf(cause, sizeof(cause), "usage error (%s)", hint);
+	fprintf(stderr, "hsmctl: %s (%s)\n", msg, hint);
+	json_record(msg, cause, NULL);
 	return HSMCTL_EXIT_USAGE;
 }
 

@@ -16,6 +16,8 @@ int report_failure(const char *what, int err, uint32_t board_status,
 
 /* Report a command-line error and return HSMCTL_EXIT_USAGE. */
 int report_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* From here on, usage errors point at 'hsmctl help NAME' (a static string). */
+void report_set_command(const char *name);
 
 /*
  * --json: errors as one JSON document on stderr,

@@ -91,6 +91,7 @@ TEST(usage_errors)
 
 	hsmctl(&r, "frobnicate", NULL);
 	EXPECT_USAGE(r, "hsmctl: unknown command 'frobnicate'");
+	EXPECT_NE(NULL, strstr(r.err, "(see 'hsmctl --help')")) TH_LOG("%s", r.err);
 	hsmctl(&r, "help", "frobnicate", NULL);
 	EXPECT_USAGE(r, "unknown command 'frobnicate'");
 	hsmctl(&r, "--bogus", "list", NULL);
@@ -134,6 +135,11 @@ TEST(backup_usage_errors)
 
 	hsmctl(&r, "backup", NULL);
 	EXPECT_USAGE(r, "backup: give both boards (--from A --to B)");
+	/* The hint names the command's own help, also in --json form. */
+	EXPECT_NE(NULL, strstr(r.err, "(see 'hsmctl help backup')")) TH_LOG("%s", r.err);
+	hsmctl(&r, "--json", "backup", NULL);
+	EXPECT_NE(NULL, strstr(r.err, "\"usage error (see 'hsmctl help backup')\""))
+		TH_LOG("%s", r.err);
 	hsmctl(&r, "backup", "--to", "hsm1", NULL);
 	EXPECT_USAGE(r, "give both boards");
 	hsmctl(&r, "-d", "hsm0", "backup", "--from", "hsm0", "--to", "hsm1", NULL);
