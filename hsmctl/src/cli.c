@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hsm/hsm.h>
 
@@ -246,6 +247,17 @@ int cli_board_index(const struct cli *c, const char *arg, const char *what,
 	fprintf(stderr, "): name one with -d DEV\n");
 	hsm_free_boards(b);
 	return HSMCTL_EXIT_USAGE;
+}
+
+const char *cli_open_hint(int err)
+{
+	if (err == -EACCES)
+		return "needs read-write access to the device: is your user in group hsm?";
+	if (err != -ENOENT)
+		return NULL;
+	if (access("/sys/module/cryptech_hsm", F_OK) != 0)
+		return "the cryptech_hsm kernel module is not loaded; try: modprobe cryptech_hsm";
+	return "no such board attached; see 'hsmctl list'";
 }
 
 int cli_device_path(const struct cli *c, const char *what, char *buf,

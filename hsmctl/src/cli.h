@@ -41,6 +41,13 @@ int cli_board_index(const struct cli *c, const char *arg, const char *what,
 		    uint32_t *index);
 
 /*
+ * The hint for a failed open of a board's device node: group membership
+ * for EACCES; for ENOENT, whether the module is missing or only the board.
+ * NULL when there is nothing to add.
+ */
+const char *cli_open_hint(int err);
+
+/*
  * The device node a session command works on, into @buf: -d (any path
  * allowed) or the only attached board. Returns -1 or an exit code.
  */

@@ -90,7 +90,7 @@ int cmd_random(struct cli *c, int argc, char **argv)
 	if (ret) {
 		snprintf(what, sizeof(what), "cannot open %s", dev);
 		return report_failure(what, ret, 0, NULL,
-				      ret == -EACCES ? "needs read-write access to the device: is your user in group hsm?" : NULL);
+				      cli_open_hint(ret));
 	}
 	buf = malloc(count);
 	if (!buf) {

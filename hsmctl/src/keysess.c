@@ -62,7 +62,7 @@ int keysess_open(struct cli *c, const char *cmd, uint32_t user,
 	if (ret) {
 		snprintf(what, sizeof(what), "cannot open %s", k->dev);
 		return report_failure(what, ret, 0, NULL,
-				      ret == -EACCES ? "needs read-write access to the device: is your user in group hsm?" : NULL);
+				      cli_open_hint(ret));
 	}
 	ret = hsm_board_info(k->s, &info);
 	if (ret) {

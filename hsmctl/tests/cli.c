@@ -224,10 +224,18 @@ TEST(random_on_missing_device)
 {
 	struct run r;
 
+	/* The hint says whether the module or only the board is missing. */
+	const char *hint = access("/sys/module/cryptech_hsm", F_OK) ?
+		"the cryptech_hsm kernel module is not loaded; try: modprobe cryptech_hsm" :
+		"no such board attached; see 'hsmctl list'";
+	char want[256];
+
+	snprintf(want, sizeof(want),
+		 "hsmctl: cannot open /dev/hsm2147483647: No such file or directory (%s)\n",
+		 hint);
 	hsmctl(&r, "-d", "/dev/hsm2147483647", "random", "8", NULL);
 	EXPECT_EQ(HSMCTL_EXIT_NO_DEVICE, r.status);
-	EXPECT_STREQ("hsmctl: cannot open /dev/hsm2147483647: No such file or directory\n",
-		     r.err);
+	EXPECT_STREQ(want, r.err);
 	EXPECT_STREQ("", r.out);
 }
 
@@ -275,6 +283,11 @@ TEST(without_module)
 			TH_LOG("%s: %s", cmds[i][0], r.err);
 		EXPECT_EQ(0, strncmp(r.err, "hsmctl: ", 8));
 	}
+	/* A board named by its node: the open fails, the hint says why. */
+	hsmctl(&r, "-d", "hsm1", "kernel-logout", NULL);
+	EXPECT_EQ(HSMCTL_EXIT_NO_DEVICE, r.status);
+	EXPECT_STREQ("hsmctl: cannot open /dev/hsm1: No such file or directory (the cryptech_hsm kernel module is not loaded; try: modprobe cryptech_hsm)\n",
+		     r.err);
 }
 
 /* The success path and board errors, with the ioctls answered by the shim. */
