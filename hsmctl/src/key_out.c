@@ -22,7 +22,8 @@ static int is_rsa(uint32_t type)
 
 /*
  * What the public key tells (best effort, nothing when it does not parse):
- * the RSA modulus size, the DNSSEC algorithm and the key tags.
+ * the RSA modulus size, and for a signing key the DNSSEC algorithm and the
+ * key tags.
  */
 static void from_public_key(struct hsm_session *s, uint32_t handle,
 			    struct key_desc *d, uint32_t *st)
@@ -40,7 +41,9 @@ static void from_public_key(struct hsm_session *s, uint32_t handle,
 	if (pk && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)
 		d->bits = (unsigned int)EVP_PKEY_get_bits(pk);
 	EVP_PKEY_free(pk);
-	if (dnssec_dnskey(der, len, DNSSEC_ALG_RSASHA256, DNSSEC_FLAGS_ZSK, &dk) == 0) {
+	/* Only a signing key can be a DNSSEC key (not a backup's KEKEK). */
+	if ((d->info.flags & HSM_KEY_F_SIGN) &&
+	    dnssec_dnskey(der, len, DNSSEC_ALG_RSASHA256, DNSSEC_FLAGS_ZSK, &dk) == 0) {
 		d->dnssec_alg = dk.algorithm;
 		d->tag_zsk = dk.tag;
 		dk.rdata[1] = DNSSEC_FLAGS_KSK & 0xff;

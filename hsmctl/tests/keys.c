@@ -549,7 +549,9 @@ TEST_F(k, list_and_info)
 		     "11111111-1111-4111-8111-111111111111  ec-private   P-256  13   44770/44771  sign,token             zsk    0102  pkcs11:object=zsk;id=%01%02;type=private\n"
 		     "22222222-2222-4222-8222-222222222222  rsa-private  2048   8    9394/9395    sign,token,exportable  ksk    -     pkcs11:object=ksk;type=private\n"
 		     "33333333-3333-4333-8333-333333333333  ec-private   P-384  14   2185/2186    sign                   dup    -     pkcs11:object=dup;type=private\n"
-		     "44444444-4444-4444-8444-444444444444  ec-private   P-256  13   44770/44771  sign,token             dup    -     pkcs11:object=dup;type=private\n",
+		     "44444444-4444-4444-8444-444444444444  ec-private   P-256  13   44770/44771  sign,token             dup    -     pkcs11:object=dup;type=private\n"
+		     /* A KEKEK signs nothing: no DNSSEC algorithm or tags. */
+		     "55555555-5555-4555-8555-555555555555  rsa-private  2048   -    -            keyenc,token           kekek  -     pkcs11:object=kekek;type=private\n",
 		     r->out);
 	hsmctl(r, PIN, DEV, "key", "list", "--session", NULL);
 	EXPECT_EQ(0, r->status);

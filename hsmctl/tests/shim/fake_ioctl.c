@@ -74,8 +74,11 @@ static struct fkey keys[40] = {
 	    0x33, 0x33, 0x33, 0x33, 0x33 }, 3, 2, 0x01, "dup", { 0 }, 3, 0, 1 },
 	{ { 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x84, 0x44, 0x44,
 	    0x44, 0x44, 0x44, 0x44, 0x44 }, 3, 1, 0x09, "dup", { 0 }, 3, 0, 1 },
+	/* a backup's KEKEK: encrypts keys, signs nothing */
+	{ { 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x45, 0x55, 0x85, 0x55, 0x55,
+	    0x55, 0x55, 0x55, 0x55, 0x55 }, 1, 0, 0x0a, "kekek", { 0 }, 5, 0, 1 },
 };
-static unsigned nkeys = 4;
+static unsigned nkeys = 5;
 static uint32_t logged_in;
 static int handles[64];		/* handle - 1 -> key index + 1 */
 
@@ -220,7 +223,7 @@ static int fake_generate(struct cryptech_hsm_generate *g)
 		return fail(&g->board_status, 41, ENOSPC);
 	k = &keys[nkeys];
 	memset(k, 0, sizeof(*k));
-	memset(k->uuid, 0x50 + nkeys, 16);
+	memset(k->uuid, 0x4f + nkeys, 16);	/* the first made: 5454... */
 	k->type = g->alg == 1 ? 1 : 3;
 	k->curve = g->curve;
 	k->flags = g->flags;
