@@ -96,6 +96,7 @@
 
 #include "compat.h"
 #include "hsm.h"
+#include "sigfmt.h"
 
 #if HSM_HAVE_AKCIPHER_SIG
 
@@ -103,8 +104,8 @@
 #define HSM_AKC_LEN_MAX		48
 /* The longest digest a caller may give (SHA-512); longer ones are cut. */
 #define HSM_AKC_DIGEST_MAX	64
-/* The longest DER Ecdsa-Sig-Value: two INTEGERs of up to LEN_MAX + 1. */
-#define HSM_AKC_SIG_MAX		(2 + 2 * (2 + HSM_AKC_LEN_MAX + 1))
+/* The longest DER Ecdsa-Sig-Value. */
+#define HSM_AKC_SIG_MAX		HSM_ECDSA_SIG_DER_MAX(HSM_AKC_LEN_MAX)
 /* The largest SubjectPublicKeyInfo: RSA-4096 with a 4-byte exponent. */
 #define HSM_AKC_SPKI_MAX	600
 
@@ -205,18 +206,6 @@ static const struct hsm_akc_curve hsm_akc_p384 = {
 };
 
 /**
- * struct hsm_akc_hash - the hash of a pkcs1pad(rsa,...) algorithm
- * @prefix:	DER of its DigestInfo up to the digest (RFC 8017 §9.2)
- * @prefix_len:	bytes of @prefix
- * @len:	bytes of its digest
- */
-struct hsm_akc_hash {
-	const u8 *prefix;
-	unsigned int prefix_len;
-	unsigned int len;
-};
-
-/**
  * struct hsm_akc_alg - one registered algorithm
  * @alg:	what the crypto API sees
  * @curve:	its curve (ECDSA), or NULL
@@ -225,7 +214,7 @@ struct hsm_akc_hash {
 struct hsm_akc_alg {
 	struct akcipher_alg alg;
 	const struct hsm_akc_curve *curve;
-	const struct hsm_akc_hash *hash;
+	const struct hsm_digest_info *hash;
 };
 
 /**
@@ -248,7 +237,7 @@ struct hsm_akc_alg {
  */
 struct hsm_akc_ctx {
 	const struct hsm_akc_curve *curve;
-	const struct hsm_akc_hash *hash;
+	const struct hsm_digest_info *hash;
 	unsigned int key_size;
 	u8 spki[HSM_AKC_SPKI_MAX];
 	unsigned int spki_len;
@@ -386,69 +375,6 @@ static int hsm_akc_set_pub_key(struct crypto_akcipher *tfm, const void *key,
 	return hsm_akc_set_point(ctx, key, keylen);
 }
 
-/*
- * Read the DER header of one element at *@p (before @end) with tag @tag:
- * *@val and *@len get its contents, which lie wholly before @end, and *@p
- * moves past it. Strict DER: definite lengths in their shortest form, up
- * to two length octets (no key here is longer).
- */
-static int hsm_der_take(const u8 **p, const u8 *end, u8 tag, const u8 **val,
-			size_t *len)
-{
-	const u8 *v = *p;
-	size_t n, avail;
-
-	if (end - v < 2 || v[0] != tag)
-		return -EBADMSG;
-	n = v[1];
-	v += 2;
-	if (n == 0x81) {
-		if (end - v < 1 || v[0] < 0x80)
-			return -EBADMSG;
-		n = v[0];
-		v += 1;
-	} else if (n == 0x82) {
-		if (end - v < 2 || v[0] == 0)
-			return -EBADMSG;
-		n = (size_t)v[0] << 8 | v[1];
-		v += 2;
-	} else if (n & 0x80) {
-		return -EBADMSG;
-	}
-	avail = end - v;
-	if (n > avail)
-		return -EBADMSG;
-	*val = v;
-	*len = n;
-	*p = v + n;
-	return 0;
-}
-
-/* Write a DER header of @tag and @len at @out; return its length. */
-static unsigned int hsm_der_put_hdr(u8 *out, u8 tag, size_t len)
-{
-	out[0] = tag;
-	if (len < 0x80) {
-		out[1] = len;
-		return 2;
-	}
-	if (len < 0x100) {
-		out[1] = 0x81;
-		out[2] = len;
-		return 3;
-	}
-	out[1] = 0x82;
-	out[2] = len >> 8;
-	out[3] = len;
-	return 4;
-}
-
-/* The bytes of a DER header for @len content bytes. */
-static unsigned int hsm_der_hdr_len(size_t len)
-{
-	return len < 0x80 ? 2 : len < 0x100 ? 3 : 4;
-}
-
 /* Whether the @len-byte big-endian @d is in [1, @n - 1]. */
 static bool hsm_akc_scalar_ok(const u8 *d, const u8 *n, unsigned int len)
 {
@@ -575,64 +501,6 @@ static unsigned int hsm_akc_max_size(struct crypto_akcipher *tfm)
 	return ctx->curve ? ctx->curve->len : ctx->key_size;
 }
 
-/*
- * Read one INTEGER at *@p (before @end) into @out as an unsigned number of
- * @len bytes, left-padded with zeros; advance *@p past it. As crypto/ecdsa.c
- * takes it: at most @len bytes, or @len + 1 with a leading zero octet.
- */
-static int hsm_akc_der_uint(const u8 **p, const u8 *end, u8 *out,
-			    unsigned int len)
-{
-	const u8 *v = *p;
-	size_t n;
-
-	if (end - v < 2 || v[0] != 0x02 || v[1] & 0x80)
-		return -EBADMSG;
-	n = v[1];
-	v += 2;
-	if (n > (size_t)(end - v))
-		return -EBADMSG;
-	*p = v + n;
-	if (!n)
-		return -EINVAL;
-	if (n == len + 1 && !v[0]) {
-		v++;
-		n--;
-	}
-	if (n > len)
-		return -EINVAL;
-	memset(out, 0, len - n);
-	memcpy(out + len - n, v, n);
-	return 0;
-}
-
-/*
- * The signature as crypto/ecdsa.c takes it, an Ecdsa-Sig-Value
- * SEQUENCE { r INTEGER, s INTEGER } at the start of the @sig_len bytes at
- * @sig, into r || s as the board takes it, each @len bytes. Lengths here
- * stay below 128, so only the short form is valid. Bytes after the
- * SEQUENCE are ignored, as the kernel's ASN.1 decoder does: keyctl
- * pkey_verify on 6.1 passes max_sig_size bytes whatever the signature's
- * length.
- */
-static int hsm_akc_parse_sig(const u8 *sig, size_t sig_len, u8 *rs,
-			     unsigned int len)
-{
-	const u8 *p = sig + 2, *end;
-	int err;
-
-	if (sig_len < 2 || sig[0] != 0x30 || sig[1] & 0x80 ||
-	    sig[1] > sig_len - 2)
-		return -EBADMSG;
-	end = p + sig[1];
-	err = hsm_akc_der_uint(&p, end, rs, len);
-	if (!err)
-		err = hsm_akc_der_uint(&p, end, rs + len, len);
-	if (!err && p != end)
-		err = -EBADMSG;
-	return err;
-}
-
 /* One verify on board @b: load the key, verify, delete the key. */
 static int hsm_akc_verify_on(struct hsm_board *b, const struct hsm_akc_ctx *ctx,
 			     const u8 *input, u32 input_len, const u8 *sig,
@@ -701,50 +569,12 @@ static int hsm_akc_verify_req(struct akcipher_request *req)
 		return nents;
 	if (sg_pcopy_to_buffer(req->src, nents, buf, total, 0) != total)
 		return -EINVAL;
-	err = hsm_akc_parse_sig(buf, req->src_len, rs, len);
+	err = hsm_ecdsa_sig_from_der(buf, req->src_len, rs, len);
 	if (err)
 		return err;
 	/* A digest longer than the order counts by its leftmost bytes. */
 	return hsm_akc_verify_any(ctx, buf + req->src_len,
 				  min(req->dst_len, len), rs, 2 * len);
-}
-
-/* The longest DER Ecdsa-Sig-Value of a curve of @len-byte order. */
-static unsigned int hsm_akc_sig_der_max(unsigned int len)
-{
-	return 2 + 2 * (2 + len + 1);
-}
-
-/* Write one unsigned @len-byte big-endian number as a DER INTEGER. */
-static unsigned int hsm_akc_put_uint(u8 *out, const u8 *v, unsigned int len)
-{
-	unsigned int n;
-
-	while (len > 1 && !v[0]) {
-		v++;
-		len--;
-	}
-	n = len + (v[0] & 0x80 ? 1 : 0);
-	out[0] = 0x02;
-	out[1] = n;
-	out[2] = 0;
-	memcpy(out + 2 + n - len, v, len);
-	return 2 + n;
-}
-
-/*
- * The board's r || s (@len bytes each) as the DER Ecdsa-Sig-Value that
- * crypto/ecdsa.c and the X.509 code take (x962 encoding); its length.
- */
-static unsigned int hsm_akc_encode_sig(const u8 *rs, unsigned int len, u8 *out)
-{
-	unsigned int n;
-
-	n = hsm_akc_put_uint(out + 2, rs, len);
-	n += hsm_akc_put_uint(out + 2 + n, rs + len, len);
-	out[0] = 0x30;
-	out[1] = n;
-	return 2 + n;
 }
 
 /*
@@ -896,7 +726,7 @@ static int hsm_akc_sign_req(struct akcipher_request *req)
 		return err;
 	if (rs_len != 2 * len)
 		return -EIO;
-	return hsm_akc_put_dst(req, sig, hsm_akc_encode_sig(rs, len, sig));
+	return hsm_akc_put_dst(req, sig, hsm_ecdsa_sig_to_der(rs, len, sig));
 }
 
 /* ---- RSA: pkcs1pad(rsa,sha*) ------------------------------------------ */
@@ -904,40 +734,6 @@ static int hsm_akc_sign_req(struct akcipher_request *req)
 /* Moduli the board signs with (protocol §6.11): 1024 to 4096 bits. */
 #define HSM_RSA_MIN_BYTES	128
 #define HSM_RSA_MAX_BYTES	512
-/* The longest DigestInfo: SHA-512's. */
-#define HSM_RSA_DIGEST_INFO_MAX	(19 + 64)
-
-static const u8 hsm_rsa_prefix_sha1[] = {
-	0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05,
-	0x00, 0x04, 0x14,
-};
-
-static const u8 hsm_rsa_prefix_sha256[] = {
-	0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-	0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
-};
-
-static const u8 hsm_rsa_prefix_sha384[] = {
-	0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-	0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30,
-};
-
-static const u8 hsm_rsa_prefix_sha512[] = {
-	0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-	0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40,
-};
-
-#define HSM_RSA_HASH(name_, len_)					\
-	static const struct hsm_akc_hash hsm_rsa_##name_ = {		\
-		.prefix = hsm_rsa_prefix_##name_,			\
-		.prefix_len = sizeof(hsm_rsa_prefix_##name_),		\
-		.len = len_,						\
-	}
-
-HSM_RSA_HASH(sha1, 20);
-HSM_RSA_HASH(sha256, 32);
-HSM_RSA_HASH(sha384, 48);
-HSM_RSA_HASH(sha512, 64);
 
 /* SEQUENCE { rsaEncryption, NULL }, of PrivateKeyInfo and SPKI alike. */
 static const u8 hsm_rsa_alg_id[] = {
@@ -1120,7 +916,7 @@ static unsigned int hsm_rsa_digest_info(const struct hsm_akc_ctx *ctx,
 static int hsm_rsa_verify_req(struct akcipher_request *req)
 {
 	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(crypto_akcipher_reqtfm(req));
-	u8 info[HSM_RSA_DIGEST_INFO_MAX];
+	u8 info[HSM_DIGEST_INFO_MAX];
 	unsigned int total, n;
 	int nents, err;
 	u8 *buf;
@@ -1149,7 +945,7 @@ static int hsm_rsa_verify_req(struct akcipher_request *req)
 static int hsm_rsa_sign_req(struct akcipher_request *req)
 {
 	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(crypto_akcipher_reqtfm(req));
-	u8 digest[HSM_AKC_DIGEST_MAX], info[HSM_RSA_DIGEST_INFO_MAX];
+	u8 digest[HSM_AKC_DIGEST_MAX], info[HSM_DIGEST_INFO_MAX];
 	u32 sig_len = ctx->key_size;
 	unsigned int n;
 	int nents, err;
@@ -1236,7 +1032,7 @@ static int hsm_akc_verify(struct akcipher_request *req)
 static int hsm_akc_sign(struct akcipher_request *req)
 {
 	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(crypto_akcipher_reqtfm(req));
-	unsigned int need = hsm_akc_sig_der_max(ctx->curve->len);
+	unsigned int need = HSM_ECDSA_SIG_DER_MAX(ctx->curve->len);
 
 	if (!req->src_len || req->src_len > HSM_AKC_DIGEST_MAX)
 		return -EINVAL;
@@ -1310,13 +1106,13 @@ static struct hsm_akc_alg hsm_akc_ecdsa_algs[] = {
 };
 
 static struct hsm_akc_alg hsm_akc_rsa_algs[] = {
-	HSM_RSA_ALG(hsm_rsa_sha1, "pkcs1pad(rsa,sha1)",
+	HSM_RSA_ALG(hsm_digest_sha1, "pkcs1pad(rsa,sha1)",
 		    "cryptech-pkcs1pad-rsa-sha1"),
-	HSM_RSA_ALG(hsm_rsa_sha256, "pkcs1pad(rsa,sha256)",
+	HSM_RSA_ALG(hsm_digest_sha256, "pkcs1pad(rsa,sha256)",
 		    "cryptech-pkcs1pad-rsa-sha256"),
-	HSM_RSA_ALG(hsm_rsa_sha384, "pkcs1pad(rsa,sha384)",
+	HSM_RSA_ALG(hsm_digest_sha384, "pkcs1pad(rsa,sha384)",
 		    "cryptech-pkcs1pad-rsa-sha384"),
-	HSM_RSA_ALG(hsm_rsa_sha512, "pkcs1pad(rsa,sha512)",
+	HSM_RSA_ALG(hsm_digest_sha512, "pkcs1pad(rsa,sha512)",
 		    "cryptech-pkcs1pad-rsa-sha512"),
 };
 

@@ -13,6 +13,7 @@
  *   akcipher.c ECDSA and RSA signatures on the boards for in-kernel users
  *   keyring.c  board-resident keys in the kernel's keyrings (asymmetric
  *              key parser and subtype)
+ *   sigfmt.c   signature encodings both use: DER, ECDSA r || s, DigestInfo
  *   compat.h   differences between kernel versions
  *   netlink.c  generic netlink family: attach, detach, list, events
  *   protocol.h wire constants; slip.c, xdr.c codecs (also built on the host)

@@ -46,6 +46,7 @@
 #include <crypto/public_key.h>
 
 #include "hsm.h"
+#include "sigfmt.h"
 
 #if IS_REACHABLE(CONFIG_ASYMMETRIC_KEY_TYPE)
 
@@ -83,59 +84,6 @@ struct hsm_kr_key {
 	unsigned int spki_len;
 	u8 spki[];
 };
-
-/**
- * struct hsm_kr_hash - a hash pkcs1 signatures may name
- * @name:	as keyctl gives it ("hash=")
- * @len:	bytes of its digest
- * @prefix:	DER of the DigestInfo up to the digest
- * @prefix_len:	bytes of @prefix
- */
-struct hsm_kr_hash {
-	const char *name;
-	unsigned int len;
-	const u8 *prefix;
-	unsigned int prefix_len;
-};
-
-static const u8 hsm_kr_di_sha1[] = {
-	0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a,
-	0x05, 0x00, 0x04, 0x14,
-};
-
-static const u8 hsm_kr_di_sha256[] = {
-	0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
-	0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
-};
-
-static const u8 hsm_kr_di_sha384[] = {
-	0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
-	0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30,
-};
-
-static const u8 hsm_kr_di_sha512[] = {
-	0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
-	0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40,
-};
-
-static const struct hsm_kr_hash hsm_kr_hashes[] = {
-	{ "sha1", 20, hsm_kr_di_sha1, sizeof(hsm_kr_di_sha1) },
-	{ "sha256", 32, hsm_kr_di_sha256, sizeof(hsm_kr_di_sha256) },
-	{ "sha384", 48, hsm_kr_di_sha384, sizeof(hsm_kr_di_sha384) },
-	{ "sha512", 64, hsm_kr_di_sha512, sizeof(hsm_kr_di_sha512) },
-};
-
-static const struct hsm_kr_hash *hsm_kr_hash_find(const char *name)
-{
-	unsigned int i;
-
-	if (!name)
-		return NULL;
-	for (i = 0; i < ARRAY_SIZE(hsm_kr_hashes); i++)
-		if (!strcmp(hsm_kr_hashes[i].name, name))
-			return &hsm_kr_hashes[i];
-	return NULL;
-}
 
 static int hsm_kr_hex(u8 c)
 {
@@ -223,38 +171,6 @@ static struct hsm_board *hsm_kr_board_get(const char *board_id)
 	return NULL;
 }
 
-/*
- * Read a DER TLV of tag @tag at *@p (before @end): its contents at *@val,
- * @*len bytes; advance *@p past it. Lengths up to 65535.
- */
-static int hsm_kr_der(const u8 **p, const u8 *end, u8 tag, const u8 **val,
-		      size_t *len)
-{
-	const u8 *v = *p;
-	size_t n;
-
-	if (end - v < 2 || v[0] != tag)
-		return -EBADMSG;
-	n = v[1];
-	v += 2;
-	if (n == 0x81 || n == 0x82) {
-		unsigned int octets = n & 0x7f;
-
-		if ((size_t)(end - v) < octets)
-			return -EBADMSG;
-		n = octets == 1 ? v[0] : (size_t)v[0] << 8 | v[1];
-		v += octets;
-	} else if (n & 0x80) {
-		return -EBADMSG;
-	}
-	if (n > (size_t)(end - v))
-		return -EBADMSG;
-	*val = v;
-	*len = n;
-	*p = v + n;
-	return 0;
-}
-
 /* The RSA modulus's bytes and bits from a SubjectPublicKeyInfo. */
 static int hsm_kr_rsa_size(const u8 *spki, size_t spki_len,
 			   unsigned int *bytes, unsigned int *bits)
@@ -262,20 +178,20 @@ static int hsm_kr_rsa_size(const u8 *spki, size_t spki_len,
 	const u8 *p = spki, *end = spki + spki_len, *v, *n;
 	size_t len, n_len;
 
-	if (hsm_kr_der(&p, end, 0x30, &v, &len))
+	if (hsm_der_take(&p, end, 0x30, &v, &len))
 		return -EBADMSG;
 	p = v;
 	end = v + len;
-	if (hsm_kr_der(&p, end, 0x30, &v, &len) ||	/* AlgorithmIdentifier */
-	    hsm_kr_der(&p, end, 0x03, &v, &len) || len < 1 || v[0])
+	if (hsm_der_take(&p, end, 0x30, &v, &len) ||	/* AlgorithmIdentifier */
+	    hsm_der_take(&p, end, 0x03, &v, &len) || len < 1 || v[0])
 		return -EBADMSG;
 	p = v + 1;
 	end = v + len;
-	if (hsm_kr_der(&p, end, 0x30, &v, &len))
+	if (hsm_der_take(&p, end, 0x30, &v, &len))
 		return -EBADMSG;
 	p = v;
 	end = v + len;
-	if (hsm_kr_der(&p, end, 0x02, &n, &n_len))
+	if (hsm_der_take(&p, end, 0x02, &n, &n_len))
 		return -EBADMSG;
 	while (n_len && !n[0]) {
 		n++;
@@ -462,12 +378,11 @@ static void hsm_kr_destroy(void *payload_crypto, void *payload_auth)
  * Return: the hash (NULL for ECDSA without "hash="), or an ERR_PTR:
  * -EINVAL for a combination the key cannot do.
  */
-static const struct hsm_kr_hash *hsm_kr_check(const struct hsm_kr_key *k,
-					      const char *encoding,
-					      const char *hash_algo,
-					      u32 digest_len)
+static const struct hsm_digest_info *
+hsm_kr_check(const struct hsm_kr_key *k, const char *encoding,
+	     const char *hash_algo, u32 digest_len)
 {
-	const struct hsm_kr_hash *h = hsm_kr_hash_find(hash_algo);
+	const struct hsm_digest_info *h = hsm_digest_info_find(hash_algo);
 
 	if (hash_algo && !h)
 		return ERR_PTR(-EINVAL);
@@ -495,78 +410,7 @@ static unsigned int hsm_kr_ec_sig_max(const struct hsm_kr_key *k,
 {
 	if (encoding && !strcmp(encoding, "raw"))
 		return 2 * k->len;
-	/* SEQUENCE { INTEGER r, INTEGER s }, each with a leading zero. */
-	return 2 + 2 * (2 + k->len + 1);
-}
-
-/* r || s, each @len bytes, as DER Ecdsa-Sig-Value; return its length. */
-static unsigned int hsm_kr_ec_to_der(const u8 *rs, unsigned int len, u8 *out)
-{
-	unsigned int i, o = 2;
-
-	for (i = 0; i < 2; i++) {
-		const u8 *v = rs + i * len;
-		unsigned int n = len;
-
-		while (n > 1 && !v[0]) {
-			v++;
-			n--;
-		}
-		out[o++] = 0x02;
-		out[o++] = n + (v[0] >> 7);
-		if (v[0] & 0x80)
-			out[o++] = 0;
-		memcpy(out + o, v, n);
-		o += n;
-	}
-	out[0] = 0x30;
-	out[1] = o - 2;
-	return o;
-}
-
-/*
- * One INTEGER of a DER Ecdsa-Sig-Value at *@p into @out as @len bytes,
- * minimal encoding only. Advance *@p.
- */
-static int hsm_kr_der_uint(const u8 **p, const u8 *end, u8 *out,
-			   unsigned int len)
-{
-	const u8 *v;
-	size_t n;
-
-	if (hsm_kr_der(p, end, 0x02, &v, &n) || !n || v[0] & 0x80 ||
-	    (n > 1 && !v[0] && !(v[1] & 0x80)))
-		return -EBADMSG;
-	if (!v[0] && n > 1) {
-		v++;
-		n--;
-	}
-	if (n > len)
-		return -EBADMSG;
-	memset(out, 0, len - n);
-	memcpy(out + len - n, v, n);
-	return 0;
-}
-
-/*
- * A DER Ecdsa-Sig-Value at the start of the @sig_len bytes at @sig into
- * r || s. Bytes after it are ignored: keyctl pkey_verify on 6.1 passes
- * max_sig_size bytes whatever the signature's length.
- */
-static int hsm_kr_ec_from_der(const u8 *sig, u32 sig_len, u8 *rs,
-			      unsigned int len)
-{
-	const u8 *p = sig, *end = sig + sig_len, *v;
-	size_t n;
-
-	if (hsm_kr_der(&p, end, 0x30, &v, &n))
-		return -EBADMSG;
-	p = v;
-	end = v + n;
-	if (hsm_kr_der_uint(&p, end, rs, len) ||
-	    hsm_kr_der_uint(&p, end, rs + len, len) || p != end)
-		return -EBADMSG;
-	return 0;
+	return HSM_ECDSA_SIG_DER_MAX(k->len);
 }
 
 /* Sign @input on the key's board: open by UUID, sign, close. */
@@ -678,8 +522,8 @@ static int hsm_kr_eds_op(struct kernel_pkey_params *params, const void *in,
 			 void *out)
 {
 	const struct hsm_kr_key *k = params->key->payload.data[asym_crypto];
-	u8 input[HSM_KR_DIGEST_MAX + 32], rs[2 * HSM_KR_EC_LEN_MAX];
-	const struct hsm_kr_hash *h;
+	u8 input[HSM_DIGEST_INFO_MAX], rs[2 * HSM_KR_EC_LEN_MAX];
+	const struct hsm_digest_info *h;
 	u32 input_len, sig_len;
 	int err;
 
@@ -713,7 +557,7 @@ static int hsm_kr_eds_op(struct kernel_pkey_params *params, const void *in,
 		memcpy(out, rs, sig_len);
 		return sig_len;
 	}
-	return hsm_kr_ec_to_der(rs, k->len, out);
+	return hsm_ecdsa_sig_to_der(rs, k->len, out);
 }
 
 /**
@@ -729,8 +573,8 @@ static int hsm_kr_verify_signature(const struct key *key,
 				   const struct public_key_signature *sig)
 {
 	const struct hsm_kr_key *k = key->payload.data[asym_crypto];
-	u8 input[HSM_KR_DIGEST_MAX + 32], rs[2 * HSM_KR_EC_LEN_MAX];
-	const struct hsm_kr_hash *h;
+	u8 input[HSM_DIGEST_INFO_MAX], rs[2 * HSM_KR_EC_LEN_MAX];
+	const struct hsm_digest_info *h;
 	int err;
 
 	h = hsm_kr_check(k, sig->encoding, sig->hash_algo, sig->digest_size);
@@ -750,7 +594,7 @@ static int hsm_kr_verify_signature(const struct key *key,
 			return -EINVAL;
 		memcpy(rs, sig->s, sig->s_size);
 	} else {
-		err = hsm_kr_ec_from_der(sig->s, sig->s_size, rs, k->len);
+		err = hsm_ecdsa_sig_from_der(sig->s, sig->s_size, rs, k->len);
 		if (err)
 			return err;
 	}
