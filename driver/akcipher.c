@@ -1,11 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ECDSA signature verification on the boards, for in-kernel users: the
- * akcipher algorithms "ecdsa-nist-p256" and "ecdsa-nist-p384" with driver
- * names "cryptech-ecdsa-nist-p256" and "cryptech-ecdsa-nist-p384" (issue 10
- * point 3; verify only so far: there is no set_priv_key, so sign fails with
- * -ENOSYS). The kernel's X.509 parser and keyctl pkey_verify reach them by
- * name; Debian's 6.1 has no software ECDSA at all.
+ * ECDSA on the boards, for in-kernel users: the akcipher algorithms
+ * "ecdsa-nist-p256" and "ecdsa-nist-p384" with driver names
+ * "cryptech-ecdsa-nist-p256" and "cryptech-ecdsa-nist-p384" (issue 10
+ * point 3): verify with a key from set_pub_key, sign (and verify) with a
+ * key from set_priv_key. The kernel's X.509 parser and keyctl pkey_verify
+ * reach them by name; Debian's 6.1 has no software ECDSA at all.
+ *
+ * Key formats, as crypto/ecdsa.c takes them where it can: set_pub_key the
+ * uncompressed point 04 || X || Y; set_priv_key an RFC 5915 ECPrivateKey
+ * DER, SEQUENCE { INTEGER 1, OCTET STRING d (the curve's length, 0 < d <
+ * n), [0] curve OID (optional; must be the algorithm's), [1] BIT STRING
+ * the uncompressed public point (required: RFC 5915 says to include it,
+ * the board stores it, and it lets verify work on the same transform) }.
+ * set_priv_key parses every byte (hostile input) without asking the board
+ * and keeps the key as the PKCS#8 PrivateKeyInfo PKEY_LOAD takes, wiped on
+ * replace and at exit_tfm.
  *
  * Registration is shared by all boards: hsm_akcipher_board_up(), called by
  * hsm_board_publish() once a board is READY with its kernel session, counts
@@ -24,8 +34,8 @@
  * algorithms registered, their requests failing with -ENODEV, and the next
  * board down or the module's unload unregisters them.
  *
- * Requests: the caller may not sleep, so each verify is a work item on
- * hsm_akc_wq that completes the request. It uses the kernel session
+ * Requests: the caller may not sleep, so each one is a work item on
+ * hsm_akc_wq that completes the request. A verify uses the kernel session
  * (ksession.c) of the first listed board that is alive, without login: the
  * key is loaded as a volatile PUBLIC key (DIGITALSIGNATURE|PUBLIC, not
  * TOKEN), which needs none (protocol §5.5, §7.3). Per request: PKEY_LOAD of
@@ -33,10 +43,27 @@
  * PKEY_DELETE of the key. A board that goes away meanwhile (-ENODEV) is
  * given up for the next; when none is left the request fails with -ENODEV.
  *
+ * A sign needs the private key on a board: the first one loads it
+ * (volatile, DIGITALSIGNATURE only) into the kernel session of the first
+ * listed board that is alive and logged in (hsmctl kernel-login; without
+ * one, -EACCES and a rate-limited log line from hsm_ksession_get()), and
+ * the transform remembers that board (referenced; a board never comes back
+ * to life, so the pointer and its liveness are its instance) and the
+ * key's handle, under the transform's mutex. Later signs use that copy; a
+ * board gone (-ENODEV), or a kernel-logout having deleted the key
+ * (KEY_NOT_FOUND), makes the sign load it again, on another board if need
+ * be. PKEY_SIGN of the digest gives r || s, returned as DER Ecdsa-Sig-Value
+ * (what the x962 encoding and crypto/ecdsa.c verify take). exit_tfm deletes
+ * the key from the board if that board is still alive. Requests on one
+ * transform may run at once: the mutex is held only while the key is
+ * loaded or given up, not across PKEY_SIGN.
+ *
  * Locking: hsm_akc_lock (a mutex) protects hsm_akc_boards and
  * hsm_akc_registered; it is taken under a board's state_mutex and held
  * across (un)registration. board->akcipher_up is under board->state_mutex.
- * hsm_akc_tfms is an atomic count of live transforms.
+ * hsm_akc_tfms is an atomic count of live transforms. A transform's
+ * mutex (struct hsm_akc_ctx) is taken before a board's ksession_rwsem and
+ * never under it.
  */
 #include <linux/atomic.h>
 #include <linux/fips.h>
@@ -83,18 +110,24 @@ static const struct kernel_param_ops hsm_akc_priority_ops = {
 module_param_cb(akcipher_priority, &hsm_akc_priority_ops, &hsm_akc_priority,
 		0644);
 MODULE_PARM_DESC(akcipher_priority,
-		 "Crypto API priority of the boards' ECDSA algorithms (0..1000, default 50: below the software ones at 100). Taken when they are registered (first board attached)");
+		 "Crypto API priority of the boards' akcipher algorithms (0..1000, default 50: below the software ones at 100). Taken when they are registered (first board attached)");
 
 /**
  * struct hsm_akc_curve - a curve the algorithms support
  * @spki_prefix:	DER of a SubjectPublicKeyInfo of the curve up to the
  *			BIT STRING's unused-bits octet; the point follows
  * @prefix_len:		bytes of @spki_prefix
+ * @oid:		DER of the curve's OBJECT IDENTIFIER, in @spki_prefix
+ * @oid_len:		bytes of @oid
+ * @order:		the group order n, big-endian, @len bytes
  * @len:		bytes of a coordinate and of the group order
  */
 struct hsm_akc_curve {
 	const u8 *spki_prefix;
 	unsigned int prefix_len;
+	const u8 *oid;
+	unsigned int oid_len;
+	const u8 *order;
 	unsigned int len;
 };
 
@@ -114,15 +147,40 @@ static const u8 hsm_akc_spki_p384[] = {
 	0x03, 0x62, 0x00,
 };
 
+static const u8 hsm_akc_order_p256[32] = {
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
+	0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+};
+
+static const u8 hsm_akc_order_p384[48] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf,
+	0x58, 0x1a, 0x0d, 0xb2, 0x48, 0xb0, 0xa7, 0x7a,
+	0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
+};
+
+/* The curve OID starts after SEQUENCE, SEQUENCE and id-ecPublicKey. */
+#define HSM_AKC_OID_OFF		13
+
 static const struct hsm_akc_curve hsm_akc_p256 = {
 	.spki_prefix = hsm_akc_spki_p256,
 	.prefix_len = sizeof(hsm_akc_spki_p256),
+	.oid = hsm_akc_spki_p256 + HSM_AKC_OID_OFF,
+	.oid_len = 10,
+	.order = hsm_akc_order_p256,
 	.len = 32,
 };
 
 static const struct hsm_akc_curve hsm_akc_p384 = {
 	.spki_prefix = hsm_akc_spki_p384,
 	.prefix_len = sizeof(hsm_akc_spki_p384),
+	.oid = hsm_akc_spki_p384 + HSM_AKC_OID_OFF,
+	.oid_len = 7,
+	.order = hsm_akc_order_p384,
 	.len = 48,
 };
 
@@ -141,21 +199,39 @@ struct hsm_akc_alg {
  * @curve:	its algorithm's curve
  * @spki:	the public key as SubjectPublicKeyInfo, for PKEY_LOAD
  * @spki_len:	bytes in @spki; 0 while no key is set
+ * @priv:	the private key as PKCS#8 PrivateKeyInfo, for PKEY_LOAD
+ *		(kmalloc'd, wiped when freed); NULL while none is set
+ * @priv_len:	bytes in @priv
+ * @lock:	protects @board, @handle and @stale; held while the private
+ *		key is loaded or given up, not while a request signs
+ * @board:	the board whose kernel session holds the loaded private key
+ *		(referenced), or NULL while it is loaded nowhere
+ * @handle:	the kernel session's handle of the loaded key, on @board
+ * @stale:	the loaded key is not @priv any more (set_priv_key replaced
+ *		it): the next sign deletes it and loads @priv
  */
 struct hsm_akc_ctx {
 	const struct hsm_akc_curve *curve;
 	u8 spki[HSM_AKC_SPKI_MAX];
 	unsigned int spki_len;
+	u8 *priv;
+	unsigned int priv_len;
+	struct mutex lock;	/* the loaded key; rules above */
+	struct hsm_board *board;
+	u32 handle;
+	bool stale;
 };
 
 /**
  * struct hsm_akc_req - a request's context
  * @work:	runs the request on hsm_akc_wq
  * @req:	the request this context belongs to
+ * @sign:	a sign, else a verify
  */
 struct hsm_akc_req {
 	struct work_struct work;
 	struct akcipher_request *req;
+	bool sign;
 };
 
 static struct workqueue_struct *hsm_akc_wq;
@@ -182,33 +258,276 @@ static int hsm_akc_init_tfm(struct crypto_akcipher *tfm)
 
 	ctx->curve = hsm_akc_tfm_curve(tfm);
 	ctx->spki_len = 0;
+	ctx->priv = NULL;
+	ctx->priv_len = 0;
+	mutex_init(&ctx->lock);
+	ctx->board = NULL;
+	ctx->stale = false;
 	atomic_inc(&hsm_akc_tfms);
 	return 0;
 }
 
+/*
+ * Give up the loaded private key: delete it from the board's volatile
+ * keystore if that board is still alive. Deleting needs the login the key
+ * was loaded under; without it the board has deleted the key already (a
+ * LOGOUT deletes the client's volatile keys, protocol §7.4) and closing
+ * the handle is what is left to do. The caller holds ctx->lock or owns
+ * the transform alone.
+ */
+static void hsm_akc_unload(struct hsm_akc_ctx *ctx)
+{
+	struct hsm_board *b = ctx->board;
+	struct hsm_session *s;
+	u32 st;
+
+	if (!b)
+		return;
+	ctx->board = NULL;
+	ctx->stale = false;
+	s = hsm_ksession_get(b, false);
+	if (!IS_ERR(s)) {
+		if (hsm_key_delete(s, ctx->handle, &st))
+			hsm_key_close(s, ctx->handle, &st);
+		hsm_ksession_put(b);
+	}
+	hsm_board_put(b);
+}
+
+static void hsm_akc_forget_priv(struct hsm_akc_ctx *ctx)
+{
+	kfree_sensitive(ctx->priv);
+	ctx->priv = NULL;
+	ctx->priv_len = 0;
+}
+
 static void hsm_akc_exit_tfm(struct crypto_akcipher *tfm)
 {
+	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(tfm);
+
+	hsm_akc_unload(ctx);
+	hsm_akc_forget_priv(ctx);
+	mutex_destroy(&ctx->lock);
 	atomic_dec(&hsm_akc_tfms);
+}
+
+/* Keep the public point 04 || X || Y of @ctx's curve as SubjectPublicKeyInfo. */
+static int hsm_akc_set_point(struct hsm_akc_ctx *ctx, const u8 *point,
+			     unsigned int len)
+{
+	const struct hsm_akc_curve *c = ctx->curve;
+
+	ctx->spki_len = 0;
+	if (len != 1 + 2 * c->len || point[0] != 0x04)
+		return -EINVAL;
+	memcpy(ctx->spki, c->spki_prefix, c->prefix_len);
+	memcpy(ctx->spki + c->prefix_len, point, len);
+	ctx->spki_len = c->prefix_len + len;
+	return 0;
+}
+
+/* Drop the private key; a copy loaded on a board goes at the next sign. */
+static void hsm_akc_drop_priv(struct hsm_akc_ctx *ctx)
+{
+	mutex_lock(&ctx->lock);
+	hsm_akc_forget_priv(ctx);
+	ctx->stale = !!ctx->board;
+	mutex_unlock(&ctx->lock);
 }
 
 /*
  * The key as crypto/ecdsa.c takes it: the uncompressed point 04 || X || Y,
  * each coordinate the curve's length. Whether the point is on the curve is
- * the board's to check, at verify.
+ * the board's to check, at verify. Replaces a private key.
  */
 static int hsm_akc_set_pub_key(struct crypto_akcipher *tfm, const void *key,
 			       unsigned int keylen)
 {
 	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(tfm);
-	const struct hsm_akc_curve *c = ctx->curve;
-	const u8 *point = key;
 
+	hsm_akc_drop_priv(ctx);
+	return hsm_akc_set_point(ctx, key, keylen);
+}
+
+/*
+ * Read the DER header of one element at *@p (before @end) with tag @tag:
+ * *@val and *@len get its contents, which lie wholly before @end, and *@p
+ * moves past it. Strict DER: definite lengths in their shortest form, up
+ * to two length octets (no key here is longer).
+ */
+static int hsm_der_take(const u8 **p, const u8 *end, u8 tag, const u8 **val,
+			size_t *len)
+{
+	const u8 *v = *p;
+	size_t n, avail;
+
+	if (end - v < 2 || v[0] != tag)
+		return -EBADMSG;
+	n = v[1];
+	v += 2;
+	if (n == 0x81) {
+		if (end - v < 1 || v[0] < 0x80)
+			return -EBADMSG;
+		n = v[0];
+		v += 1;
+	} else if (n == 0x82) {
+		if (end - v < 2 || v[0] == 0)
+			return -EBADMSG;
+		n = (size_t)v[0] << 8 | v[1];
+		v += 2;
+	} else if (n & 0x80) {
+		return -EBADMSG;
+	}
+	avail = end - v;
+	if (n > avail)
+		return -EBADMSG;
+	*val = v;
+	*len = n;
+	*p = v + n;
+	return 0;
+}
+
+/* Write a DER header of @tag and @len at @out; return its length. */
+static unsigned int hsm_der_put_hdr(u8 *out, u8 tag, size_t len)
+{
+	out[0] = tag;
+	if (len < 0x80) {
+		out[1] = len;
+		return 2;
+	}
+	if (len < 0x100) {
+		out[1] = 0x81;
+		out[2] = len;
+		return 3;
+	}
+	out[1] = 0x82;
+	out[2] = len >> 8;
+	out[3] = len;
+	return 4;
+}
+
+/* The bytes of a DER header for @len content bytes. */
+static unsigned int hsm_der_hdr_len(size_t len)
+{
+	return len < 0x80 ? 2 : len < 0x100 ? 3 : 4;
+}
+
+/* Whether the @len-byte big-endian @d is in [1, @n - 1]. */
+static bool hsm_akc_scalar_ok(const u8 *d, const u8 *n, unsigned int len)
+{
+	return memchr_inv(d, 0, len) && memcmp(d, n, len) < 0;
+}
+
+/* id-ecPublicKey, the algorithm of an EC PrivateKeyInfo with the curve. */
+static const u8 hsm_akc_ec_alg_oid[] = {
+	0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+};
+
+/*
+ * The PKCS#8 PrivateKeyInfo the board takes (protocol §5.5, §7.5) of the
+ * private scalar @d and public @point of @c, into a new buffer:
+ * SEQUENCE { INTEGER 0, SEQUENCE { id-ecPublicKey, curve }, OCTET STRING
+ * { ECPrivateKey: SEQUENCE { INTEGER 1, OCTET STRING d, [1] BIT STRING
+ * point } } }.
+ */
+static u8 *hsm_akc_ec_pkcs8(const struct hsm_akc_curve *c, const u8 *d,
+			    const u8 *point, unsigned int *out_len)
+{
+	size_t pt = 1 + 2 * c->len, bits = 1 + pt, ctx1, ecpk, alg, octet, all;
+	u8 *buf, *o;
+
+	ctx1 = hsm_der_hdr_len(bits) + bits;
+	ecpk = 3 + 2 + c->len + hsm_der_hdr_len(ctx1) + ctx1;
+	octet = hsm_der_hdr_len(ecpk) + ecpk;
+	alg = sizeof(hsm_akc_ec_alg_oid) + c->oid_len;
+	all = 3 + 2 + alg + hsm_der_hdr_len(octet) + octet;
+	buf = kmalloc(hsm_der_hdr_len(all) + all, GFP_KERNEL);
+	if (!buf)
+		return NULL;
+	o = buf;
+	o += hsm_der_put_hdr(o, 0x30, all);
+	*o++ = 0x02;
+	*o++ = 0x01;
+	*o++ = 0x00;
+	o += hsm_der_put_hdr(o, 0x30, alg);
+	memcpy(o, hsm_akc_ec_alg_oid, sizeof(hsm_akc_ec_alg_oid));
+	o += sizeof(hsm_akc_ec_alg_oid);
+	memcpy(o, c->oid, c->oid_len);
+	o += c->oid_len;
+	o += hsm_der_put_hdr(o, 0x04, octet);
+	o += hsm_der_put_hdr(o, 0x30, ecpk);
+	*o++ = 0x02;
+	*o++ = 0x01;
+	*o++ = 0x01;
+	o += hsm_der_put_hdr(o, 0x04, c->len);
+	memcpy(o, d, c->len);
+	o += c->len;
+	o += hsm_der_put_hdr(o, 0xa1, ctx1);
+	o += hsm_der_put_hdr(o, 0x03, bits);
+	*o++ = 0x00;
+	memcpy(o, point, pt);
+	o += pt;
+	*out_len = o - buf;
+	return buf;
+}
+
+/*
+ * The private key as RFC 5915 ECPrivateKey DER (what "openssl ec -outform
+ * DER" writes): SEQUENCE { INTEGER 1, OCTET STRING d (the curve's length,
+ * 0 < d < n), [0] the curve's OID (optional; if present, this algorithm's
+ * curve), [1] BIT STRING the uncompressed public point (required: the
+ * board stores it, and verify on this transform uses it) }, nothing after
+ * it. The board is not asked: the key is loaded at the first sign.
+ */
+static int hsm_akc_set_priv_key(struct crypto_akcipher *tfm, const void *key,
+				unsigned int keylen)
+{
+	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(tfm);
+	const struct hsm_akc_curve *c = ctx->curve;
+	const u8 *p = key, *end = p + keylen, *seq, *v, *d, *point;
+	unsigned int der_len;
+	size_t n;
+	u8 *der;
+	int err;
+
+	hsm_akc_drop_priv(ctx);
 	ctx->spki_len = 0;
-	if (keylen != 1 + 2 * c->len || point[0] != 0x04)
+	if (hsm_der_take(&p, end, 0x30, &seq, &n) || p != end)
+		return -EBADMSG;
+	p = seq;
+	end = seq + n;
+	if (hsm_der_take(&p, end, 0x02, &v, &n) || n != 1 || v[0] != 1)
+		return -EBADMSG;
+	if (hsm_der_take(&p, end, 0x04, &d, &n) || n != c->len)
+		return -EBADMSG;
+	if (!hsm_akc_scalar_ok(d, c->order, c->len))
 		return -EINVAL;
-	memcpy(ctx->spki, c->spki_prefix, c->prefix_len);
-	memcpy(ctx->spki + c->prefix_len, point, keylen);
-	ctx->spki_len = c->prefix_len + keylen;
+	if (p < end && p[0] == 0xa0) {
+		if (hsm_der_take(&p, end, 0xa0, &v, &n))
+			return -EBADMSG;
+		if (n != c->oid_len || memcmp(v, c->oid, n))
+			return -EINVAL;
+	}
+	if (hsm_der_take(&p, end, 0xa1, &v, &n) || p != end)
+		return -EBADMSG;
+	end = p;
+	p = v;
+	if (hsm_der_take(&p, end, 0x03, &v, &n) || p != end || n < 1 ||
+	    v[0] != 0)
+		return -EBADMSG;
+	point = v + 1;
+	err = hsm_akc_set_point(ctx, point, n - 1);
+	if (err)
+		return err;
+	der = hsm_akc_ec_pkcs8(c, d, point, &der_len);
+	if (!der) {
+		ctx->spki_len = 0;
+		return -ENOMEM;
+	}
+	mutex_lock(&ctx->lock);
+	ctx->priv = der;
+	ctx->priv_len = der_len;
+	mutex_unlock(&ctx->lock);
 	return 0;
 }
 
@@ -351,6 +670,172 @@ static int hsm_akc_verify_req(struct akcipher_request *req)
 				  min(req->dst_len, len), rs);
 }
 
+/* The longest DER Ecdsa-Sig-Value of a curve of @len-byte order. */
+static unsigned int hsm_akc_sig_der_max(unsigned int len)
+{
+	return 2 + 2 * (2 + len + 1);
+}
+
+/* Write one unsigned @len-byte big-endian number as a DER INTEGER. */
+static unsigned int hsm_akc_put_uint(u8 *out, const u8 *v, unsigned int len)
+{
+	unsigned int n;
+
+	while (len > 1 && !v[0]) {
+		v++;
+		len--;
+	}
+	n = len + (v[0] & 0x80 ? 1 : 0);
+	out[0] = 0x02;
+	out[1] = n;
+	out[2] = 0;
+	memcpy(out + 2 + n - len, v, len);
+	return 2 + n;
+}
+
+/*
+ * The board's r || s (@len bytes each) as the DER Ecdsa-Sig-Value that
+ * crypto/ecdsa.c and the X.509 code take (x962 encoding); its length.
+ */
+static unsigned int hsm_akc_encode_sig(const u8 *rs, unsigned int len, u8 *out)
+{
+	unsigned int n;
+
+	n = hsm_akc_put_uint(out + 2, rs, len);
+	n += hsm_akc_put_uint(out + 2 + n, rs + len, len);
+	out[0] = 0x30;
+	out[1] = n;
+	return 2 + n;
+}
+
+/*
+ * Make sure the private key is loaded on a live board, into the kernel
+ * session of the first listed board that takes it; hold that board in
+ * *@bp (referenced) with the key's handle in *@handle. A copy on a board
+ * that went away went with its kernel session.
+ */
+static int hsm_akc_load(struct hsm_akc_ctx *ctx, struct hsm_board **bp,
+			u32 *handle)
+{
+	unsigned long index = 0;
+	u8 uuid[HAL_UUID_LEN];
+	struct hsm_session *s;
+	struct hsm_board *b;
+	int err = -ENODEV;
+	u32 st;
+
+	mutex_lock(&ctx->lock);
+	if (ctx->board && (ctx->stale || !hsm_board_alive(ctx->board)))
+		hsm_akc_unload(ctx);
+	if (!ctx->priv) {
+		err = -EINVAL;
+		goto out;
+	}
+	while (!ctx->board && (b = hsm_board_get_next(&index))) {
+		index++;
+		s = hsm_ksession_get(b, true);
+		if (IS_ERR(s)) {
+			/* Not logged in here: -EACCES unless another board is. */
+			if (err == -ENODEV)
+				err = PTR_ERR(s);
+			hsm_board_put(b);
+			continue;
+		}
+		err = hsm_key_load(s, ctx->priv, ctx->priv_len,
+				   CRYPTECH_HSM_KEY_F_SIGN, &ctx->handle, uuid,
+				   &st);
+		hsm_ksession_put(b);
+		if (err) {
+			hsm_board_put(b);
+			if (err != -ENODEV)
+				break;
+			continue;
+		}
+		ctx->board = b;
+	}
+	if (ctx->board) {
+		get_device(&ctx->board->dev);
+		*bp = ctx->board;
+		*handle = ctx->handle;
+		err = 0;
+	}
+out:
+	mutex_unlock(&ctx->lock);
+	return err;
+}
+
+/*
+ * After a sign on @b with @handle failed with @err: whether to load the key
+ * again and retry. The board went away (-ENODEV), or its kernel session was
+ * logged out and in again, which deleted the key (KEY_NOT_FOUND).
+ */
+static bool hsm_akc_sign_retry(struct hsm_akc_ctx *ctx, struct hsm_board *b,
+			       u32 handle, int err, u32 st)
+{
+	if (err != -ENODEV && st != HAL_ERROR_KEY_NOT_FOUND)
+		return false;
+	mutex_lock(&ctx->lock);
+	if (ctx->board == b && ctx->handle == handle)
+		hsm_akc_unload(ctx);
+	mutex_unlock(&ctx->lock);
+	return true;
+}
+
+static int hsm_akc_sign_req(struct akcipher_request *req)
+{
+	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(crypto_akcipher_reqtfm(req));
+	unsigned int len = ctx->curve->len, tries, n;
+	u8 digest[HSM_AKC_DIGEST_MAX], rs[2 * HSM_AKC_LEN_MAX];
+	u8 sig[HSM_AKC_SIG_MAX];
+	struct hsm_session *s;
+	struct hsm_board *b;
+	u32 handle, st, rs_len;
+	int nents, err;
+
+	nents = sg_nents_for_len(req->src, req->src_len);
+	if (nents < 0)
+		return nents;
+	if (sg_pcopy_to_buffer(req->src, nents, digest, req->src_len, 0) !=
+	    req->src_len)
+		return -EINVAL;
+	/* Two boards dying under it are as many as one tries for. */
+	for (tries = 0; tries < HSM_MAX_BOARDS; tries++) {
+		err = hsm_akc_load(ctx, &b, &handle);
+		if (err)
+			return err;
+		s = hsm_ksession_get(b, true);
+		if (IS_ERR(s)) {
+			err = PTR_ERR(s);
+			st = HAL_OK;
+		} else {
+			hsm_test_delay(HSM_DELAY_AKC_SIGN);
+			rs_len = sizeof(rs);
+			/* The board takes the digest whole: cut it to the order. */
+			err = hsm_key_sign(s, handle, digest,
+					   min(req->src_len, len), rs, &rs_len,
+					   &st);
+			hsm_ksession_put(b);
+		}
+		if (!err || !hsm_akc_sign_retry(ctx, b, handle, err, st)) {
+			hsm_board_put(b);
+			break;
+		}
+		hsm_board_put(b);
+	}
+	if (err)
+		return err;
+	if (rs_len != 2 * len)
+		return -EIO;
+	n = hsm_akc_encode_sig(rs, len, sig);
+	nents = sg_nents_for_len(req->dst, n);
+	if (nents < 0)
+		return nents;
+	if (sg_pcopy_from_buffer(req->dst, nents, sig, n, 0) != n)
+		return -EINVAL;
+	req->dst_len = n;
+	return 0;
+}
+
 static void hsm_akc_work(struct work_struct *work)
 {
 	struct hsm_akc_req *rctx = container_of(work, struct hsm_akc_req, work);
@@ -360,7 +845,7 @@ static void hsm_akc_work(struct work_struct *work)
 
 	if (self_test)
 		hsm_test_delay(HSM_DELAY_AKC_SELFTEST);
-	err = hsm_akc_verify_req(req);
+	err = rctx->sign ? hsm_akc_sign_req(req) : hsm_akc_verify_req(req);
 	/*
 	 * A board unplugged, broken or hostile during the self-tests must not
 	 * make the crypto manager WARN (or, with panic_on_fail, panic): to it
@@ -377,6 +862,17 @@ static void hsm_akc_work(struct work_struct *work)
 	akcipher_request_complete(req, err);
 }
 
+static int hsm_akc_queue(struct akcipher_request *req, bool sign)
+{
+	struct hsm_akc_req *rctx = akcipher_request_ctx(req);
+
+	rctx->req = req;
+	rctx->sign = sign;
+	INIT_WORK(&rctx->work, hsm_akc_work);
+	queue_work(hsm_akc_wq, &rctx->work);
+	return -EINPROGRESS;
+}
+
 /*
  * The crypto API's verify: @req->src holds the DER signature (src_len
  * bytes) followed by the digest (dst_len bytes). Runs on hsm_akc_wq, as
@@ -384,19 +880,37 @@ static void hsm_akc_work(struct work_struct *work)
  */
 static int hsm_akc_verify(struct akcipher_request *req)
 {
-	struct hsm_akc_req *rctx = akcipher_request_ctx(req);
+	return hsm_akc_queue(req, false);
+}
 
-	rctx->req = req;
-	INIT_WORK(&rctx->work, hsm_akc_work);
-	queue_work(hsm_akc_wq, &rctx->work);
-	return -EINPROGRESS;
+/*
+ * The crypto API's sign: the digest in @req->src (src_len bytes, 1 to 64;
+ * one longer than the order counts by its leftmost bytes), the DER
+ * signature into @req->dst. A @req->dst_len below the longest signature of
+ * the curve fails at once with -EOVERFLOW and the length needed in
+ * @req->dst_len. Runs on hsm_akc_wq, like verify.
+ */
+static int hsm_akc_sign(struct akcipher_request *req)
+{
+	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(crypto_akcipher_reqtfm(req));
+	unsigned int need = hsm_akc_sig_der_max(ctx->curve->len);
+
+	if (!req->src_len || req->src_len > HSM_AKC_DIGEST_MAX)
+		return -EINVAL;
+	if (req->dst_len < need) {
+		req->dst_len = need;
+		return -EOVERFLOW;
+	}
+	return hsm_akc_queue(req, true);
 }
 
 #define HSM_AKC_ALG(curve_, name_, driver_)				\
 	{								\
 		.alg = {						\
+			.sign = hsm_akc_sign,				\
 			.verify = hsm_akc_verify,			\
 			.set_pub_key = hsm_akc_set_pub_key,		\
+			.set_priv_key = hsm_akc_set_priv_key,		\
 			.max_size = hsm_akc_max_size,			\
 			.init = hsm_akc_init_tfm,			\
 			.exit = hsm_akc_exit_tfm,			\

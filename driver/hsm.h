@@ -10,7 +10,7 @@
  *   chardev.c  /dev/hsmN file operations and ioctls (the ABI)
  *   hwrng.c    the board's random number generator as hwrng cryptech-N
  *   ksession.c the kernel session: the one session of in-kernel users
- *   akcipher.c ECDSA verification on the boards for in-kernel users
+ *   akcipher.c ECDSA sign and verify on the boards for in-kernel users
  *   keyring.c  board-resident keys in the kernel's keyrings (asymmetric
  *              key parser and subtype)
  *   compat.h   differences between kernel versions
@@ -86,6 +86,7 @@ enum hsm_delay_point {
 	HSM_DELAY_NL_DUMP,		/* netlink dump, before each board */
 	HSM_DELAY_IOCTL,		/* ioctl: board alive, operation not begun */
 	HSM_DELAY_AKC_SELFTEST,		/* akcipher self-test request, before the board */
+	HSM_DELAY_AKC_SIGN,		/* akcipher sign: key loaded, before PKEY_SIGN */
 	HSM_DELAY_NR,
 };
 

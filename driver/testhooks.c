@@ -47,6 +47,7 @@ static const char *const hsm_delay_names[HSM_DELAY_NR] = {
 	[HSM_DELAY_NL_DUMP]		= "nl_dump",
 	[HSM_DELAY_IOCTL]		= "ioctl",
 	[HSM_DELAY_AKC_SELFTEST]	= "akcipher_selftest",
+	[HSM_DELAY_AKC_SIGN]		= "akcipher_sign",
 };
 
 static u32 hsm_delay_ms[HSM_DELAY_NR];

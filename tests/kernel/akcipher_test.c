@@ -15,8 +15,16 @@
  * leaves the algorithms unregistered without a kernel warning, and the
  * next attach registers them. Kernel warnings fail the run (tests/vm/run
  * checks the log). An in-kernel user module (tests/kmod) allocates them by
- * name and driver name and verifies from several threads. Group
- * "akcipher", two emulator boards.
+ * name and driver name and verifies from several threads. Signing with an
+ * openssl-made key given to set_priv_key (the module's sign_key): after
+ * kernel-login, signatures through the name and the driver name that
+ * openssl accepts, the module's own checks (verify on the same transform,
+ * digest length, dst too small, a table of malformed keys, threads on one
+ * transform and on several) and the keys deleted from the board's volatile
+ * keystore when the transforms are freed; without kernel-login -EACCES and
+ * a log line; the board unplugged while a sign holds the key on it (the
+ * akcipher_sign delay point) -> the other board signs, or -ENODEV when
+ * none is left. Group "akcipher", two emulator boards.
  */
 #include <pthread.h>
 
@@ -410,6 +418,288 @@ TEST_F(akc, board_gone_during_self_tests)
 	ASSERT_EQ(0, hsm_t_attach(0, &self->d));
 	EXPECT_TRUE(listed_passed(P256, prio));
 	EXPECT_TRUE(listed_passed(P384, prio));
+}
+
+/* ---- Sign with keys from set_priv_key (tests/kmod sign_key) ---------- */
+
+#define SDIR		"/run/hsm-akc-sign"
+#define SIG_PARAM	"/sys/module/cryptech_akc_user/parameters/"
+
+/*
+ * In SDIR: an openssl-made key on each curve, as ECPrivateKey DER in hex
+ * (k256.hex, k384.hex) and its public key (p256.pem, p384.pem); a message's
+ * SHA-256 and SHA-384 digests (d256, d384) and in hex (d256.hex, d384.hex).
+ */
+static int make_sign_keys(void)
+{
+	return hsm_test_run(
+		"set -e; rm -rf " SDIR "; mkdir -p " SDIR "; cd " SDIR "; "
+		"hex() { od -An -tx1 -v \"$1\" | tr -d ' \\n' > \"$2\"; }; "
+		"printf 'signed in the kernel' > m; "
+		"for c in 256:prime256v1 384:secp384r1; do n=${c%%:*}; "
+		"openssl ecparam -name ${c#*:} -genkey -noout -outform DER -out k$n.der; "
+		"openssl ec -inform DER -in k$n.der -pubout -out p$n.pem 2>/dev/null; "
+		"openssl dgst -sha$n -binary m > d$n; "
+		"hex k$n.der k$n.hex; hex d$n d$n.hex; done", NULL, 0);
+}
+
+/* SDIR/@name's contents (a hex string) into @out, NUL-terminated. */
+static int read_hex(const char *name, char *out, size_t size)
+{
+	char path[128];
+	long n;
+
+	snprintf(path, sizeof(path), SDIR "/%s", name);
+	n = hsm_read_file(path, out, size - 1);
+	if (n <= 0)
+		return -1;
+	out[n] = 0;
+	return 0;
+}
+
+/*
+ * insmod the user module with sign_key (SDIR/k@bits), sign_alg and
+ * sign_digest (SDIR/d@bits), other_key (the other curve's) and @extra;
+ * its exit status. Leaves the module loaded on success.
+ */
+static int insmod_sign(int bits, const char *extra, char *out, size_t size)
+{
+	static char key[1024], other[1024], dig[256], cmd[4096];
+	char kname[16], oname[16], dname[16];
+
+	snprintf(kname, sizeof(kname), "k%d.hex", bits);
+	snprintf(oname, sizeof(oname), "k%d.hex", bits == 256 ? 384 : 256);
+	snprintf(dname, sizeof(dname), "d%d.hex", bits);
+	if (read_hex(kname, key, sizeof(key)) ||
+	    read_hex(oname, other, sizeof(other)) ||
+	    read_hex(dname, dig, sizeof(dig)))
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "insmod " USER_MODULE " sign_key=%s sign_alg=ecdsa-nist-p%d sign_digest=%s other_key=%s %s 2>&1",
+		 key, bits, dig, other, extra);
+	return hsm_test_run(cmd, out, size);
+}
+
+/*
+ * The module's signature parameter @param (hex) checked by openssl against
+ * the @bits key and digest; with @flip, the signature's last byte changed
+ * first (openssl must then refuse it). openssl's exit status.
+ */
+static int openssl_verify(const char *param, int bits, unsigned char flip)
+{
+	char hex[1024], cmd[256];
+	unsigned char sig[512];
+	long n, i;
+
+	n = hsm_read_file(param, hex, sizeof(hex) - 1);
+	if (n < 4)
+		return -1;
+	hex[n] = 0;
+	for (i = 0; i < (long)sizeof(sig) && sscanf(hex + 2 * i, "%2hhx", &sig[i]) == 1; i++)
+		;
+	if (i < 8)
+		return -1;
+	sig[i - 1] ^= flip;
+	if (hsm_write_file(SDIR "/s", sig, i))
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "openssl pkeyutl -verify -pubin -inkey " SDIR "/p%d.pem -in " SDIR "/d%d -sigfile " SDIR "/s 2>&1",
+		 bits, bits);
+	return hsm_test_run(cmd, NULL, 0);
+}
+
+static int kernel_login(const struct hsm_board_desc *d, int board)
+{
+	uint32_t bs;
+	int fd = hsm_t_open_dev(d), err;
+
+	if (fd < 0)
+		return fd;
+	err = hsm_t_bringup(fd, board);
+	if (!err)
+		err = hsm_t_pin_op(fd, CRYPTECH_HSM_IOC_KERNEL_LOGIN,
+				   CRYPTECH_HSM_USER_NORMAL, HSM_USER_PIN, &bs);
+	close(fd);
+	return err;
+}
+
+static long emu_volatile_keys(int board)
+{
+	static char js[65536];
+	struct hsm_emu_stats st;
+
+	if (hsm_test_board_ctl(board, "stats", js, sizeof(js)) ||
+	    hsm_emu_parse_stats(js, &st))
+		return -1;
+	return st.volatile_keys;
+}
+
+/*
+ * Sign through the name and the driver name with an openssl-made key
+ * (set_priv_key); openssl accepts both signatures and refuses a changed
+ * one; the module's own checks (in-kernel verify, dst too small, digest
+ * lengths, the malformed keys, 4 threads x 4 on one tfm and on their own)
+ * pass; the keys loaded on the board are gone once the module freed its
+ * transforms.
+ */
+static void sign_case(struct __test_metadata *_metadata,
+		      const struct hsm_board_desc *d, int bits)
+{
+	long load, sign, verify, vol;
+	char out[4096];
+	int st;
+
+	ASSERT_EQ(0, make_sign_keys());
+	ASSERT_TRUE(hsm_path_exists(USER_MODULE)) TH_LOG("no %s: run make module", USER_MODULE);
+	ASSERT_EQ(0, kernel_login(d, 0));
+	vol = emu_volatile_keys(0);
+	load = emu_requests(0, "PKEY_LOAD");
+	sign = emu_requests(0, "PKEY_SIGN");
+	verify = emu_requests(0, "PKEY_VERIFY");
+	ASSERT_LE(0, vol);
+	st = insmod_sign(bits, "threads=4 rounds=4", out, sizeof(out));
+	ASSERT_EQ(0, st) TH_LOG("insmod: %s (see the kernel log)", out);
+	EXPECT_EQ(0, openssl_verify(SIG_PARAM "sig_by_name", bits, 0));
+	EXPECT_EQ(0, openssl_verify(SIG_PARAM "sig_by_driver", bits, 0));
+	EXPECT_NE(0, openssl_verify(SIG_PARAM "sig_by_name", bits, 0x01));
+	EXPECT_EQ(0, hsm_test_run("rmmod cryptech_akc_user 2>&1", NULL, 0));
+	/* 2 names, the control after the malformed keys, 2 x 4 x 4. */
+	EXPECT_LE(sign + 3 + 32, emu_requests(0, "PKEY_SIGN"));
+	/* Loaded once per transform (and once per verify), not per sign. */
+	EXPECT_GT(load + 32, emu_requests(0, "PKEY_LOAD") -
+		  emu_requests(0, "PKEY_VERIFY") + verify);
+	/* Every transform freed: every key it loaded deleted. */
+	EXPECT_EQ(vol, emu_volatile_keys(0));
+}
+
+TEST_F_TIMEOUT(akc, sign_p256, 120)
+{
+	sign_case(_metadata, &self->d, 256);
+}
+
+TEST_F_TIMEOUT(akc, sign_p384, 120)
+{
+	sign_case(_metadata, &self->d, 384);
+}
+
+/* Lines of the kernel log naming "hsmctl kernel-login". */
+static long login_log_lines(void)
+{
+	char out[64];
+
+	if (hsm_test_run("dmesg | grep -c 'kernel session is not logged in (run .hsmctl kernel-login.)'",
+			 out, sizeof(out)) > 1)
+		return -1;
+	return atol(out);
+}
+
+/* Without kernel-login: -EACCES, and the log says what to run. */
+TEST_F_TIMEOUT(akc, sign_needs_kernel_login, 120)
+{
+	long before = login_log_lines(), load = emu_requests(0, "PKEY_LOAD");
+	char out[4096];
+	int st;
+
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, make_sign_keys());
+	st = insmod_sign(256, "sign_once=1 sign_err=-13", out, sizeof(out));
+	ASSERT_EQ(0, st) TH_LOG("insmod: %s (see the kernel log)", out);
+	EXPECT_EQ(0, hsm_test_run("rmmod cryptech_akc_user 2>&1", NULL, 0));
+	EXPECT_LT(before, login_log_lines());
+	/* Refused before the board was asked. */
+	EXPECT_EQ(load, emu_requests(0, "PKEY_LOAD"));
+}
+
+/* Whether the board behind open file @fd is dead (requests fail). */
+static bool fd_board_dead(int fd)
+{
+	struct cryptech_hsm_board_info bi;
+
+	HSM_INIT(bi);
+	return hsm_ioc(fd, CRYPTECH_HSM_IOC_BOARD_INFO, &bi) == -ENODEV;
+}
+
+struct insmod_thread {
+	pthread_t t;
+	int bits, st;
+	const char *extra;
+	char out[4096];
+};
+
+static void *insmod_main(void *arg)
+{
+	struct insmod_thread *a = arg;
+
+	a->st = insmod_sign(a->bits, a->extra, a->out, sizeof(a->out));
+	return NULL;
+}
+
+/*
+ * Board 0 unplugged while a sign has the key loaded on it (the
+ * akcipher_sign delay point holds the window open): the sign loads the
+ * key on board 1 and signs there when @two, else fails with -ENODEV.
+ */
+static void unplug_case(struct __test_metadata *_metadata,
+			struct hsm_board_desc *d, bool two)
+{
+	struct insmod_thread ins = { .bits = 256 };
+	struct attach_thread det = { .d = *d };
+	struct hsm_board_desc d1;
+	const char *why = hsm_hooks_missing();
+	long hits, sign1 = 0;
+	int fd;
+
+	ASSERT_EQ(NULL, why) TH_LOG("%s", why);
+	ASSERT_EQ(0, make_sign_keys());
+	ASSERT_EQ(0, kernel_login(d, 0));
+	if (two) {
+		ASSERT_EQ(0, hsm_t_attach(1, &d1));
+		ASSERT_EQ(0, kernel_login(&d1, 1));
+		sign1 = emu_requests(1, "PKEY_SIGN");
+	}
+	ins.extra = two ? "sign_once=1" : "sign_once=1 sign_err=-19";
+	fd = hsm_t_open_dev(d);
+	ASSERT_LE(0, fd);
+	hits = hsm_hook_hits("akcipher_sign");
+	ASSERT_EQ(0, hsm_hook_set("akcipher_sign", 60000));
+	ASSERT_EQ(0, pthread_create(&ins.t, NULL, insmod_main, &ins));
+	/* Inside the window: the key is on board 0, the sign not sent. */
+	ASSERT_TRUE(hsm_wait_until(hsm_hook_hits("akcipher_sign") > hits,
+				   HSM_WAIT_MS));
+	ASSERT_EQ(0, hsm_hook_set("akcipher_sign", 0));
+	/*
+	 * The detach marks the board gone, then waits for the sign. Netlink
+	 * waits for the detach meanwhile: the board's own file tells.
+	 */
+	ASSERT_EQ(0, pthread_create(&det.t, NULL, detach_main, &det));
+	ASSERT_TRUE(hsm_wait_until(fd_board_dead(fd), HSM_WAIT_MS));
+	close(fd);
+	ASSERT_EQ(0, hsm_hook_release());
+	pthread_join(det.t, NULL);
+	pthread_join(ins.t, NULL);
+	EXPECT_EQ(0, det.err);
+	ASSERT_EQ(0, ins.st) TH_LOG("insmod: %s (see the kernel log)", ins.out);
+	if (two) {
+		EXPECT_LT(sign1, emu_requests(1, "PKEY_SIGN"));
+		EXPECT_EQ(0, openssl_verify(SIG_PARAM "sig_by_name", 256, 0));
+	}
+	EXPECT_EQ(0, hsm_test_run("rmmod cryptech_akc_user 2>&1", NULL, 0));
+	/*
+	 * With no board left the transform kept the algorithms registered;
+	 * the next board's detach (the teardown's) unregisters them.
+	 */
+	if (!two)
+		ASSERT_EQ(0, hsm_t_attach(0, d));
+}
+
+TEST_F_TIMEOUT(akc, sign_board_unplugged_next_board, 120)
+{
+	unplug_case(_metadata, &self->d, true);
+}
+
+TEST_F_TIMEOUT(akc, sign_board_unplugged_none_left, 120)
+{
+	unplug_case(_metadata, &self->d, false);
 }
 
 TEST_HARNESS_MAIN
