@@ -173,8 +173,10 @@ PY
 	keyctl unlink "$serial" @u >/dev/null 2>&1
 done
 echo
-echo "ioctl: one PKEY_SIGN per signature on a key its session holds open; keyctl: the"
-echo "kernel session opens the key, signs and closes it (driver/keyring.c), three requests."
+echo "ioctl: one PKEY_SIGN per signature on a key its session holds open, one session per"
+echo "caller. keyctl: the kernel session opens the key, signs and closes it (driver/keyring.c),"
+echo "three requests. keyctl and akcipher share the board's one kernel session, whose requests"
+echo "go one at a time (struct hsm_session's lock): more callers do not sign more in parallel."
 
 # The token keys go again; the session ends with the detach.
 if [ -s "$WORK/uuids" ]; then
