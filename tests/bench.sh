@@ -7,7 +7,9 @@
 # its concurrent sessions, BENCH_SIGN_MS (10) the board's PKEY_SIGN service
 # time there and in kernel-users, BENCH_SECONDS (5) each libhsm measurement
 # and each kernel-users one, BENCH_SOFTHSM=0 skips SoftHSM2, BENCH_TIMEOUT
-# (7200) the DNSSEC VM's time limit in seconds.
+# (7200) the DNSSEC VM's time limit in seconds, BENCH_AKC_EC and
+# BENCH_AKC_RSA the algorithms kernel-users signs with through akcipher
+# (tests/bench/kernel-users-bench.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -51,5 +53,6 @@ if part kernel-users; then
 	tests/vm/run --boards 1 --timeout 900 \
 		--board-cmd "{tree}/emulator/cryptech-emu --state {state} --unix {socket} --control {control} --workers 4 --set service_ms.PKEY_SIGN=$sign_ms" \
 		--env "BENCH_SECONDS=${BENCH_SECONDS:-5}" --env "BENCH_SIGN_MS=$sign_ms" \
+		--env "BENCH_AKC_EC=${BENCH_AKC_EC:-}" --env "BENCH_AKC_RSA=${BENCH_AKC_RSA:-}" \
 		-- tests/bench/kernel-users-bench.sh
 fi

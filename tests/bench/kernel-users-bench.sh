@@ -26,8 +26,9 @@
 # Environment: BENCH_SECONDS (5, each measurement), BENCH_CALLERS ("1 4"),
 # BENCH_ALGS ("ec rsa"), BENCH_SIGN_MS (the board's PKEY_SIGN service time,
 # for the header only), BENCH_AKC_EC ("cryptech-ecdsa-nist-p256") and
-# BENCH_AKC_RSA ("pkcs1pad(rsa,sha256)"), the crypto API names the module
-# allocates.
+# BENCH_AKC_RSA ("cryptech-pkcs1pad-rsa-sha256"), the crypto API names the
+# module allocates: the boards' driver names, since by name the kernel's
+# software algorithms (priority 100, the boards' 50) would win.
 set -u
 
 TREE=$(cd "$(dirname "$0")/../.." && pwd)
@@ -52,12 +53,6 @@ for f in "$RATE" "$KRATE"; do
 	[ -x "$f" ] || die "$f missing (make -C tests/bench)"
 done
 [ -r "$KMOD" ] || die "$KMOD missing (make module)"
-
-# The boards' akcipher algorithms go below the kernel's software ones by
-# default (akcipher_priority 50); above them, "pkcs1pad(rsa,sha256)" by name
-# is the board's, not rsa-generic's. Taken when the first board registers.
-echo 200 >/sys/module/cryptech_hsm/parameters/akcipher_priority ||
-	die "cannot set cryptech_hsm's akcipher_priority (is the module loaded?)"
 
 # shellcheck source=tests/dnssec/vm-board.sh
 . "$TREE/tests/dnssec/vm-board.sh"
@@ -121,7 +116,7 @@ printf '\n%-12s %-7s %10s %10s %10s %8s %8s\n' algorithm callers ioctl/s keyctl/
 for alg in $ALGS; do
 	case $alg in
 	ec) name="ECDSA P-256"; akc=${BENCH_AKC_EC:-cryptech-ecdsa-nist-p256} ;;
-	rsa) name="RSA-2048"; akc=${BENCH_AKC_RSA:-"pkcs1pad(rsa,sha256)"} ;;
+	rsa) name="RSA-2048"; akc=${BENCH_AKC_RSA:-cryptech-pkcs1pad-rsa-sha256} ;;
 	*) fail "unknown algorithm $alg"; continue ;;
 	esac
 	serial=$(key_serial "$alg") || { fail "$name: making the keyring key failed"; continue; }

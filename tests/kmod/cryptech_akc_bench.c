@@ -220,7 +220,7 @@ static int __init cryptech_akc_bench_init(void)
 	tfm = crypto_alloc_akcipher(alg, 0, 0);
 	if (IS_ERR(tfm)) {
 		kfree_sensitive(der);
-		pr_info("cryptech_akc_bench: tag %u not available: alg %s: error %ld\n",
+		pr_info("cryptech_akc_bench: tag %u not available: no algorithm %s (crypto_alloc_akcipher: error %ld)\n",
 			tag, alg, PTR_ERR(tfm));
 		return PTR_ERR(tfm);
 	}
