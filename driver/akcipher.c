@@ -1,47 +1,64 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ECDSA on the boards, for in-kernel users: the akcipher algorithms
- * "ecdsa-nist-p256" and "ecdsa-nist-p384" with driver names
- * "cryptech-ecdsa-nist-p256" and "cryptech-ecdsa-nist-p384" (issue 10
- * point 3): verify with a key from set_pub_key, sign (and verify) with a
- * key from set_priv_key. The kernel's X.509 parser and keyctl pkey_verify
- * reach them by name; Debian's 6.1 has no software ECDSA at all.
+ * Signatures on the boards, for in-kernel users (issue 10 point 3), as
+ * akcipher algorithms of the crypto API, driver names "cryptech-*":
+ *   ecdsa-nist-p256       cryptech-ecdsa-nist-p256
+ *   ecdsa-nist-p384       cryptech-ecdsa-nist-p384
+ *   pkcs1pad(rsa,sha1)    cryptech-pkcs1pad-rsa-sha1
+ *   pkcs1pad(rsa,sha256)  cryptech-pkcs1pad-rsa-sha256
+ *   pkcs1pad(rsa,sha384)  cryptech-pkcs1pad-rsa-sha384
+ *   pkcs1pad(rsa,sha512)  cryptech-pkcs1pad-rsa-sha512
+ * Each verifies with a key from set_pub_key and signs (and verifies) with
+ * a key from set_priv_key. The kernel's X.509 parser and keyctl
+ * pkey_verify reach them by name; Debian's 6.1 has no software ECDSA.
  *
- * Key formats, as crypto/ecdsa.c takes them where it can: set_pub_key the
- * uncompressed point 04 || X || Y; set_priv_key an RFC 5915 ECPrivateKey
- * DER, SEQUENCE { INTEGER 1, OCTET STRING d (the curve's length, 0 < d <
- * n), [0] curve OID (optional; must be the algorithm's), [1] BIT STRING
- * the uncompressed public point (required: RFC 5915 says to include it,
- * the board stores it, and it lets verify work on the same transform) }.
- * set_priv_key parses every byte (hostile input) without asking the board
- * and keeps the key as the PKCS#8 PrivateKeyInfo PKEY_LOAD takes, wiped on
- * replace and at exit_tfm.
+ * Key formats, as crypto/ecdsa.c and crypto/rsa.c take them where they
+ * can. ECDSA: set_pub_key the uncompressed point 04 || X || Y;
+ * set_priv_key an RFC 5915 ECPrivateKey DER, SEQUENCE { INTEGER 1, OCTET
+ * STRING d (the curve's length, 0 < d < n), [0] curve OID (optional; must
+ * be the algorithm's), [1] BIT STRING the uncompressed public point
+ * (required: RFC 5915 says to include it, the board stores it, and it
+ * lets verify work on the same transform) }. RSA: set_pub_key a PKCS#1
+ * RSAPublicKey DER SEQUENCE { n, e }; set_priv_key a PKCS#1 RSAPrivateKey
+ * DER SEQUENCE { 0, n, e, d, p, q, dP, dQ, qInv }; every INTEGER positive
+ * and minimal, n of 1024 to 4096 bits in whole bytes and e = 65537 (what
+ * the board signs with, protocol §6.11). Both: strict DER, nothing after
+ * it. set_priv_key parses every byte (hostile input) without asking the
+ * board, keeps the key as the PKCS#8 PrivateKeyInfo PKEY_LOAD takes (wiped
+ * on replace and at exit_tfm) and derives the SubjectPublicKeyInfo.
  *
- * Registration is shared by all boards: hsm_akcipher_board_up(), called by
- * hsm_board_publish() once a board is READY with its kernel session, counts
- * the board, and the first one registers both algorithms;
- * hsm_akcipher_board_down(), called by hsm_board_kill() before the kernel
- * session ends, uncounts it, and the last one unregisters them, in reverse
- * order. Registering runs the crypto manager's self-tests (crypto/testmgr.h
- * vectors) synchronously in another thread, and their requests go to the
- * boards: the registering thread holds the board's state_mutex and
- * hsm_akc_lock meanwhile, so the request path takes neither. A board that
+ * Registration is shared by all boards, per group of algorithms
+ * (struct hsm_akc_group): the first board counted registers the group, the
+ * last one uncounted unregisters it, in reverse order. The ECDSA group
+ * counts boards READY with their kernel session (hsm_akcipher_board_up()
+ * from hsm_board_publish(), hsm_akcipher_board_down() from
+ * hsm_board_kill()). The RSA group counts boards whose kernel session is
+ * logged in (hsm_akcipher_login_changed() after a KERNEL_LOGIN or
+ * KERNEL_LOGOUT, and hsm_akcipher_board_down()): testmgr's
+ * pkcs1pad(rsa,sha256) vector signs with a private key after
+ * set_priv_key, and the board loads private keys only under a login, which
+ * no board has when it comes up (the ECDSA vectors of 6.1 only verify).
+ * Registering runs the crypto manager's self-tests synchronously in
+ * another thread, and their requests go to the boards: the registering
+ * thread holds the board's state_mutex and hsm_akc_lock meanwhile (never
+ * ksession_rwsem), so the request path takes neither. A board that
  * cannot answer them (unplugged, broken, hostile) fails them with -ENOENT,
- * which testmgr only logs, and the untested algorithms are withdrawn until
- * the next board comes up. The crypto API
- * must not unregister an algorithm while a transform of it exists (it warns
- * and leaks): while any transform is alive the last board leaves the
- * algorithms registered, their requests failing with -ENODEV, and the next
- * board down or the module's unload unregisters them.
+ * which testmgr only logs, and the untested group is withdrawn until the
+ * next board is counted. The crypto API must not unregister an algorithm
+ * while a transform of it exists (it warns and leaks): while any transform
+ * is alive the last board leaves the group registered, its requests
+ * failing with -ENODEV, and the next uncount or the module's unload
+ * unregisters it.
  *
  * Requests: the caller may not sleep, so each one is a work item on
  * hsm_akc_wq that completes the request. A verify uses the kernel session
  * (ksession.c) of the first listed board that is alive, without login: the
  * key is loaded as a volatile PUBLIC key (DIGITALSIGNATURE|PUBLIC, not
  * TOKEN), which needs none (protocol §5.5, §7.3). Per request: PKEY_LOAD of
- * the key as SubjectPublicKeyInfo, PKEY_VERIFY of the digest against r || s,
- * PKEY_DELETE of the key. A board that goes away meanwhile (-ENODEV) is
- * given up for the next; when none is left the request fails with -ENODEV.
+ * the key as SubjectPublicKeyInfo, PKEY_VERIFY (of the digest against
+ * r || s, or of the DigestInfo against the RSA signature), PKEY_DELETE of
+ * the key. A board that goes away meanwhile (-ENODEV) is given up for the
+ * next; when none is left the request fails with -ENODEV.
  *
  * A sign needs the private key on a board: the first one loads it
  * (volatile, DIGITALSIGNATURE only) into the kernel session of the first
@@ -52,18 +69,20 @@
  * key's handle, under the transform's mutex. Later signs use that copy; a
  * board gone (-ENODEV), or a kernel-logout having deleted the key
  * (KEY_NOT_FOUND), makes the sign load it again, on another board if need
- * be. PKEY_SIGN of the digest gives r || s, returned as DER Ecdsa-Sig-Value
- * (what the x962 encoding and crypto/ecdsa.c verify take). exit_tfm deletes
- * the key from the board if that board is still alive. Requests on one
- * transform may run at once: the mutex is held only while the key is
- * loaded or given up, not across PKEY_SIGN.
+ * be. ECDSA: PKEY_SIGN of the digest gives r || s, returned as DER
+ * Ecdsa-Sig-Value (what the x962 encoding and crypto/ecdsa.c verify take).
+ * RSA: PKEY_SIGN of the DigestInfo of the algorithm's hash (the digest
+ * must be that hash's length) gives the modulus-long signature. exit_tfm
+ * deletes the key from the board if that board is still alive. Requests
+ * on one transform may run at once: the mutex is held only while the key
+ * is loaded or given up, not across PKEY_SIGN.
  *
- * Locking: hsm_akc_lock (a mutex) protects hsm_akc_boards and
- * hsm_akc_registered; it is taken under a board's state_mutex and held
- * across (un)registration. board->akcipher_up is under board->state_mutex.
- * hsm_akc_tfms is an atomic count of live transforms. A transform's
- * mutex (struct hsm_akc_ctx) is taken before a board's ksession_rwsem and
- * never under it.
+ * Locking: hsm_akc_lock (a mutex) protects the groups' counts and
+ * registered flags; it is taken under a board's state_mutex and held
+ * across (un)registration. board->akcipher_up and board->akcipher_login
+ * are under board->state_mutex. hsm_akc_tfms is an atomic count of live
+ * transforms. A transform's mutex (struct hsm_akc_ctx) is taken before a
+ * board's ksession_rwsem and never under it.
  */
 #include <linux/atomic.h>
 #include <linux/fips.h>
@@ -86,7 +105,8 @@
 #define HSM_AKC_DIGEST_MAX	64
 /* The longest DER Ecdsa-Sig-Value: two INTEGERs of up to LEN_MAX + 1. */
 #define HSM_AKC_SIG_MAX		(2 + 2 * (2 + HSM_AKC_LEN_MAX + 1))
-#define HSM_AKC_SPKI_MAX	128
+/* The largest SubjectPublicKeyInfo: RSA-4096 with a 4-byte exponent. */
+#define HSM_AKC_SPKI_MAX	600
 
 #define HSM_AKC_KEY_FLAGS	(CRYPTECH_HSM_KEY_F_SIGN | CRYPTECH_HSM_KEY_F_PUBLIC)
 
@@ -110,7 +130,7 @@ static const struct kernel_param_ops hsm_akc_priority_ops = {
 module_param_cb(akcipher_priority, &hsm_akc_priority_ops, &hsm_akc_priority,
 		0644);
 MODULE_PARM_DESC(akcipher_priority,
-		 "Crypto API priority of the boards' akcipher algorithms (0..1000, default 50: below the software ones at 100). Taken when they are registered (first board attached)");
+		 "Crypto API priority of the boards' akcipher algorithms, ECDSA and pkcs1pad(rsa,...) (0..1000, default 50: below the software ones at 100). Taken when they are registered (ECDSA: first board attached; RSA: first kernel-login)");
 
 /**
  * struct hsm_akc_curve - a curve the algorithms support
@@ -185,18 +205,34 @@ static const struct hsm_akc_curve hsm_akc_p384 = {
 };
 
 /**
+ * struct hsm_akc_hash - the hash of a pkcs1pad(rsa,...) algorithm
+ * @prefix:	DER of its DigestInfo up to the digest (RFC 8017 §9.2)
+ * @prefix_len:	bytes of @prefix
+ * @len:	bytes of its digest
+ */
+struct hsm_akc_hash {
+	const u8 *prefix;
+	unsigned int prefix_len;
+	unsigned int len;
+};
+
+/**
  * struct hsm_akc_alg - one registered algorithm
  * @alg:	what the crypto API sees
- * @curve:	its curve
+ * @curve:	its curve (ECDSA), or NULL
+ * @hash:	its hash (RSA), or NULL
  */
 struct hsm_akc_alg {
 	struct akcipher_alg alg;
 	const struct hsm_akc_curve *curve;
+	const struct hsm_akc_hash *hash;
 };
 
 /**
  * struct hsm_akc_ctx - a transform
- * @curve:	its algorithm's curve
+ * @curve:	its algorithm's curve (ECDSA), or NULL
+ * @hash:	its algorithm's hash (RSA), or NULL
+ * @key_size:	RSA: bytes of the key's modulus; 0 while no key is set
  * @spki:	the public key as SubjectPublicKeyInfo, for PKEY_LOAD
  * @spki_len:	bytes in @spki; 0 while no key is set
  * @priv:	the private key as PKCS#8 PrivateKeyInfo, for PKEY_LOAD
@@ -212,6 +248,8 @@ struct hsm_akc_alg {
  */
 struct hsm_akc_ctx {
 	const struct hsm_akc_curve *curve;
+	const struct hsm_akc_hash *hash;
+	unsigned int key_size;
 	u8 spki[HSM_AKC_SPKI_MAX];
 	unsigned int spki_len;
 	u8 *priv;
@@ -236,8 +274,6 @@ struct hsm_akc_req {
 
 static struct workqueue_struct *hsm_akc_wq;
 static DEFINE_MUTEX(hsm_akc_lock);	/* rules in the header comment */
-static unsigned int hsm_akc_boards;
-static bool hsm_akc_registered;
 /*
  * Set while hsm_akc_register() waits for the crypto manager's self-tests:
  * the algorithms are not usable by anyone else until those pass, so every
@@ -246,17 +282,18 @@ static bool hsm_akc_registered;
 static bool hsm_akc_self_testing;
 static atomic_t hsm_akc_tfms = ATOMIC_INIT(0);
 
-static const struct hsm_akc_curve *hsm_akc_tfm_curve(struct crypto_akcipher *tfm)
+static const struct hsm_akc_alg *hsm_akc_tfm_alg(struct crypto_akcipher *tfm)
 {
-	return container_of(crypto_akcipher_alg(tfm), struct hsm_akc_alg,
-			    alg)->curve;
+	return container_of(crypto_akcipher_alg(tfm), struct hsm_akc_alg, alg);
 }
 
 static int hsm_akc_init_tfm(struct crypto_akcipher *tfm)
 {
 	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(tfm);
 
-	ctx->curve = hsm_akc_tfm_curve(tfm);
+	ctx->curve = hsm_akc_tfm_alg(tfm)->curve;
+	ctx->hash = hsm_akc_tfm_alg(tfm)->hash;
+	ctx->key_size = 0;
 	ctx->spki_len = 0;
 	ctx->priv = NULL;
 	ctx->priv_len = 0;
@@ -535,7 +572,7 @@ static unsigned int hsm_akc_max_size(struct crypto_akcipher *tfm)
 {
 	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(tfm);
 
-	return ctx->curve->len;
+	return ctx->curve ? ctx->curve->len : ctx->key_size;
 }
 
 /*
@@ -598,7 +635,8 @@ static int hsm_akc_parse_sig(const u8 *sig, size_t sig_len, u8 *rs,
 
 /* One verify on board @b: load the key, verify, delete the key. */
 static int hsm_akc_verify_on(struct hsm_board *b, const struct hsm_akc_ctx *ctx,
-			     const u8 *digest, u32 digest_len, const u8 *rs)
+			     const u8 *input, u32 input_len, const u8 *sig,
+			     u32 sig_len)
 {
 	u8 uuid[HAL_UUID_LEN];
 	struct hsm_session *s;
@@ -611,13 +649,13 @@ static int hsm_akc_verify_on(struct hsm_board *b, const struct hsm_akc_ctx *ctx,
 	err = hsm_key_load(s, ctx->spki, ctx->spki_len, HSM_AKC_KEY_FLAGS,
 			   &handle, uuid, &st);
 	if (!err) {
-		err = hsm_key_verify(s, handle, digest, digest_len, rs,
-				     2 * ctx->curve->len, &st);
+		err = hsm_key_verify(s, handle, input, input_len, sig, sig_len,
+				     &st);
 		derr = hsm_key_delete(s, handle, &st);
 		/* Kept in the session's table; its clean-up deletes it. */
 		if (derr && derr != -ENODEV)
 			dev_warn_ratelimited(&b->dev,
-					     "ecdsa: deleting a loaded public key failed: %d\n",
+					     "akcipher: deleting a loaded public key failed: %d\n",
 					     derr);
 	}
 	hsm_ksession_put(b);
@@ -625,15 +663,16 @@ static int hsm_akc_verify_on(struct hsm_board *b, const struct hsm_akc_ctx *ctx,
 }
 
 /* The verify on the first listed board that does not go away under it. */
-static int hsm_akc_verify_any(const struct hsm_akc_ctx *ctx, const u8 *digest,
-			      u32 digest_len, const u8 *rs)
+static int hsm_akc_verify_any(const struct hsm_akc_ctx *ctx, const u8 *input,
+			      u32 input_len, const u8 *sig, u32 sig_len)
 {
 	unsigned long index = 0;
 	struct hsm_board *b;
 	int err = -ENODEV;
 
 	while ((b = hsm_board_get_next(&index))) {
-		err = hsm_akc_verify_on(b, ctx, digest, digest_len, rs);
+		err = hsm_akc_verify_on(b, ctx, input, input_len, sig,
+					sig_len);
 		hsm_board_put(b);
 		if (err != -ENODEV)
 			break;
@@ -667,7 +706,7 @@ static int hsm_akc_verify_req(struct akcipher_request *req)
 		return err;
 	/* A digest longer than the order counts by its leftmost bytes. */
 	return hsm_akc_verify_any(ctx, buf + req->src_len,
-				  min(req->dst_len, len), rs);
+				  min(req->dst_len, len), rs, 2 * len);
 }
 
 /* The longest DER Ecdsa-Sig-Value of a curve of @len-byte order. */
@@ -781,24 +820,22 @@ static bool hsm_akc_sign_retry(struct hsm_akc_ctx *ctx, struct hsm_board *b,
 	return true;
 }
 
-static int hsm_akc_sign_req(struct akcipher_request *req)
+/*
+ * Sign @input (@input_len bytes, as PKEY_SIGN takes it) with the private
+ * key, on the board that holds it or, if that one is gone or lost the key,
+ * on another; the signature into @out (room for *@out_len bytes; out: its
+ * length).
+ */
+static int hsm_akc_sign_raw(struct hsm_akc_ctx *ctx, const u8 *input,
+			    u32 input_len, u8 *out, u32 *out_len)
 {
-	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(crypto_akcipher_reqtfm(req));
-	unsigned int len = ctx->curve->len, tries, n;
-	u8 digest[HSM_AKC_DIGEST_MAX], rs[2 * HSM_AKC_LEN_MAX];
-	u8 sig[HSM_AKC_SIG_MAX];
 	struct hsm_session *s;
 	struct hsm_board *b;
-	u32 handle, st, rs_len;
-	int nents, err;
+	unsigned int tries;
+	u32 handle, st, room = *out_len;
+	int err = -ENODEV;
 
-	nents = sg_nents_for_len(req->src, req->src_len);
-	if (nents < 0)
-		return nents;
-	if (sg_pcopy_to_buffer(req->src, nents, digest, req->src_len, 0) !=
-	    req->src_len)
-		return -EINVAL;
-	/* Two boards dying under it are as many as one tries for. */
+	/* Each retry follows a board gone or a key lost: bounded by boards. */
 	for (tries = 0; tries < HSM_MAX_BOARDS; tries++) {
 		err = hsm_akc_load(ctx, &b, &handle);
 		if (err)
@@ -809,11 +846,9 @@ static int hsm_akc_sign_req(struct akcipher_request *req)
 			st = HAL_OK;
 		} else {
 			hsm_test_delay(HSM_DELAY_AKC_SIGN);
-			rs_len = sizeof(rs);
-			/* The board takes the digest whole: cut it to the order. */
-			err = hsm_key_sign(s, handle, digest,
-					   min(req->src_len, len), rs, &rs_len,
-					   &st);
+			*out_len = room;
+			err = hsm_key_sign(s, handle, input, input_len, out,
+					   out_len, &st);
 			hsm_ksession_put(b);
 		}
 		if (!err || !hsm_akc_sign_retry(ctx, b, handle, err, st)) {
@@ -822,30 +857,338 @@ static int hsm_akc_sign_req(struct akcipher_request *req)
 		}
 		hsm_board_put(b);
 	}
+	return err;
+}
+
+/* Copy @n bytes at @buf to @req->dst; set dst_len. */
+static int hsm_akc_put_dst(struct akcipher_request *req, const u8 *buf,
+			   unsigned int n)
+{
+	int nents = sg_nents_for_len(req->dst, n);
+
+	if (nents < 0)
+		return nents;
+	if (sg_pcopy_from_buffer(req->dst, nents, buf, n, 0) != n)
+		return -EINVAL;
+	req->dst_len = n;
+	return 0;
+}
+
+static int hsm_akc_sign_req(struct akcipher_request *req)
+{
+	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(crypto_akcipher_reqtfm(req));
+	u8 digest[HSM_AKC_DIGEST_MAX], rs[2 * HSM_AKC_LEN_MAX];
+	unsigned int len = ctx->curve->len;
+	u8 sig[HSM_AKC_SIG_MAX];
+	u32 rs_len = sizeof(rs);
+	int nents, err;
+
+	nents = sg_nents_for_len(req->src, req->src_len);
+	if (nents < 0)
+		return nents;
+	if (sg_pcopy_to_buffer(req->src, nents, digest, req->src_len, 0) !=
+	    req->src_len)
+		return -EINVAL;
+	/* The board takes the digest whole: cut it to the order. */
+	err = hsm_akc_sign_raw(ctx, digest, min(req->src_len, len), rs,
+			       &rs_len);
 	if (err)
 		return err;
 	if (rs_len != 2 * len)
 		return -EIO;
-	n = hsm_akc_encode_sig(rs, len, sig);
-	nents = sg_nents_for_len(req->dst, n);
+	return hsm_akc_put_dst(req, sig, hsm_akc_encode_sig(rs, len, sig));
+}
+
+/* ---- RSA: pkcs1pad(rsa,sha*) ------------------------------------------ */
+
+/* Moduli the board signs with (protocol §6.11): 1024 to 4096 bits. */
+#define HSM_RSA_MIN_BYTES	128
+#define HSM_RSA_MAX_BYTES	512
+/* The longest DigestInfo: SHA-512's. */
+#define HSM_RSA_DIGEST_INFO_MAX	(19 + 64)
+
+static const u8 hsm_rsa_prefix_sha1[] = {
+	0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05,
+	0x00, 0x04, 0x14,
+};
+
+static const u8 hsm_rsa_prefix_sha256[] = {
+	0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+	0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
+};
+
+static const u8 hsm_rsa_prefix_sha384[] = {
+	0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+	0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30,
+};
+
+static const u8 hsm_rsa_prefix_sha512[] = {
+	0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+	0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40,
+};
+
+#define HSM_RSA_HASH(name_, len_)					\
+	static const struct hsm_akc_hash hsm_rsa_##name_ = {		\
+		.prefix = hsm_rsa_prefix_##name_,			\
+		.prefix_len = sizeof(hsm_rsa_prefix_##name_),		\
+		.len = len_,						\
+	}
+
+HSM_RSA_HASH(sha1, 20);
+HSM_RSA_HASH(sha256, 32);
+HSM_RSA_HASH(sha384, 48);
+HSM_RSA_HASH(sha512, 64);
+
+/* SEQUENCE { rsaEncryption, NULL }, of PrivateKeyInfo and SPKI alike. */
+static const u8 hsm_rsa_alg_id[] = {
+	0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01,
+	0x01, 0x05, 0x00,
+};
+
+/* 65537, the only public exponent the board takes (protocol §6.11). */
+static const u8 hsm_rsa_f4[] = { 0x01, 0x00, 0x01 };
+
+/*
+ * Take one INTEGER at *@p (before @end) that is positive and minimally
+ * encoded; *@tlv points at its tag, *@tlv_len covers tag, length and value,
+ * *@val and *@len at its value without a leading zero octet.
+ */
+static int hsm_rsa_uint(const u8 **p, const u8 *end, const u8 **tlv,
+			size_t *tlv_len, const u8 **val, size_t *len)
+{
+	const u8 *start = *p, *v;
+	size_t n;
+
+	if (hsm_der_take(p, end, 0x02, &v, &n) || !n || v[0] & 0x80)
+		return -EBADMSG;
+	if (!v[0]) {
+		/* A leading zero only where the next octet needs it. */
+		if (n == 1 || !(v[1] & 0x80))
+			return -EBADMSG;
+		v++;
+		n--;
+	}
+	*tlv = start;
+	*tlv_len = *p - start;
+	*val = v;
+	*len = n;
+	return 0;
+}
+
+/*
+ * The modulus and exponent INTEGERs of a key (at @n_tlv and @e_tlv) as a
+ * SubjectPublicKeyInfo into @ctx; check the sizes the board takes.
+ */
+static int hsm_rsa_set_public(struct hsm_akc_ctx *ctx, const u8 *n_tlv,
+			      size_t n_tlv_len, const u8 *n, size_t n_len,
+			      const u8 *e_tlv, size_t e_tlv_len, const u8 *e,
+			      size_t e_len)
+{
+	size_t rsapub = n_tlv_len + e_tlv_len, bits, all;
+	u8 *o = ctx->spki;
+
+	ctx->spki_len = 0;
+	ctx->key_size = 0;
+	/* Whole bytes only: the board's moduli are multiples of 8 bits. */
+	if (n_len < HSM_RSA_MIN_BYTES || n_len > HSM_RSA_MAX_BYTES ||
+	    !(n[0] & 0x80))
+		return -EINVAL;
+	if (e_len != sizeof(hsm_rsa_f4) || memcmp(e, hsm_rsa_f4, e_len))
+		return -EINVAL;
+	bits = 1 + hsm_der_hdr_len(rsapub) + rsapub;
+	all = sizeof(hsm_rsa_alg_id) + hsm_der_hdr_len(bits) + bits;
+	if (hsm_der_hdr_len(all) + all > HSM_AKC_SPKI_MAX)
+		return -EINVAL;
+	o += hsm_der_put_hdr(o, 0x30, all);
+	memcpy(o, hsm_rsa_alg_id, sizeof(hsm_rsa_alg_id));
+	o += sizeof(hsm_rsa_alg_id);
+	o += hsm_der_put_hdr(o, 0x03, bits);
+	*o++ = 0x00;
+	o += hsm_der_put_hdr(o, 0x30, rsapub);
+	memcpy(o, n_tlv, n_tlv_len);
+	o += n_tlv_len;
+	memcpy(o, e_tlv, e_tlv_len);
+	o += e_tlv_len;
+	ctx->spki_len = o - ctx->spki;
+	ctx->key_size = n_len;
+	return 0;
+}
+
+/*
+ * The key as crypto/rsa.c takes it: PKCS#1 RSAPublicKey DER,
+ * SEQUENCE { n INTEGER, e INTEGER }, nothing after it. Replaces a private
+ * key.
+ */
+static int hsm_rsa_set_pub_key(struct crypto_akcipher *tfm, const void *key,
+			       unsigned int keylen)
+{
+	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(tfm);
+	const u8 *p = key, *end = p + keylen, *seq, *nt, *n, *et, *e;
+	size_t len, ntl, nl, etl, el;
+
+	hsm_akc_drop_priv(ctx);
+	ctx->spki_len = 0;
+	ctx->key_size = 0;
+	if (hsm_der_take(&p, end, 0x30, &seq, &len) || p != end)
+		return -EBADMSG;
+	p = seq;
+	end = seq + len;
+	if (hsm_rsa_uint(&p, end, &nt, &ntl, &n, &nl) ||
+	    hsm_rsa_uint(&p, end, &et, &etl, &e, &el) || p != end)
+		return -EBADMSG;
+	return hsm_rsa_set_public(ctx, nt, ntl, n, nl, et, etl, e, el);
+}
+
+/*
+ * The key as crypto/rsa.c takes it: PKCS#1 RSAPrivateKey DER, SEQUENCE {
+ * INTEGER 0, n, e, d, p, q, dP, dQ, qInv } (two-prime), every INTEGER
+ * positive and minimally encoded, nothing after it. Kept as the PKCS#8
+ * PrivateKeyInfo the board takes, SEQUENCE { INTEGER 0, SEQUENCE {
+ * rsaEncryption, NULL }, OCTET STRING { the RSAPrivateKey as given } }.
+ */
+static int hsm_rsa_set_priv_key(struct crypto_akcipher *tfm, const void *key,
+				unsigned int keylen)
+{
+	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(tfm);
+	const u8 *p = key, *end = p + keylen, *seq, *v, *nt, *n, *et, *e, *t;
+	size_t len, ntl, nl, etl, el, tl, l, octet, all;
+	unsigned int i;
+	u8 *der, *o;
+	int err;
+
+	hsm_akc_drop_priv(ctx);
+	ctx->spki_len = 0;
+	ctx->key_size = 0;
+	if (hsm_der_take(&p, end, 0x30, &seq, &len) || p != end)
+		return -EBADMSG;
+	p = seq;
+	end = seq + len;
+	if (hsm_der_take(&p, end, 0x02, &v, &l) || l != 1 || v[0] != 0)
+		return -EBADMSG;
+	if (hsm_rsa_uint(&p, end, &nt, &ntl, &n, &nl) ||
+	    hsm_rsa_uint(&p, end, &et, &etl, &e, &el))
+		return -EBADMSG;
+	/* d, p, q, dP, dQ, qInv: none longer than the modulus. */
+	for (i = 0; i < 6; i++)
+		if (hsm_rsa_uint(&p, end, &t, &tl, &v, &l) || l > nl)
+			return -EBADMSG;
+	if (p != end)
+		return -EBADMSG;
+	err = hsm_rsa_set_public(ctx, nt, ntl, n, nl, et, etl, e, el);
+	if (err)
+		return err;
+	octet = keylen;
+	all = 3 + sizeof(hsm_rsa_alg_id) + hsm_der_hdr_len(octet) + octet;
+	der = kmalloc(hsm_der_hdr_len(all) + all, GFP_KERNEL);
+	if (!der) {
+		ctx->spki_len = 0;
+		ctx->key_size = 0;
+		return -ENOMEM;
+	}
+	o = der;
+	o += hsm_der_put_hdr(o, 0x30, all);
+	*o++ = 0x02;
+	*o++ = 0x01;
+	*o++ = 0x00;
+	memcpy(o, hsm_rsa_alg_id, sizeof(hsm_rsa_alg_id));
+	o += sizeof(hsm_rsa_alg_id);
+	o += hsm_der_put_hdr(o, 0x04, octet);
+	memcpy(o, key, keylen);
+	o += keylen;
+	mutex_lock(&ctx->lock);
+	ctx->priv = der;
+	ctx->priv_len = o - der;
+	mutex_unlock(&ctx->lock);
+	return 0;
+}
+
+/* DigestInfo of @ctx's hash and the @len-byte @digest into @out: its length. */
+static unsigned int hsm_rsa_digest_info(const struct hsm_akc_ctx *ctx,
+					const u8 *digest, unsigned int len,
+					u8 *out)
+{
+	memcpy(out, ctx->hash->prefix, ctx->hash->prefix_len);
+	memcpy(out + ctx->hash->prefix_len, digest, len);
+	return ctx->hash->prefix_len + len;
+}
+
+/*
+ * pkcs1pad verify, as crypto/rsa-pkcs1pad.c takes it: @req->src holds the
+ * signature (src_len, the modulus' bytes) and then the digest (dst_len,
+ * the hash's bytes).
+ */
+static int hsm_rsa_verify_req(struct akcipher_request *req)
+{
+	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(crypto_akcipher_reqtfm(req));
+	u8 info[HSM_RSA_DIGEST_INFO_MAX];
+	unsigned int total, n;
+	int nents, err;
+	u8 *buf;
+
+	if (!ctx->spki_len || req->src_len != ctx->key_size ||
+	    req->dst_len != ctx->hash->len)
+		return -EINVAL;
+	total = req->src_len + req->dst_len;
+	nents = sg_nents_for_len(req->src, total);
 	if (nents < 0)
 		return nents;
-	if (sg_pcopy_from_buffer(req->dst, nents, sig, n, 0) != n)
+	buf = kmalloc(total, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	err = -EINVAL;
+	if (sg_pcopy_to_buffer(req->src, nents, buf, total, 0) == total) {
+		n = hsm_rsa_digest_info(ctx, buf + req->src_len, req->dst_len,
+					info);
+		err = hsm_akc_verify_any(ctx, info, n, buf, req->src_len);
+	}
+	kfree(buf);
+	return err;
+}
+
+/* pkcs1pad sign: the digest in @req->src, the signature into @req->dst. */
+static int hsm_rsa_sign_req(struct akcipher_request *req)
+{
+	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(crypto_akcipher_reqtfm(req));
+	u8 digest[HSM_AKC_DIGEST_MAX], info[HSM_RSA_DIGEST_INFO_MAX];
+	u32 sig_len = ctx->key_size;
+	unsigned int n;
+	int nents, err;
+	u8 *sig;
+
+	nents = sg_nents_for_len(req->src, req->src_len);
+	if (nents < 0)
+		return nents;
+	if (sg_pcopy_to_buffer(req->src, nents, digest, req->src_len, 0) !=
+	    req->src_len)
 		return -EINVAL;
-	req->dst_len = n;
-	return 0;
+	n = hsm_rsa_digest_info(ctx, digest, req->src_len, info);
+	sig = kmalloc(sig_len, GFP_KERNEL);
+	if (!sig)
+		return -ENOMEM;
+	err = hsm_akc_sign_raw(ctx, info, n, sig, &sig_len);
+	if (!err && sig_len != ctx->key_size)
+		err = -EIO;
+	if (!err)
+		err = hsm_akc_put_dst(req, sig, sig_len);
+	kfree(sig);
+	return err;
 }
 
 static void hsm_akc_work(struct work_struct *work)
 {
 	struct hsm_akc_req *rctx = container_of(work, struct hsm_akc_req, work);
 	struct akcipher_request *req = rctx->req;
+	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(crypto_akcipher_reqtfm(req));
 	bool self_test = READ_ONCE(hsm_akc_self_testing);
 	int err;
 
 	if (self_test)
 		hsm_test_delay(HSM_DELAY_AKC_SELFTEST);
-	err = rctx->sign ? hsm_akc_sign_req(req) : hsm_akc_verify_req(req);
+	if (rctx->sign)
+		err = ctx->hash ? hsm_rsa_sign_req(req) : hsm_akc_sign_req(req);
+	else
+		err = ctx->hash ? hsm_rsa_verify_req(req) :
+				  hsm_akc_verify_req(req);
 	/*
 	 * A board unplugged, broken or hostile during the self-tests must not
 	 * make the crypto manager WARN (or, with panic_on_fail, panic): to it
@@ -904,13 +1247,27 @@ static int hsm_akc_sign(struct akcipher_request *req)
 	return hsm_akc_queue(req, true);
 }
 
-#define HSM_AKC_ALG(curve_, name_, driver_)				\
-	{								\
-		.alg = {						\
-			.sign = hsm_akc_sign,				\
+/*
+ * The crypto API's sign of pkcs1pad(rsa,...): the digest (exactly the
+ * hash's length) in @req->src, the signature (the modulus' length) into
+ * @req->dst; a shorter dst fails at once with -EOVERFLOW and the length
+ * needed in dst_len, as crypto/rsa-pkcs1pad.c does.
+ */
+static int hsm_rsa_sign(struct akcipher_request *req)
+{
+	struct hsm_akc_ctx *ctx = akcipher_tfm_ctx(crypto_akcipher_reqtfm(req));
+
+	if (!ctx->key_size || req->src_len != ctx->hash->len)
+		return -EINVAL;
+	if (req->dst_len < ctx->key_size) {
+		req->dst_len = ctx->key_size;
+		return -EOVERFLOW;
+	}
+	return hsm_akc_queue(req, true);
+}
+
+#define HSM_AKC_ALG_BASE(name_, driver_)				\
 			.verify = hsm_akc_verify,			\
-			.set_pub_key = hsm_akc_set_pub_key,		\
-			.set_priv_key = hsm_akc_set_priv_key,		\
 			.max_size = hsm_akc_max_size,			\
 			.init = hsm_akc_init_tfm,			\
 			.exit = hsm_akc_exit_tfm,			\
@@ -921,30 +1278,90 @@ static int hsm_akc_sign(struct akcipher_request *req)
 				.cra_flags = CRYPTO_ALG_ASYNC,		\
 				.cra_module = THIS_MODULE,		\
 				.cra_ctxsize = sizeof(struct hsm_akc_ctx), \
-			},						\
+			}
+
+#define HSM_AKC_ALG(curve_, name_, driver_)				\
+	{								\
+		.alg = {						\
+			.sign = hsm_akc_sign,				\
+			.set_pub_key = hsm_akc_set_pub_key,		\
+			.set_priv_key = hsm_akc_set_priv_key,		\
+			HSM_AKC_ALG_BASE(name_, driver_),		\
 		},							\
 		.curve = &(curve_),					\
 	}
 
-static struct hsm_akc_alg hsm_akc_algs[] = {
+#define HSM_RSA_ALG(hash_, name_, driver_)				\
+	{								\
+		.alg = {						\
+			.sign = hsm_rsa_sign,				\
+			.set_pub_key = hsm_rsa_set_pub_key,		\
+			.set_priv_key = hsm_rsa_set_priv_key,		\
+			HSM_AKC_ALG_BASE(name_, driver_),		\
+		},							\
+		.hash = &(hash_),					\
+	}
+
+static struct hsm_akc_alg hsm_akc_ecdsa_algs[] = {
 	HSM_AKC_ALG(hsm_akc_p256, "ecdsa-nist-p256",
 		    "cryptech-ecdsa-nist-p256"),
 	HSM_AKC_ALG(hsm_akc_p384, "ecdsa-nist-p384",
 		    "cryptech-ecdsa-nist-p384"),
 };
 
-/* Unregister the first @n algorithms, in reverse order. */
-static void hsm_akc_unregister(int n)
+static struct hsm_akc_alg hsm_akc_rsa_algs[] = {
+	HSM_RSA_ALG(hsm_rsa_sha1, "pkcs1pad(rsa,sha1)",
+		    "cryptech-pkcs1pad-rsa-sha1"),
+	HSM_RSA_ALG(hsm_rsa_sha256, "pkcs1pad(rsa,sha256)",
+		    "cryptech-pkcs1pad-rsa-sha256"),
+	HSM_RSA_ALG(hsm_rsa_sha384, "pkcs1pad(rsa,sha384)",
+		    "cryptech-pkcs1pad-rsa-sha384"),
+	HSM_RSA_ALG(hsm_rsa_sha512, "pkcs1pad(rsa,sha512)",
+		    "cryptech-pkcs1pad-rsa-sha512"),
+};
+
+/**
+ * struct hsm_akc_group - algorithms registered and unregistered together
+ * @algs:	the algorithms, registered in this order
+ * @n:		how many
+ * @what:	for log lines
+ * @count:	boards counted for them (under hsm_akc_lock)
+ * @registered:	they are registered (under hsm_akc_lock)
+ */
+struct hsm_akc_group {
+	struct hsm_akc_alg *algs;
+	unsigned int n;
+	const char *what;
+	unsigned int count;
+	bool registered;
+};
+
+/* Counted per board READY (hsm_akcipher_board_up()). */
+static struct hsm_akc_group hsm_akc_ecdsa = {
+	.algs = hsm_akc_ecdsa_algs,
+	.n = ARRAY_SIZE(hsm_akc_ecdsa_algs),
+	.what = "ecdsa",
+};
+
+/* Counted per board whose kernel session is logged in. */
+static struct hsm_akc_group hsm_akc_rsa = {
+	.algs = hsm_akc_rsa_algs,
+	.n = ARRAY_SIZE(hsm_akc_rsa_algs),
+	.what = "pkcs1pad(rsa)",
+};
+
+/* Unregister the first @n algorithms of @g, in reverse order. */
+static void hsm_akc_unregister(struct hsm_akc_group *g, int n)
 {
 	while (n--)
-		crypto_unregister_akcipher(&hsm_akc_algs[n].alg);
+		crypto_unregister_akcipher(&g->algs[n].alg);
 }
 
-/* Register every algorithm, or none. Runs their self-tests on a board. */
-static int hsm_akc_register(void)
+/* Register every algorithm of @g, or none. Runs their self-tests. */
+static int hsm_akc_register(struct hsm_akc_group *g)
 {
 	unsigned int prio = READ_ONCE(hsm_akc_priority);
-	int i, err;
+	int i, err = 0;
 
 	/*
 	 * The crypto manager's self-tests run against the board, and in FIPS
@@ -952,15 +1369,15 @@ static int hsm_akc_register(void)
 	 * hostile while they run must not be able to do that.
 	 */
 	if (fips_enabled) {
-		pr_info_once("cryptech_hsm: FIPS mode: the boards' ECDSA algorithms are not registered\n");
+		pr_info_once("cryptech_hsm: FIPS mode: the boards' akcipher algorithms are not registered\n");
 		return -EPERM;
 	}
 	WRITE_ONCE(hsm_akc_self_testing, true);
-	for (i = 0; i < ARRAY_SIZE(hsm_akc_algs); i++) {
-		struct crypto_alg *base = &hsm_akc_algs[i].alg.base;
+	for (i = 0; i < g->n; i++) {
+		struct crypto_alg *base = &g->algs[i].alg.base;
 
 		base->cra_priority = prio;
-		err = crypto_register_akcipher(&hsm_akc_algs[i].alg);
+		err = crypto_register_akcipher(&g->algs[i].alg);
 		if (err)
 			break;
 		/*
@@ -975,8 +1392,45 @@ static int hsm_akc_register(void)
 	}
 	WRITE_ONCE(hsm_akc_self_testing, false);
 	if (err)
-		hsm_akc_unregister(i);
+		hsm_akc_unregister(g, i);
 	return err;
+}
+
+/* Count board @b for @g; the first registers. Under b->state_mutex. */
+static void hsm_akc_group_up(struct hsm_akc_group *g, struct hsm_board *b)
+{
+	int err = 0;
+
+	mutex_lock(&hsm_akc_lock);
+	g->count++;
+	if (!g->registered) {
+		err = hsm_akc_register(g);
+		g->registered = !err;
+	}
+	mutex_unlock(&hsm_akc_lock);
+	if (err == -ENODEV)
+		dev_warn(&b->dev, "%s algorithms not registered: their self-tests failed on the board; the next board tries again\n",
+			 g->what);
+	else if (err)
+		dev_warn(&b->dev, "%s algorithms not registered: error %d\n",
+			 g->what, err);
+}
+
+/* Uncount board @b for @g; the last unregisters. Under b->state_mutex. */
+static void hsm_akc_group_down(struct hsm_akc_group *g, struct hsm_board *b)
+{
+	mutex_lock(&hsm_akc_lock);
+	if (!--g->count && g->registered) {
+		if (!atomic_read(&hsm_akc_tfms)) {
+			hsm_akc_unregister(g, g->n);
+			g->registered = false;
+		} else {
+			dev_info(&b->dev,
+				 "%s algorithms in use: they stay registered until a later detach or the module's unload\n",
+				 g->what);
+		}
+	}
+	mutex_unlock(&hsm_akc_lock);
 }
 
 /**
@@ -984,30 +1438,44 @@ static int hsm_akc_register(void)
  * @b: board, READY, with its kernel session; the caller holds
  *     b->state_mutex
  *
- * Registering runs the algorithms' self-tests, whose requests go to a
- * board (normally @b). The board works without the algorithms: a failure is
- * logged, not returned, and the next board up tries again.
+ * Registers the ECDSA algorithms, whose self-tests (verify only) go to a
+ * board (normally @b). The board works without the algorithms: a failure
+ * is logged, not returned, and the next board up tries again.
  */
 void hsm_akcipher_board_up(struct hsm_board *b)
 {
-	int err = 0;
-
 	lockdep_assert_held(&b->state_mutex);
 	if (!hsm_akc_wq || b->akcipher_up)
 		return;
 	b->akcipher_up = true;
-	mutex_lock(&hsm_akc_lock);
-	hsm_akc_boards++;
-	if (!hsm_akc_registered) {
-		err = hsm_akc_register();
-		hsm_akc_registered = !err;
+	hsm_akc_group_up(&hsm_akc_ecdsa, b);
+}
+
+/**
+ * hsm_akcipher_login_changed() - count or uncount a board for RSA
+ * @b: board whose kernel session was just logged in or out; the caller
+ *     holds no lock of the board
+ *
+ * pkcs1pad(rsa,sha256)'s self-test signs with a private key, which only a
+ * logged-in kernel session can load: the RSA algorithms are registered
+ * while at least one board's kernel session is logged in. The first such
+ * board registers them (their self-tests run here, on a logged-in board),
+ * the last one logged out or gone unregisters them.
+ */
+void hsm_akcipher_login_changed(struct hsm_board *b)
+{
+	bool in;
+
+	mutex_lock(&b->state_mutex);
+	in = b->akcipher_up && hsm_ksession_user(b) != HAL_USER_NONE;
+	if (in != b->akcipher_login) {
+		b->akcipher_login = in;
+		if (in)
+			hsm_akc_group_up(&hsm_akc_rsa, b);
+		else
+			hsm_akc_group_down(&hsm_akc_rsa, b);
 	}
-	mutex_unlock(&hsm_akc_lock);
-	if (err == -ENODEV)
-		dev_warn(&b->dev, "ecdsa algorithms not registered: their self-tests failed on the board; the next board attached tries again\n");
-	else if (err)
-		dev_warn(&b->dev, "ecdsa algorithms not registered: error %d\n",
-			 err);
+	mutex_unlock(&b->state_mutex);
 }
 
 /**
@@ -1021,20 +1489,14 @@ void hsm_akcipher_board_up(struct hsm_board *b)
 void hsm_akcipher_board_down(struct hsm_board *b)
 {
 	lockdep_assert_held(&b->state_mutex);
+	if (b->akcipher_login) {
+		b->akcipher_login = false;
+		hsm_akc_group_down(&hsm_akc_rsa, b);
+	}
 	if (!b->akcipher_up)
 		return;
 	b->akcipher_up = false;
-	mutex_lock(&hsm_akc_lock);
-	if (!--hsm_akc_boards && hsm_akc_registered) {
-		if (!atomic_read(&hsm_akc_tfms)) {
-			hsm_akc_unregister(ARRAY_SIZE(hsm_akc_algs));
-			hsm_akc_registered = false;
-		} else {
-			dev_info(&b->dev,
-				 "ecdsa algorithms in use: they stay registered until a later detach or the module's unload\n");
-		}
-	}
-	mutex_unlock(&hsm_akc_lock);
+	hsm_akc_group_down(&hsm_akc_ecdsa, b);
 }
 
 /**
@@ -1056,9 +1518,12 @@ int hsm_akcipher_init(void)
  */
 void hsm_akcipher_exit(void)
 {
-	if (hsm_akc_registered)
-		hsm_akc_unregister(ARRAY_SIZE(hsm_akc_algs));
-	hsm_akc_registered = false;
+	if (hsm_akc_rsa.registered)
+		hsm_akc_unregister(&hsm_akc_rsa, hsm_akc_rsa.n);
+	hsm_akc_rsa.registered = false;
+	if (hsm_akc_ecdsa.registered)
+		hsm_akc_unregister(&hsm_akc_ecdsa, hsm_akc_ecdsa.n);
+	hsm_akc_ecdsa.registered = false;
 	destroy_workqueue(hsm_akc_wq);
 	hsm_akc_wq = NULL;
 }
@@ -1067,6 +1532,7 @@ void hsm_akcipher_exit(void)
 
 void hsm_akcipher_board_up(struct hsm_board *b) { }
 void hsm_akcipher_board_down(struct hsm_board *b) { }
+void hsm_akcipher_login_changed(struct hsm_board *b) { }
 
 int hsm_akcipher_init(void)
 {

@@ -10,7 +10,7 @@
  *   chardev.c  /dev/hsmN file operations and ioctls (the ABI)
  *   hwrng.c    the board's random number generator as hwrng cryptech-N
  *   ksession.c the kernel session: the one session of in-kernel users
- *   akcipher.c ECDSA sign and verify on the boards for in-kernel users
+ *   akcipher.c ECDSA and RSA signatures on the boards for in-kernel users
  *   keyring.c  board-resident keys in the kernel's keyrings (asymmetric
  *              key parser and subtype)
  *   compat.h   differences between kernel versions
@@ -24,7 +24,7 @@
  * (hsm_board_kill()) can start from a tty hangup, a detach or a failed
  * handshake, and runs once: it marks the board dead under @lock, fails
  * every request in flight with -ENODEV, stops transmission, uncounts the
- * board for the ECDSA algorithms (the last board unregisters them),
+ * board for the akcipher algorithms (the last board unregisters them),
  * unregisters the hwrng (waiting for its reads, which fail now), ends the kernel session
  * (and with it its login), removes /dev/hsmN and unlists the board.
  * Everything else checks the state under @lock first.
@@ -149,7 +149,8 @@ struct hsm_stats {
  *		which the tty layer serialises
  * @rx_buf:	decoded frame buffer for @rx
  * @state_mutex: serialises publishing /dev/hsmN (probe) against removing it
- *		(teardown); protects @published, @hwrng and @akcipher_up.
+ *		(teardown); protects @published, @hwrng, @akcipher_up and
+ *		@akcipher_login.
  *		Held across hwrng_register() and hwrng_unregister(), and
  *		across the crypto algorithms' (un)registration with their
  *		self-tests, so nothing a hwrng read or an akcipher request
@@ -158,6 +159,8 @@ struct hsm_stats {
  * @hwrng:	the board's hwrng (hwrng.c) while it is registered, or NULL
  * @akcipher_up: the board counts for the shared registration of the
  *		ECDSA algorithms (akcipher.c)
+ * @akcipher_login: the board counts for the shared registration of the
+ *		RSA algorithms, its kernel session being logged in
  * @sessions_mutex: protects @sessions; taken before any session->lock
  * @sessions:	every open session (struct hsm_session.node), until its
  *		clean-up has finished
@@ -206,6 +209,7 @@ struct hsm_board {
 	bool published;
 	struct hsm_hwrng *hwrng;
 	bool akcipher_up;
+	bool akcipher_login;
 	struct mutex sessions_mutex;	/* protects @sessions */
 	struct list_head sessions;
 	struct rw_semaphore ksession_rwsem;	/* protects @ksession */
@@ -467,6 +471,7 @@ int hsm_akcipher_init(void);
 void hsm_akcipher_exit(void);
 void hsm_akcipher_board_up(struct hsm_board *b);
 void hsm_akcipher_board_down(struct hsm_board *b);
+void hsm_akcipher_login_changed(struct hsm_board *b);
 
 /*
  * keyring.c: register and unregister the asymmetric key parser. Its keys

@@ -10,6 +10,11 @@
  * whichever comes first. While logged in it holds one of the board's login
  * slots (10 per board).
  *
+ * A login or logout that changes whether the session is logged in tells
+ * akcipher.c (hsm_akcipher_login_changed(), no lock held), which registers
+ * the RSA algorithms while at least one board's kernel session is logged
+ * in.
+ *
  * Operations with public keys and GET_RANDOM need no login. Private-key
  * operations of in-kernel users go through hsm_ksession_get() with
  * @private_key set, which refuses them with -EACCES and a rate-limited log
@@ -166,6 +171,7 @@ int hsm_ksession_login(struct hsm_board *b, u32 user, const u8 *pin,
 		dev_info(&b->dev, "kernel session logged in as user %u\n",
 			 user);
 		hsm_netlink_event(b, CRYPTECH_HSM_EVENT_KERNEL_SESSION);
+		hsm_akcipher_login_changed(b);
 	}
 	return err;
 }
@@ -196,6 +202,7 @@ int hsm_ksession_logout(struct hsm_board *b, u32 *board_status)
 	if (!err && was) {
 		dev_info(&b->dev, "kernel session logged out\n");
 		hsm_netlink_event(b, CRYPTECH_HSM_EVENT_KERNEL_SESSION);
+		hsm_akcipher_login_changed(b);
 	}
 	return err;
 }

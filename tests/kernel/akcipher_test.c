@@ -24,7 +24,14 @@
  * keystore when the transforms are freed; without kernel-login -EACCES and
  * a log line; the board unplugged while a sign holds the key on it (the
  * akcipher_sign delay point) -> the other board signs, or -ENODEV when
- * none is left. Group "akcipher", two emulator boards.
+ * none is left. pkcs1pad(rsa,sha1/256/384/512): listed with "selftest :
+ * passed" from the first kernel-login (the kernel's sha256 vector signed
+ * on the board) until the last logout or detach of a logged-in board; with
+ * an openssl-made RSA-2048 key, signatures through name and driver name
+ * that openssl accepts and that equal openssl's own (PKCS#1 v1.5 is
+ * deterministic), verify with set_pub_key and on the private-key
+ * transform, malformed keys, threads, the keys deleted afterwards. Group
+ * "akcipher", two emulator boards.
  */
 #include <pthread.h>
 
@@ -485,10 +492,12 @@ static int insmod_sign(int bits, const char *extra, char *out, size_t size)
  * the @bits key and digest; with @flip, the signature's last byte changed
  * first (openssl must then refuse it). openssl's exit status.
  */
-static int openssl_verify(const char *param, int bits, unsigned char flip)
+static int openssl_verify_with(const char *param, const char *pub,
+			       const char *dig, const char *opt,
+			       unsigned char flip)
 {
-	char hex[1024], cmd[256];
-	unsigned char sig[512];
+	char hex[1100], cmd[512];
+	unsigned char sig[600];
 	long n, i;
 
 	n = hsm_read_file(param, hex, sizeof(hex) - 1);
@@ -503,9 +512,28 @@ static int openssl_verify(const char *param, int bits, unsigned char flip)
 	if (hsm_write_file(SDIR "/s", sig, i))
 		return -1;
 	snprintf(cmd, sizeof(cmd),
-		 "openssl pkeyutl -verify -pubin -inkey " SDIR "/p%d.pem -in " SDIR "/d%d -sigfile " SDIR "/s 2>&1",
-		 bits, bits);
+		 "openssl pkeyutl -verify -pubin -inkey " SDIR "/%s -in " SDIR "/%s -sigfile " SDIR "/s %s 2>&1",
+		 pub, dig, opt);
 	return hsm_test_run(cmd, NULL, 0);
+}
+
+static int openssl_verify(const char *param, int bits, unsigned char flip)
+{
+	char pub[16], dig[16];
+
+	snprintf(pub, sizeof(pub), "p%d.pem", bits);
+	snprintf(dig, sizeof(dig), "d%d", bits);
+	return openssl_verify_with(param, pub, dig, "", flip);
+}
+
+/* The same for the RSA key (PKCS#1 v1.5 with SHA-@bits). */
+static int rsa_openssl_verify(const char *param, int bits, unsigned char flip)
+{
+	char dig[16], opt[32];
+
+	snprintf(dig, sizeof(dig), "d%d", bits);
+	snprintf(opt, sizeof(opt), "-pkeyopt digest:sha%d", bits);
+	return openssl_verify_with(param, "rp.pem", dig, opt, flip);
 }
 
 static int kernel_login(const struct hsm_board_desc *d, int board)
@@ -519,6 +547,19 @@ static int kernel_login(const struct hsm_board_desc *d, int board)
 	if (!err)
 		err = hsm_t_pin_op(fd, CRYPTECH_HSM_IOC_KERNEL_LOGIN,
 				   CRYPTECH_HSM_USER_NORMAL, HSM_USER_PIN, &bs);
+	close(fd);
+	return err;
+}
+
+static int kernel_logout(const struct hsm_board_desc *d)
+{
+	struct cryptech_hsm_status a;
+	int fd = hsm_t_open_dev(d), err;
+
+	if (fd < 0)
+		return fd;
+	HSM_INIT(a);
+	err = hsm_ioc(fd, CRYPTECH_HSM_IOC_KERNEL_LOGOUT, &a);
 	close(fd);
 	return err;
 }
@@ -686,10 +727,14 @@ static void unplug_case(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, hsm_test_run("rmmod cryptech_akc_user 2>&1", NULL, 0));
 	/*
 	 * With no board left the transform kept the algorithms registered;
-	 * the next board's detach (the teardown's) unregisters them.
+	 * the next board's detach (the teardown's) unregisters the ECDSA
+	 * ones, its next kernel-logout the RSA ones.
 	 */
-	if (!two)
+	if (!two) {
 		ASSERT_EQ(0, hsm_t_attach(0, d));
+		ASSERT_EQ(0, kernel_login(d, 0));
+		ASSERT_EQ(0, kernel_logout(d));
+	}
 }
 
 TEST_F_TIMEOUT(akc, sign_board_unplugged_next_board, 120)
@@ -700,6 +745,154 @@ TEST_F_TIMEOUT(akc, sign_board_unplugged_next_board, 120)
 TEST_F_TIMEOUT(akc, sign_board_unplugged_none_left, 120)
 {
 	unplug_case(_metadata, &self->d, false);
+}
+
+/* ---- pkcs1pad(rsa,...): registered while a kernel session is logged in */
+
+static const char *const rsa_drivers[] = {
+	"cryptech-pkcs1pad-rsa-sha1", "cryptech-pkcs1pad-rsa-sha256",
+	"cryptech-pkcs1pad-rsa-sha384", "cryptech-pkcs1pad-rsa-sha512",
+};
+
+static int rsa_listed_passed(long prio)
+{
+	int i, n = 0;
+
+	for (i = 0; i < 4; i++)
+		n += listed_passed(rsa_drivers[i], prio);
+	return n;
+}
+
+static int rsa_listed(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < 4; i++)
+		n += listed(rsa_drivers[i]);
+	return n;
+}
+
+/*
+ * The four RSA algorithms come with the first kernel-login (the kernel's
+ * pkcs1pad(rsa,sha256) vector signed on the board) and go with the last
+ * logout or detach; the ECDSA ones stay with the boards.
+ */
+TEST_F_TIMEOUT(akc, rsa_registered_while_logged_in, 120)
+{
+	long prio = priority_param(), sign;
+	struct hsm_board_desc d1;
+
+	ASSERT_LE(0, prio);
+	ASSERT_EQ(0, rsa_listed());
+	sign = emu_requests(0, "PKEY_SIGN");
+	ASSERT_EQ(0, kernel_login(&self->d, 0));
+	EXPECT_EQ(4, rsa_listed_passed(prio));
+	EXPECT_LT(sign, emu_requests(0, "PKEY_SIGN"));
+	ASSERT_EQ(0, kernel_logout(&self->d));
+	EXPECT_EQ(0, rsa_listed());
+	EXPECT_TRUE(listed_passed(P256, prio));
+
+	/* Two boards logged in: shared; the last one out removes them. */
+	ASSERT_EQ(0, hsm_t_attach(1, &d1));
+	ASSERT_EQ(0, kernel_login(&self->d, 0));
+	ASSERT_EQ(0, kernel_login(&d1, 1));
+	ASSERT_EQ(4, rsa_listed_passed(prio));
+	ASSERT_EQ(0, kernel_logout(&self->d));
+	EXPECT_EQ(4, rsa_listed_passed(prio));
+	/* A detach ends board 1's login: the last one. */
+	ASSERT_EQ(0, hsm_detach(d1.index, NULL, 0));
+	EXPECT_EQ(0, rsa_listed());
+	EXPECT_TRUE(listed_passed(P256, prio));
+}
+
+/*
+ * In SDIR: an openssl-made RSA-2048 key as PKCS#1 RSAPrivateKey DER in hex
+ * (rk.hex), its public key (rp.pem); the message's digests d1 and d512 too.
+ */
+static int make_rsa_key(void)
+{
+	if (make_sign_keys())
+		return -1;
+	return hsm_test_run(
+		"set -e; cd " SDIR "; "
+		"hex() { od -An -tx1 -v \"$1\" | tr -d ' \\n' > \"$2\"; }; "
+		"openssl genrsa -out rk.pem 2048 2>/dev/null; "
+		"openssl rsa -in rk.pem -traditional -outform DER -out rk.der 2>/dev/null; "
+		"openssl rsa -in rk.pem -pubout -out rp.pem 2>/dev/null; "
+		"openssl rsa -in rk.pem -RSAPublicKey_out -outform DER -out rpub.der 2>/dev/null; "
+		"hex rk.der rk.hex; "
+		"for n in 1 512; do openssl dgst -sha$n -binary m > d$n; hex d$n d$n.hex; done",
+		NULL, 0);
+}
+
+/*
+ * Sign through pkcs1pad(rsa,sha@bits) by name and by driver name (the
+ * priority raised above the kernel's software pkcs1pad so that the name
+ * finds the board's), openssl accepting the signatures; the module's own
+ * checks (verify on the board, a changed digest refused, dst too small,
+ * digest lengths, malformed keys, 2 threads x 2 on one and on several
+ * transforms); the loaded keys deleted once the transforms are freed.
+ */
+static void rsa_sign_case(struct __test_metadata *_metadata,
+			  struct hsm_board_desc *d, int bits)
+{
+	static char dig[256], cmd[1024];
+	char dname[16], v[16], verify[512];
+	long old = priority_param(), vol, sign;
+	int st, n;
+
+	ASSERT_EQ(0, make_rsa_key());
+	ASSERT_LE(0, old);
+	ASSERT_EQ(0, hsm_write_file(PRIORITY_PARAM, "300", 3));
+	st = kernel_login(d, 0);
+	n = snprintf(v, sizeof(v), "%ld", old);
+	ASSERT_EQ(0, hsm_write_file(PRIORITY_PARAM, v, n));
+	ASSERT_EQ(0, st);
+	ASSERT_EQ(4, rsa_listed_passed(300));
+	snprintf(dname, sizeof(dname), "d%d.hex", bits);
+	ASSERT_EQ(0, read_hex(dname, dig, sizeof(dig)));
+	vol = emu_volatile_keys(0);
+	sign = emu_requests(0, "PKEY_SIGN");
+	snprintf(cmd, sizeof(cmd),
+		 "insmod " USER_MODULE " sign_key_file=" SDIR "/rk.der pub_key_file=" SDIR "/rpub.der 'sign_alg=pkcs1pad(rsa,sha%d)' sign_driver=cryptech-pkcs1pad-rsa-sha%d sign_digest=%s threads=2 rounds=2 2>&1",
+		 bits, bits, dig);
+	st = hsm_test_run(cmd, verify, sizeof(verify));
+	ASSERT_EQ(0, st) TH_LOG("insmod: %s (see the kernel log)", verify);
+	EXPECT_EQ(0, rsa_openssl_verify(SIG_PARAM "sig_by_name", bits, 0));
+	EXPECT_EQ(0, rsa_openssl_verify(SIG_PARAM "sig_by_driver", bits, 0));
+	EXPECT_NE(0, rsa_openssl_verify(SIG_PARAM "sig_by_name", bits, 0x01));
+	/*
+	 * PKCS#1 v1.5 is deterministic: openssl's signature is the same.
+	 * (Through cat: sysfs files claim 4096 bytes, cmp trusts sizes.)
+	 */
+	snprintf(cmd, sizeof(cmd),
+		 "cd " SDIR " && openssl pkeyutl -sign -inkey rk.pem -in d%d -pkeyopt digest:sha%d | od -An -tx1 -v | tr -d ' \n' > os.hex && echo >> os.hex && cat " SIG_PARAM "sig_by_driver | cmp -s os.hex -",
+		 bits, bits);
+	EXPECT_EQ(0, hsm_test_run(cmd, NULL, 0));
+	EXPECT_EQ(0, hsm_test_run("rmmod cryptech_akc_user 2>&1", NULL, 0));
+	/* 2 names, the control, 2 x 2 x 2. */
+	EXPECT_LE(sign + 2 + 8, emu_requests(0, "PKEY_SIGN"));
+	EXPECT_EQ(vol, emu_volatile_keys(0));
+}
+
+TEST_F_TIMEOUT(akc, rsa_sign_sha1, 180)
+{
+	rsa_sign_case(_metadata, &self->d, 1);
+}
+
+TEST_F_TIMEOUT(akc, rsa_sign_sha256, 180)
+{
+	rsa_sign_case(_metadata, &self->d, 256);
+}
+
+TEST_F_TIMEOUT(akc, rsa_sign_sha384, 180)
+{
+	rsa_sign_case(_metadata, &self->d, 384);
+}
+
+TEST_F_TIMEOUT(akc, rsa_sign_sha512, 180)
+{
+	rsa_sign_case(_metadata, &self->d, 512);
 }
 
 TEST_HARNESS_MAIN

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A test-only in-kernel user of the boards' ECDSA algorithms (issue 10,
- * point 5): loaded by tests/kernel/akcipher_test.c while a board is
+ * A test-only in-kernel user of the boards' ECDSA and RSA algorithms
+ * (issue 10, point 5): loaded by tests/kernel/akcipher_test.c while a board is
  * attached. Loading succeeds only when every check passed; each failure is
  * logged. The test removes it afterwards.
  *
@@ -11,13 +11,16 @@
  * tampered one) through each, then verifies from @threads kernel threads at
  * once, @rounds times each.
  *
- * With sign_key (an openssl-made ECPrivateKey DER, in hex) for sign_alg:
- * through the name and the driver name it sets the key with set_priv_key,
- * signs sign_digest and leaves the DER signatures in the read-only
+ * With sign_key (an openssl-made ECPrivateKey DER in hex, or an
+ * RSAPrivateKey DER as the file sign_key_file) for sign_alg (driver name
+ * sign_driver): through the name and the driver name it sets the key with
+ * set_priv_key, signs sign_digest and leaves the signatures (DER for
+ * ECDSA) in hex in the read-only
  * parameters sig_by_name and sig_by_driver for the test to check with
  * openssl; verifies them on the same transform (the public key derived
  * from the private one) and rejects a changed digest; checks the digest
  * length and dst-too-small (-EOVERFLOW with the length needed) errors;
+ * with pub_key_file, verifies them on a transform with set_pub_key too;
  * rejects a table of malformed keys made from sign_key (and other_key, of
  * the other curve); and signs from @threads threads at once on one shared
  * transform and on one transform each, verifying every signature. With
@@ -33,6 +36,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/kernel.h>
+#include <linux/kernel_read_file.h>
 #include <crypto/akcipher.h>
 
 static unsigned int threads = 4;
@@ -47,9 +51,21 @@ static char *sign_key;
 module_param(sign_key, charp, 0444);
 MODULE_PARM_DESC(sign_key, "ECPrivateKey DER in hex: run the sign checks with it");
 
+static char *sign_key_file;
+module_param(sign_key_file, charp, 0444);
+MODULE_PARM_DESC(sign_key_file, "The key of sign_key as a DER file instead (string parameters stop at 1024 bytes)");
+
+static char *pub_key_file;
+module_param(pub_key_file, charp, 0444);
+MODULE_PARM_DESC(pub_key_file, "The public key of sign_key as set_pub_key takes it, a file: verify the signatures with it too");
+
 static char *sign_alg = "ecdsa-nist-p256";
 module_param(sign_alg, charp, 0444);
 MODULE_PARM_DESC(sign_alg, "Algorithm of sign_key");
+
+static char *sign_driver;
+module_param(sign_driver, charp, 0444);
+MODULE_PARM_DESC(sign_driver, "Driver name of sign_alg (default cryptech-<sign_alg>)");
 
 static char *sign_digest;
 module_param(sign_digest, charp, 0444);
@@ -67,7 +83,8 @@ static int sign_err;
 module_param(sign_err, int, 0444);
 MODULE_PARM_DESC(sign_err, "The error sign_once expects (0 or a negative errno)");
 
-#define SIG_HEX_MAX	512
+/* Room for RSA-4096 signatures in hex. */
+#define SIG_HEX_MAX	1025
 static char sig_by_name[SIG_HEX_MAX];
 module_param_string(sig_by_name, sig_by_name, sizeof(sig_by_name), 0444);
 MODULE_PARM_DESC(sig_by_name, "Out: the signature made through sign_alg, DER in hex");
@@ -238,12 +255,13 @@ static void user_check_concurrent(void)
 
 /* ---- Sign checks (sign_key) -------------------------------------------- */
 
-#define KEY_MAX		512
+#define KEY_MAX		2048
 #define DIGEST_MAX	64
-#define SIG_MAX		128
+#define SIG_MAX		512
 
 static u8 key_der[KEY_MAX], other_der[KEY_MAX], digest[DIGEST_MAX];
-static unsigned int key_len, other_len, digest_len;
+static u8 pub_der[KEY_MAX];
+static unsigned int key_len, other_len, digest_len, pub_len;
 
 /* Decode the hex string @hex into @out (at most @max bytes): its length. */
 static int user_unhex(const char *hex, u8 *out, unsigned int max)
@@ -346,10 +364,45 @@ out:
 	return err;
 }
 
-/* The longest DER signature of the key's curve (the order's bytes). */
+static bool user_rsa(void)
+{
+	return !strncmp(sign_alg, "pkcs1pad(", 9);
+}
+
+/*
+ * The longest signature: RSA's is the modulus' length (maxsize), ECDSA's a
+ * DER of two INTEGERs of the order's length (maxsize) plus a zero octet.
+ */
 static unsigned int user_sig_max(struct crypto_akcipher *tfm)
 {
-	return 2 + 2 * (2 + crypto_akcipher_maxsize(tfm) + 1);
+	unsigned int len = crypto_akcipher_maxsize(tfm);
+
+	return user_rsa() ? len : 2 + 2 * (2 + len + 1);
+}
+
+/* Verify @sig on a transform of @name with pub_key_file's key. */
+static void user_verify_pub(const char *name, const u8 *sig, unsigned int len)
+{
+	struct crypto_akcipher *tfm = crypto_alloc_akcipher(name, 0, 0);
+	int err;
+
+	check(!IS_ERR(tfm), "%s: allocating: %ld", name, PTR_ERR(tfm));
+	if (IS_ERR(tfm))
+		return;
+	err = crypto_akcipher_set_pub_key(tfm, pub_der, pub_len);
+	check(!err, "%s: set_pub_key: %d", name, err);
+	if (!err) {
+		err = user_verify_sig(tfm, sig, len, 0);
+		check(!err, "%s: verify with the public key: %d", name, err);
+		err = user_verify_sig(tfm, sig, len, 0x01);
+		check(err == -EKEYREJECTED,
+		      "%s: verify of another digest with the public key: %d",
+		      name, err);
+	}
+	/* Truncated, and with a byte after it: refused. */
+	err = crypto_akcipher_set_pub_key(tfm, pub_der, pub_len - 1);
+	check(err < 0, "%s: a truncated public key accepted", name);
+	crypto_free_akcipher(tfm);
 }
 
 /* Sign through @name, verify, check the error paths; hex into @out. */
@@ -378,6 +431,8 @@ static void user_sign_name(const char *name, const char *driver, char *out)
 		check(err == -EKEYREJECTED,
 		      "%s: verify of another digest: %d, not -EKEYREJECTED",
 		      name, err);
+		if (pub_len)
+			user_verify_pub(name, sig, len);
 	}
 	/* dst too small: nothing signed, the length needed reported. */
 	len = need - 1;
@@ -541,9 +596,68 @@ out:
 		crypto_free_akcipher(tfm);
 }
 
+/*
+ * An openssl-made RSAPrivateKey: 30 82 LL LL, version 02 01 00, n 02 82 ..
+ * (or 02 81 .. ), e 02 03 01 00 01, ...
+ */
+static void user_check_malformed_rsa(void)
+{
+	/* 02 82 HH LL: a modulus of 256 to 65535 bytes, as the test makes. */
+	unsigned int nl = key_der[9] << 8 | key_der[10];
+	const struct mutation muts[] = {
+		{ "empty", MUT_TRUNC, 0 },
+		{ "one byte", MUT_TRUNC, 1 },
+		{ "the outer header only", MUT_TRUNC, 4 },
+		{ "cut in the modulus", MUT_TRUNC, key_len / 8 },
+		{ "cut in half", MUT_TRUNC, key_len / 2 },
+		{ "last byte missing", MUT_TRUNC, key_len - 1 },
+		{ "a trailing byte", MUT_APPEND, 0, 0x00 },
+		{ "outer length overflowing (4 octets)", MUT_HDR, 0, 0 },
+		{ "indefinite outer length", MUT_HDR, 0, 1 },
+		{ "not a SEQUENCE", MUT_BYTE, 0, 0x31 },
+		{ "version 1 (multi-prime)", MUT_BYTE, 6, 0x01 },
+		{ "modulus not an INTEGER", MUT_BYTE, 7, 0x04 },
+		{ "exponent 65539", MUT_BYTE, 7 + 4 + nl + 4, 0x03 },
+	};
+	struct crypto_akcipher *tfm;
+	struct key_layout l = { .hdr = 4 };
+	unsigned int i, n;
+	int err;
+
+	if (key_len < 7 + 4 + nl + 5 || key_der[7] != 0x02 || key_der[8] != 0x82) {
+		check(0, "sign_key is not an RSAPrivateKey as openssl writes it");
+		return;
+	}
+	tfm = crypto_alloc_akcipher(sign_alg, 0, 0);
+	check(!IS_ERR(tfm), "malformed keys: allocating");
+	if (IS_ERR(tfm))
+		return;
+	for (i = 0; i < ARRAY_SIZE(muts); i++) {
+		const struct mutation m = muts[i];
+		u8 *bad = kmalloc(KEY_MAX + 8, GFP_KERNEL);
+
+		if (!bad)
+			break;
+		n = user_mutate(&m, &l, bad);
+		err = crypto_akcipher_set_priv_key(tfm, bad, n);
+		check(err < 0, "malformed key \"%s\" accepted", m.what);
+		kfree(bad);
+	}
+	err = crypto_akcipher_set_priv_key(tfm, key_der, key_len);
+	check(!err, "sign_key after the malformed ones: %d", err);
+	pr_info("cryptech_akc_user: %zu malformed keys refused\n",
+		ARRAY_SIZE(muts));
+	crypto_free_akcipher(tfm);
+}
+
 static void user_check_malformed(void)
 {
 	struct key_layout l;
+
+	if (user_rsa()) {
+		user_check_malformed_rsa();
+		return;
+	}
 
 	if (user_layout(&l)) {
 		check(0, "sign_key is not laid out as openssl writes it");
@@ -617,10 +731,26 @@ static int user_sign_checks(void)
 	u8 sig[SIG_MAX];
 	int n, err;
 
-	n = user_unhex(sign_key, key_der, KEY_MAX);
-	if (n < 0)
-		return n;
+	if (sign_key_file) {
+		void *buf = key_der;
+
+		n = kernel_read_file_from_path(sign_key_file, 0, &buf, KEY_MAX,
+					       NULL, READING_UNKNOWN);
+	} else {
+		n = user_unhex(sign_key, key_der, KEY_MAX);
+	}
+	if (n <= 0)
+		return n ? n : -EINVAL;
 	key_len = n;
+	if (pub_key_file) {
+		void *buf = pub_der;
+
+		n = kernel_read_file_from_path(pub_key_file, 0, &buf, KEY_MAX,
+					       NULL, READING_UNKNOWN);
+		if (n <= 0)
+			return n ? n : -EINVAL;
+		pub_len = n;
+	}
 	n = user_unhex(sign_digest, digest, DIGEST_MAX);
 	if (n < 0)
 		return n;
@@ -643,7 +773,10 @@ static int user_sign_checks(void)
 		crypto_free_akcipher(tfm);
 		return 0;
 	}
-	snprintf(driver, sizeof(driver), "cryptech-%s", sign_alg);
+	if (sign_driver)
+		strscpy(driver, sign_driver, sizeof(driver));
+	else
+		snprintf(driver, sizeof(driver), "cryptech-%s", sign_alg);
 	user_sign_name(sign_alg, driver, sig_by_name);
 	user_sign_name(driver, driver, sig_by_driver);
 	user_check_malformed();
@@ -661,7 +794,7 @@ static int __init cryptech_akc_user_init(void)
 {
 	if (!threads || threads > 32 || !rounds || rounds > 1000)
 		return -EINVAL;
-	if (sign_key) {
+	if (sign_key || sign_key_file) {
 		int err = user_sign_checks();
 
 		if (err)
@@ -674,7 +807,8 @@ static int __init cryptech_akc_user_init(void)
 	if (atomic_read(&failures))
 		return -EBADE;
 	pr_info("cryptech_akc_user: all checks passed (%u threads x %u %s)\n",
-		threads, rounds, sign_key ? "signatures" : "verifications");
+		threads, rounds,
+		sign_key || sign_key_file ? "signatures" : "verifications");
 	return 0;
 }
 
