@@ -2,11 +2,14 @@
 # `make bench`: benchmarks print figures as ratios against a baseline measured
 # in the same run, never absolute pass/fail timings.
 #
-# Knobs (environment): BENCH_ONLY=emulator|driver|dnssec runs one part;
-# BENCH_NAMES (10000) the DNSSEC zone's names, BENCH_SESSIONS (4) its
-# concurrent sessions, BENCH_SIGN_MS (10) the board's PKEY_SIGN service time
-# there, BENCH_SECONDS (5) each libhsm measurement, BENCH_SOFTHSM=0 skips
-# SoftHSM2, BENCH_TIMEOUT (7200) the DNSSEC VM's time limit in seconds.
+# Knobs (environment): BENCH_ONLY=emulator|driver|dnssec|kernel-users runs
+# one part; BENCH_NAMES (10000) the DNSSEC zone's names, BENCH_SESSIONS (4)
+# its concurrent sessions, BENCH_SIGN_MS (10) the board's PKEY_SIGN service
+# time there and in kernel-users, BENCH_SECONDS (5) each libhsm measurement
+# and each kernel-users one, BENCH_SOFTHSM=0 skips SoftHSM2, BENCH_TIMEOUT
+# (7200) the DNSSEC VM's time limit in seconds, BENCH_AKC_EC and
+# BENCH_AKC_RSA the algorithms kernel-users signs with through akcipher
+# (tests/bench/kernel-users-bench.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -38,4 +41,18 @@ if part dnssec; then
 		--env "BENCH_SECONDS=${BENCH_SECONDS:-5}" --env "BENCH_SIGN_MS=$sign_ms" \
 		--env "BENCH_SOFTHSM=${BENCH_SOFTHSM:-1}" \
 		-- tests/bench/dnssec-bench.sh
+fi
+
+# In-kernel users (issue 10 point 9): ECDSA P-256 and RSA-2048 sign rates
+# through keyctl pkey_sign (a board key in the keyrings) and through the
+# crypto API's akcipher (tests/kmod/cryptech_akc_bench.ko, built by `make
+# module`), 1 and 4 callers, as ratios of the ioctl path's rate (libhsm) in
+# the same run (tests/bench/kernel-users-bench.sh).
+if part kernel-users; then
+	sign_ms=${BENCH_SIGN_MS:-10}
+	tests/vm/run --boards 1 --timeout 900 \
+		--board-cmd "{tree}/emulator/cryptech-emu --state {state} --unix {socket} --control {control} --workers 4 --set service_ms.PKEY_SIGN=$sign_ms" \
+		--env "BENCH_SECONDS=${BENCH_SECONDS:-5}" --env "BENCH_SIGN_MS=$sign_ms" \
+		--env "BENCH_AKC_EC=${BENCH_AKC_EC:-}" --env "BENCH_AKC_RSA=${BENCH_AKC_RSA:-}" \
+		-- tests/bench/kernel-users-bench.sh
 fi
