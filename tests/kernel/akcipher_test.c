@@ -192,7 +192,7 @@ FIXTURE_TEARDOWN(akc)
  * Registered by the attach, the kernel's vectors verified on the board;
  * gone after the detach.
  */
-TEST_F(akc, registered_while_attached)
+TEST_F_TIMEOUT(akc, registered_while_attached, 120)
 {
 	long prio = priority_param(), load, verify, del;
 
@@ -228,7 +228,7 @@ TEST_F(akc, registered_while_attached)
  * Shared by the boards: the last detach removes them; meanwhile requests go
  * to the board that is left.
  */
-TEST_F(akc, two_boards)
+TEST_F_TIMEOUT(akc, two_boards, 120)
 {
 	struct hsm_board_desc d1;
 	long prio = priority_param(), verify, id;
@@ -253,7 +253,7 @@ TEST_F(akc, two_boards)
 }
 
 /* The priority parameter is taken at registration. */
-TEST_F(akc, priority_parameter)
+TEST_F_TIMEOUT(akc, priority_parameter, 120)
 {
 	long old = priority_param();
 	char v[16];
@@ -297,7 +297,11 @@ static void x509_case(struct __test_metadata *_metadata,
 	EXPECT_GT(0, padd_cert());
 }
 
-TEST_F(akc, x509_p256)
+/*
+ * 120 s: under the checker kernel (KASAN, lockdep, TCG) on a busy host,
+ * the attach and the self-tests in the fixture alone can take 30 s.
+ */
+TEST_F_TIMEOUT(akc, x509_p256, 120)
 {
 	x509_case(_metadata, &self->d, "prime256v1", "sha256");
 }
@@ -307,7 +311,7 @@ TEST_F(akc, x509_p256)
  * (CONFIG_CRYPTO_SHA512=m) that the guest does not load, and without the
  * hash the kernel skips a certificate's self-signature check.
  */
-TEST_F(akc, x509_p384)
+TEST_F_TIMEOUT(akc, x509_p384, 120)
 {
 	x509_case(_metadata, &self->d, "secp384r1", "sha256");
 }
@@ -361,7 +365,7 @@ static bool board_gone(uint32_t index)
  * and then from 8 threads at once; its load succeeds only if all passed.
  * Without a board nothing provides the algorithm and the load fails.
  */
-TEST_F(akc, in_kernel_user)
+TEST_F_TIMEOUT(akc, in_kernel_user, 120)
 {
 	char out[4096];
 	long verify = emu_requests(0, "PKEY_VERIFY");
@@ -389,7 +393,7 @@ TEST_F(akc, in_kernel_user)
  * -ENOENT (logged by testmgr, no WARN), the untested algorithms are
  * withdrawn, and the next attach registers them, tested.
  */
-TEST_F(akc, board_gone_during_self_tests)
+TEST_F_TIMEOUT(akc, board_gone_during_self_tests, 120)
 {
 	struct attach_thread a = { 0 }, det = { 0 };
 	long prio = priority_param(), hits, before;
