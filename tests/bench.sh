@@ -3,7 +3,7 @@
 # in the same run, never absolute pass/fail timings.
 #
 # Knobs (environment): BENCH_ONLY=emulator|driver|dnssec|kernel-users runs
-# one part; BENCH_NAMES (10000) the DNSSEC zone's names, BENCH_SESSIONS (4)
+# one part; BENCH_NAMES (10000) the DNSSEC zone's names, BENCH_SESSIONS (1)
 # its concurrent sessions, BENCH_SIGN_MS (10) the board's PKEY_SIGN service
 # time there and in kernel-users, BENCH_SECONDS (5) each libhsm measurement
 # and each kernel-users one, BENCH_SOFTHSM=0 skips SoftHSM2, BENCH_TIMEOUT
@@ -37,7 +37,7 @@ if part dnssec; then
 	sign_ms=${BENCH_SIGN_MS:-10}
 	tests/vm/run --boards 1 --timeout "${BENCH_TIMEOUT:-7200}" \
 		--board-cmd "{tree}/emulator/cryptech-emu --state {state} --unix {socket} --control {control} --workers 4 --set service_ms.PKEY_SIGN=$sign_ms" \
-		--env "BENCH_NAMES=${BENCH_NAMES:-10000}" --env "BENCH_SESSIONS=${BENCH_SESSIONS:-4}" \
+		--env "BENCH_NAMES=${BENCH_NAMES:-10000}" --env "BENCH_SESSIONS=${BENCH_SESSIONS:-1}" \
 		--env "BENCH_SECONDS=${BENCH_SECONDS:-5}" --env "BENCH_SIGN_MS=$sign_ms" \
 		--env "BENCH_SOFTHSM=${BENCH_SOFTHSM:-1}" \
 		-- tests/bench/dnssec-bench.sh

@@ -11,13 +11,14 @@
 # directly through libhsm with BENCH_SESSIONS sessions (the baseline), then
 # Knot's kzonesign signing the recipes' zone scaled to BENCH_NAMES names
 # through the PKCS#11 module with as many signing threads and pool sessions
-# (tests/dnssec/sign-knot.sh, the zone validated), the board's requests by
+# (tests/dnssec/sign-knot.sh, the zone validated), what the board gives 4
+# sessions (its capacity, for reference), the board's requests by
 # function during kzonesign (the emulator's stats, through vmctl), and the
 # same Knot signing with SoftHSM2 as the token, for reference. Prints the
 # figures as ratios against the baseline; Documentation/pkcs11.rst says how
 # to read them. Exit status 0 when every run worked, whatever the figures.
 #
-# Environment: BENCH_NAMES (10000), BENCH_SESSIONS (4), BENCH_SECONDS (5,
+# Environment: BENCH_NAMES (10000), BENCH_SESSIONS (1), BENCH_SECONDS (5,
 # each libhsm measurement), BENCH_ALGS ("ECDSAP256SHA256 RSASHA256"),
 # BENCH_SIGN_MS (the board's PKEY_SIGN service time, for the header only),
 # BENCH_SOFTHSM (1; 0 skips SoftHSM2).
@@ -32,10 +33,11 @@ TREE=$(cd "$(dirname "$0")/../.." && pwd)
 MODULE=$TREE/pkcs11/libhsm-pkcs11.so
 HSMCTL=$TREE/hsmctl/hsmctl
 RATE=$TREE/build/bench/libhsm_sign_rate
+TIMING=$TREE/build/bench/p11_timing.so
 SOFTHSM=/usr/lib/softhsm/libsofthsm2.so
 PIN=user-pin-1234
 NAMES=${BENCH_NAMES:-10000}
-SESSIONS=${BENCH_SESSIONS:-4}
+SESSIONS=${BENCH_SESSIONS:-1}
 SECONDS_=${BENCH_SECONDS:-5}
 ALGS=${BENCH_ALGS:-"ECDSAP256SHA256 RSASHA256"}
 WORK=$(mktemp -d /tmp/dnssec-bench.XXXXXX)
@@ -45,7 +47,9 @@ fail() { echo "dnssec-bench: $*" >&2; fails=$((fails + 1)); }
 for t in keymgr kzonesign kzonecheck ldns-verify-zone pkcs11-tool python3; do
 	command -v "$t" >/dev/null 2>&1 || { echo "dnssec-bench: $t missing (make deps)" >&2; exit 1; }
 done
-[ -x "$RATE" ] || { echo "dnssec-bench: $RATE missing (make -C tests/bench)" >&2; exit 1; }
+for f in "$RATE" "$TIMING"; do
+	[ -r "$f" ] || { echo "dnssec-bench: $f missing (make -C tests/bench)" >&2; exit 1; }
+done
 
 . "$TREE/tests/dnssec/vm-board.sh"
 if ! vm_board_attach >"$WORK/out" 2>&1 || ! vm_board_pins >>"$WORK/out" 2>&1; then
@@ -101,15 +105,20 @@ for alg in $ALGS; do
 		continue
 	fi
 
-	# Knot through the module; the hook reads the board's stats around kzonesign.
+	# Knot through the module; the hook reads the board's stats around
+	# kzonesign, and p11_timing.so (between Knot and the module) adds up
+	# the time Knot spends inside the module's functions.
 	if ! HSM_PKCS11_POOL=$SESSIONS KNOT_SIGNING_THREADS=$SESSIONS \
 	     SIGN_HOOK="sh $TREE/tests/bench/dnssec-bench.sh --hook $D" \
-	     P11_MODULE=$MODULE P11_TOKEN=$TOKEN P11_PIN=$PIN ALGS=$alg NRECORDS=$NAMES \
+	     P11_TIMING_MODULE=$MODULE P11_TIMING_OUT=$D/timing \
+	     P11_MODULE=$TIMING P11_TOKEN=$TOKEN P11_PIN=$PIN ALGS=$alg NRECORDS=$NAMES \
 	     WORKDIR=$D/knot sh "$TREE/tests/dnssec/sign-knot.sh" >"$D/knot.out" 2>"$D/knot.err"; then
 		grep -v '^;' "$D/knot.err" | tail -20 >&2
 		fail "$alg: Knot through the module failed"
 		continue
 	fi
+	grep -q ' comm=kzonesign ' "$D/timing" 2>/dev/null ||
+		fail "$alg: p11_timing.so wrote no figures for kzonesign ($D/timing)"
 
 	# The baseline again with as many sessions as Knot used: the module's
 	# pool logs in one more while all its sessions are busy.
@@ -125,9 +134,10 @@ print(b - a)' "$D/start.json" "$D/end.json" 2>/dev/null)
 		fail "$alg: libhsm with $used sessions failed"
 	fi
 
-	# The baseline in lock-step, one signature at a time: GnuTLS, under
-	# Knot, holds a lock per private key across C_SignInit and C_Sign, so
-	# Knot's threads sign with one key one after another.
+	# The baseline in lock-step, one signature at a time (when Knot had
+	# more threads): GnuTLS, under Knot, holds a lock per private key
+	# across C_SignInit and C_Sign, so Knot's threads sign with one key one
+	# after another.
 	: >"$D/libhsm-one"
 	if [ "$SESSIONS" -ne 1 ] &&
 	   ! "$RATE" --device /dev/hsm0 --pin-file "$WORK/user" --alg "$a" \
@@ -135,6 +145,17 @@ print(b - a)' "$D/start.json" "$D/end.json" 2>/dev/null)
 		cat "$D/libhsm-one" >&2
 		: >"$D/libhsm-one"
 		fail "$alg: libhsm with 1 session failed"
+	fi
+
+	# The board's capacity, for reference: 4 sessions keep its 4 workers
+	# busy, as a signer with several keys in flight would.
+	: >"$D/libhsm-full"
+	if [ "$SESSIONS" -ne 4 ] &&
+	   ! "$RATE" --device /dev/hsm0 --pin-file "$WORK/user" --alg "$a" \
+	     --sessions 4 --seconds "$SECONDS_" >"$D/libhsm-full" 2>&1; then
+		cat "$D/libhsm-full" >&2
+		: >"$D/libhsm-full"
+		fail "$alg: libhsm with 4 sessions failed"
 	fi
 
 	# SoftHSM2, the same signing, for reference.
@@ -150,9 +171,10 @@ print(b - a)' "$D/start.json" "$D/end.json" 2>/dev/null)
 	python3 - "$alg" "$D" "$(result "$D/knot.out" sign_s)" "$(result "$D/knot.out" rrsig)" \
 		"$(result "$D/knot.out" verify)" "$(result "$D/soft.out" sign_s)" "$(result "$D/soft.out" rrsig)" \
 		"$(cat "$D/libhsm")" "$(result "$D/empty.out" sign_s)" "$(result "$D/empty.out" rrsig)" \
-		"$SESSIONS" "$(cat "$D/libhsm-used")" "$(cat "$D/libhsm-one")" <<'PY' || fail "$alg: no figures"
+		"$SESSIONS" "$(cat "$D/libhsm-used")" "$(cat "$D/libhsm-one")" "$(cat "$D/libhsm-full")" \
+		"$(grep ' comm=kzonesign ' "$D/timing" 2>/dev/null | tail -1)" <<'PY' || fail "$alg: no figures"
 import json, sys
-alg, d, sign_s, rrsig, verify, soft_s, soft_rrsig, lib, t0, n0, sessions, used, one = sys.argv[1:]
+alg, d, sign_s, rrsig, verify, soft_s, soft_rrsig, lib, t0, n0, sessions, used, one, full, timing = sys.argv[1:]
 t0, n0 = float(t0), int(n0)
 lib = lib.split()
 lib_rate = float(lib[lib.index("rate") + 1])
@@ -180,19 +202,48 @@ if one:
     r1 = float(one[one.index("rate") + 1])
     print("  %-44s %10.1f  (%.2f)" % ("libhsm with 1 session, one at a time", r1, r1 / lib_rate))
     print("    Knot against it: %.2f, without its start-up %.2f" % (knot_rate / r1, steady / r1))
+if full:
+    full = full.split()
+    rf = float(full[full.index("rate") + 1])
+    print("  %-44s %10.1f  (%.2f)" % ("libhsm with 4 sessions (the board's capacity)", rf,
+          rf / lib_rate))
 if soft_s:
     sr = int(soft_rrsig) / float(soft_s)
     print("  %-44s %10.1f  (%.2f)" % ("Knot kzonesign with SoftHSM2 (reference)", sr, sr / lib_rate))
 board = signs / lib_rate
 start = max(t0 - n0 / lib_rate, 0)
-print("  where kzonesign's %.2f s go (fractions of it):" % sign_s)
-print("    %-46s %8.2f s  (%.2f)" % ("%d signatures at the baseline rate" % signs, board,
-      board / sign_s))
-print("    %-46s %8.2f s  (%.2f)" % ("start-up (no names: %.2f s, %d signatures)" % (t0, n0),
-      start, start / sign_s))
-rest = sign_s - board - start
-print("    %-46s %8.2f s  (%.2f)" % ("the rest: Knot per RRset, module, driver", rest,
-      rest / sign_s))
+# Time inside the module's functions, from p11_timing.so: "C_Sign=CALLS:NS".
+t = {k: tuple(int(x) for x in v.split(":")) for k, v in
+     (w.split("=", 1) for w in timing.split()[3:])} if timing else {}
+def inside(*names):
+    return sum(t.get(n, (0, 0))[1] for n in names) / 1e9, sum(t.get(n, (0, 0))[0] for n in names)
+row = "    %-52s %8.2f s  (%.2f)"
+print("  where kzonesign's %.2f s go (fractions of it%s):" % (sign_s,
+      "; inside the module: time summed over Knot's threads" if int(sessions) > 1 else ""))
+if t:
+    sig_s, sig_n = inside("C_SignInit", "C_Sign", "C_SignUpdate", "C_SignFinal")
+    look_s, look_n = inside("C_FindObjectsInit", "C_FindObjects", "C_FindObjectsFinal",
+                            "C_GetAttributeValue")
+    ses_s, ses_n = inside("C_Initialize", "C_GetSlotList", "C_GetTokenInfo", "C_OpenSession",
+                          "C_CloseSession", "C_Login", "C_Logout")
+    print(row % ("inside the module, signing (%d calls)" % sig_n, sig_s, sig_s / sign_s))
+    print(row % ("  %d board round trips at the baseline rate" % signs, board, board / sign_s))
+    extra = sig_s - board
+    print(row % ("  the rest: module and driver, %.3f ms a signature" % (1e3 * extra / max(signs, 1)),
+                 extra, extra / sign_s))
+    print(row % ("inside the module, object look-ups (%d calls)" % look_n, look_s, look_s / sign_s))
+    print(row % ("inside the module, init, sessions, login (%d calls)" % ses_n, ses_s,
+                 ses_s / sign_s))
+    out = sign_s - sig_s - look_s - ses_s
+    print(row % ("Knot outside the module (load, hash, NSEC, write)", out, out / sign_s))
+    print(row % ("  of which Knot's start-up (the zone without names)",
+                 start, start / sign_s))
+else:
+    print("    (no timing from p11_timing.so: the split below is estimated)")
+    print(row % ("%d signatures at the baseline rate" % signs, board, board / sign_s))
+    print(row % ("start-up (no names: %.2f s, %d signatures)" % (t0, n0), start, start / sign_s))
+    rest = sign_s - board - start
+    print(row % ("the rest: Knot per RRset, module, driver", rest, rest / sign_s))
 print("  the module logged in %d board sessions during kzonesign (pool and threads: %s)"
       % (delta.get("LOGIN", 0), sessions))
 total = sum(delta.values())
