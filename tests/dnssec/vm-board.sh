@@ -12,15 +12,17 @@ vm_board_attach() {
 	"$HSMCTL" attach /dev/ttyUSB0
 }
 
-# vm_board_pins: from the emulator's factory wheel PIN, set the wheel, SO
-# and user PINs (the user's is $PIN, also left in $WORK/user).
+# vm_board_pins [DEV]: from the emulator's factory wheel PIN, set the wheel,
+# SO and user PINs (the user's is $PIN, also left in $WORK/user) of board
+# DEV (hsmctl's -d; default: the only attached board).
 vm_board_pins() {
+	set -- ${1:+-d "$1"}
 	printf '%s\n' YouReallyNeedToChangeThisPINRightNowWeAreNotKidding >"$WORK/last-gasp"
 	printf '%s\n' wheel-pin-1234 >"$WORK/wheel"
 	printf '%s' "$PIN" >"$WORK/user"
-	"$HSMCTL" set-pin --user wheel --pin-file "$WORK/last-gasp" --new-pin-file "$WORK/wheel" &&
-	HSMCTL_NEW_PIN=so-pin-5678 "$HSMCTL" set-pin --user so --pin-file "$WORK/wheel" &&
-	"$HSMCTL" set-pin --user user --pin-file "$WORK/wheel" --new-pin-file "$WORK/user"
+	"$HSMCTL" "$@" set-pin --user wheel --pin-file "$WORK/last-gasp" --new-pin-file "$WORK/wheel" &&
+	HSMCTL_NEW_PIN=so-pin-5678 "$HSMCTL" "$@" set-pin --user so --pin-file "$WORK/wheel" &&
+	"$HSMCTL" "$@" set-pin --user user --pin-file "$WORK/wheel" --new-pin-file "$WORK/user"
 }
 
 # vm_token_label: the board's token label, as the module reports it.
