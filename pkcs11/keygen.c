@@ -394,6 +394,12 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 	rv = session_get(hSession, &s, &slot);
 	if (rv != CKR_OK)
 		return rv;
+	if (slot->is_group) {
+		/* a key made on one board alone would not survive it:
+		 * refused until keys are copied to every board */
+		rv = group_unsupported("C_GenerateKeyPair (key replication is not built yet)");
+		goto out;
+	}
 	if (!pMechanism || !phPublicKey || !phPrivateKey) {
 		rv = CKR_ARGUMENTS_BAD;
 		goto out;
@@ -548,11 +554,11 @@ out:
 	return rv;
 }
 
-CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
+/* Delete board object @hObject of board slot @slot for session @s. */
+static CK_RV destroy_on(struct p11_session *s, struct p11_slot *slot,
+			CK_OBJECT_HANDLE hObject)
 {
 	struct pool_session *ps;
-	struct p11_session *s;
-	struct p11_slot *slot;
 	struct p11_object *o;
 	uint8_t uuid[HSM_UUID_LEN];
 	uint32_t kh, st = 0;
@@ -560,19 +566,15 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 	CK_RV rv;
 	int ret;
 
-	rv = session_get(hSession, &s, &slot);
-	if (rv != CKR_OK)
-		return rv;
 	if (slot->user != CKU_USER) {
 		p11_lock(g.lock);
 		o = obj_lookup(slot->id, hObject);
 		p11_unlock(g.lock);
-		rv = o ? CKR_USER_NOT_LOGGED_IN : CKR_OBJECT_HANDLE_INVALID;
-		goto out;
+		return o ? CKR_USER_NOT_LOGGED_IN : CKR_OBJECT_HANDLE_INVALID;
 	}
 	rv = obj_pool_get(slot, hObject, &ps);
 	if (rv != CKR_OK)
-		goto out;
+		return rv;
 	rv = obj_refresh(slot, ps, hObject, false);
 	if (rv == CKR_OK) {
 		p11_lock(g.lock);
@@ -608,7 +610,69 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 		}
 	}
 	pool_put(slot, ps);
-out:
+	return rv;
+}
+
+/*
+ * A group object: every copy on the attached boards goes. A copy on a
+ * board that is away stays until "hsmctl group sync" (documented).
+ */
+static CK_RV group_destroy(struct p11_session *s, struct p11_slot *grp,
+			   CK_OBJECT_HANDLE h)
+{
+	struct group_copy c[HSM_GROUP_MAX_BOARDS];
+	struct p11_object *o;
+	unsigned deleted = 0, halves = 0;
+	uint8_t gid[HSM_UUID_LEN];
+	CK_RV rv = CKR_OK, r;
+	size_t i, n;
+
+	p11_lock(g.lock);
+	o = obj_lookup(grp->id, h);
+	if (o)
+		memcpy(gid, o->uuid, sizeof(gid));
+	p11_unlock(g.lock);
+	if (!o)
+		return CKR_OBJECT_HANDLE_INVALID;
+	if (grp->user != CKU_USER)
+		return CKR_USER_NOT_LOGGED_IN;
+	n = group_copies(grp, h, c);
+	if (!n)
+		return CKR_DEVICE_REMOVED;
+	for (i = 0; i < n; i++) {
+		group_request_start(c[i].slot);
+		r = destroy_on(s, c[i].slot, c[i].h);
+		group_request_end(c[i].slot, r);
+		if (r == CKR_OK || r == CKR_OBJECT_HANDLE_INVALID)
+			deleted++;		/* gone already counts */
+		else if (r == CKR_ACTION_PROHIBITED)
+			halves++;		/* the public half of a key */
+		else
+			rv = r;
+	}
+	if (rv == CKR_OK && !deleted && halves)
+		rv = CKR_ACTION_PROHIBITED;
+	if (rv == CKR_OK) {
+		p11_lock(g.lock);
+		obj_gone(grp->id, gid);
+		p11_unlock(g.lock);
+	}
+	return rv;
+}
+
+CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
+{
+	struct p11_session *s;
+	struct p11_slot *slot;
+	CK_RV rv;
+
+	rv = session_get(hSession, &s, &slot);
+	if (rv != CKR_OK)
+		return rv;
+	if (slot->is_group)
+		rv = group_destroy(s, slot, hObject);
+	else
+		rv = destroy_on(s, slot, hObject);
 	session_put(s);
 	return rv;
 }
