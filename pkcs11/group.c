@@ -386,7 +386,25 @@ struct p11_slot *group_any_board(struct p11_slot *grp)
 	return best;
 }
 
+size_t group_serving_boards(struct p11_slot *grp, struct p11_slot **out)
+{
+	size_t i, n = 0;
+
+	look_for_boards(grp, false);
+	p11_lock(g.lock);
+	for (i = 0; i < P11_MAX_SLOTS; i++) {
+		struct p11_slot *m = g.slots[i];
+
+		if (m && m->group == grp && m->present && m->user == CKU_USER)
+			out[n++] = m;
+	}
+	p11_unlock(g.lock);
+	return n;
+}
+
 /* ---- objects ------------------------------------------------------------------ */
+
+static unsigned epochs;		/* group searches so far (g.lock) */
 
 /* The copy whose cache answers: loaded, an attached board's first. */
 static const struct p11_object *source_of(const struct p11_object *o)
@@ -500,6 +518,10 @@ static CK_OBJECT_HANDLE group_object(struct p11_slot *grp, struct p11_slot *m,
 	v = obj_view(mo, &view);
 	if (!v->spki)
 		return CK_INVALID_HANDLE;
+	/* A board's KEKEK (key encryption only, the key other boards copy
+	 * keys to it under) is that board's own, not the group's. */
+	if ((v->flags & HSM_KEY_F_KEYENC) && !(v->flags & HSM_KEY_F_SIGN))
+		return CK_INVALID_HANDLE;
 	/* The same public key is the same key: one object per class. */
 	buf = malloc(v->spki_len + 1);
 	if (!buf)
@@ -558,10 +580,15 @@ static void drop_stale_copies(struct p11_slot *grp, const bool *searched,
 	}
 }
 
+CK_OBJECT_HANDLE group_adopt(struct p11_slot *grp, struct p11_slot *m,
+			     CK_OBJECT_HANDLE mh)
+{
+	return group_object(grp, m, mh, epochs);
+}
+
 CK_RV group_find(struct p11_slot *grp, const CK_ATTRIBUTE *t, CK_ULONG n,
 		 CK_OBJECT_HANDLE **out, size_t *n_out)
 {
-	static unsigned epochs;		/* under g.lock */
 	struct p11_slot *b[P11_MAX_SLOTS];
 	bool searched[P11_MAX_SLOTS] = { false };
 	CK_OBJECT_HANDLE *res = NULL, *mh = NULL;

@@ -663,6 +663,18 @@ static CK_RV obj_prepare(struct p11_slot *slot, CK_OBJECT_HANDLE h)
 			return CKR_OBJECT_HANDLE_INVALID;
 		n = group_copies(slot, h, c);
 		rv = CKR_OK;
+		if (!n && slot->user != CKU_USER) {
+			/* before login, as for a board: public objects only */
+			CK_BBOOL priv = CK_TRUE;
+			CK_ATTRIBUTE a = { CKA_PRIVATE, &priv, sizeof(priv) };
+
+			p11_lock(g.lock);
+			o = obj_lookup(slot->id, h);
+			if (!o || obj_attribute(o, &a) != CKR_OK)
+				priv = CK_TRUE;
+			p11_unlock(g.lock);
+			return priv ? CKR_OBJECT_HANDLE_INVALID : CKR_OK;
+		}
 		for (i = 0; i < n; i++) {
 			group_request_start(c[i].slot);
 			rv = obj_prepare(c[i].slot, c[i].h);

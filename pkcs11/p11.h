@@ -442,6 +442,14 @@ size_t group_copies(struct p11_slot *grp, CK_OBJECT_HANDLE h,
 void group_request_start(struct p11_slot *m);
 void group_request_end(struct p11_slot *m, CK_RV rv);
 
+/* The attached, logged-in boards of @grp (rejoining ones logged in first). */
+size_t group_serving_boards(struct p11_slot *grp, struct p11_slot **out);
+
+/* The group object of board object @mh of board @m (loaded), its copy
+ * recorded; CK_INVALID_HANDLE if it has no public key. Holds g.lock. */
+CK_OBJECT_HANDLE group_adopt(struct p11_slot *grp, struct p11_slot *m,
+			     CK_OBJECT_HANDLE mh);
+
 /* An attached board of @grp, logged in if the group is, or NULL. */
 struct p11_slot *group_any_board(struct p11_slot *grp);
 

@@ -499,8 +499,6 @@ TEST_F(grp, destroy_removes_every_copy)
 
 TEST_F(grp, login_and_what_a_group_refuses)
 {
-	CK_MECHANISM m = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
-	CK_OBJECT_HANDLE pub, priv;
 	unsigned char rnd[8];
 
 	EXPECT_EQ(CKR_PIN_INCORRECT,
@@ -516,10 +514,115 @@ TEST_F(grp, login_and_what_a_group_refuses)
 	EXPECT_LE(1u, seam_logins(self->b[1]));
 	EXPECT_EQ(CKR_OK, self->f->C_GenerateRandom(self->s, rnd, sizeof(rnd)));
 	EXPECT_EQ(CKR_FUNCTION_NOT_SUPPORTED,
-		  self->f->C_GenerateKeyPair(self->s, &m, NULL, 0, NULL, 0, &pub, &priv));
+		  self->f->C_InitPIN(self->s, PIN, PIN_LEN));
 	ASSERT_EQ(CKR_OK, self->f->C_Logout(self->s));
 	EXPECT_EQ(0u, seam_logins(self->b[0]));
 	EXPECT_EQ(0u, seam_logins(self->b[1]));
+}
+
+static const unsigned char p256_oid[] = {
+	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+
+/* Knot's EC template (no CKA_EXTRACTABLE), or with @extractable (0/1),
+ * or session objects (@token false). */
+static CK_RV gen_ec(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, const char *id,
+		    int extractable, CK_BBOOL token, CK_OBJECT_HANDLE *pub,
+		    CK_OBJECT_HANDLE *priv)
+{
+	static const CK_BBOOL yes = CK_TRUE;
+	CK_BBOOL ex = extractable ? CK_TRUE : CK_FALSE;
+	CK_MECHANISM m = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+	CK_ATTRIBUTE pt[] = {
+		{ CKA_EC_PARAMS, (void *)p256_oid, sizeof(p256_oid) },
+		{ CKA_TOKEN, &token, 1 },
+		{ CKA_VERIFY, (void *)&yes, 1 },
+		{ CKA_ID, (void *)id, strlen(id) },
+	};
+	CK_ATTRIBUTE kt[] = {
+		{ CKA_TOKEN, &token, 1 },
+		{ CKA_PRIVATE, (void *)&yes, 1 },
+		{ CKA_SENSITIVE, (void *)&yes, 1 },
+		{ CKA_SIGN, (void *)&yes, 1 },
+		{ CKA_ID, (void *)id, strlen(id) },
+		{ CKA_LABEL, (void *)id, strlen(id) },
+		{ CKA_EXTRACTABLE, &ex, 1 },
+	};
+
+	return f->C_GenerateKeyPair(s, &m, pt, 4, kt, extractable < 0 ? 6 : 7,
+				    pub, priv);
+}
+
+/* CKA_ID, CKA_LABEL and CKA_EC_POINT of @h, concatenated into @out. */
+static size_t describe(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s,
+		       CK_OBJECT_HANDLE h, unsigned char *out)
+{
+	unsigned char id[64], label[64], point[100];
+	CK_ATTRIBUTE a[] = {
+		{ CKA_ID, id, sizeof(id) },
+		{ CKA_LABEL, label, sizeof(label) },
+		{ CKA_EC_POINT, point, sizeof(point) },
+	};
+	size_t n = 0, i;
+
+	if (f->C_GetAttributeValue(s, h, a, 3) != CKR_OK)
+		return 0;
+	for (i = 0; i < 3; i++) {
+		memcpy(out + n, a[i].pValue, a[i].ulValueLen);
+		n += a[i].ulValueLen;
+	}
+	return n;
+}
+
+TEST_F(grp, keygen_copies_the_pair_to_every_board)
+{
+	CK_OBJECT_HANDLE pub, priv, h[4];
+	unsigned char before[300], after[300], pbefore[300], pafter[300];
+	size_t nb, na, pnb, pna;
+	unsigned long s0, s1;
+	CK_BBOOL fully = CK_FALSE;
+	int i;
+
+	ASSERT_EQ(CKR_OK, self->f->C_Login(self->s, CKU_USER, PIN, PIN_LEN));
+	/* what cannot be copied is refused before anything is made */
+	EXPECT_EQ(CKR_TEMPLATE_INCONSISTENT,
+		  gen_ec(self->f, self->s, "k0", 0, CK_TRUE, &pub, &priv));
+	EXPECT_EQ(CKR_TEMPLATE_INCONSISTENT,
+		  gen_ec(self->f, self->s, "k0", 1, CK_FALSE, &pub, &priv));
+	EXPECT_EQ(0u, seam_keys(self->b[0], true) + seam_keys(self->b[1], true));
+
+	ASSERT_EQ(CKR_OK, gen_ec(self->f, self->s, "zsk-1", -1, CK_TRUE, &pub, &priv));
+	/* the pair on both boards (and the KEKEK the copy needed) */
+	EXPECT_LE(2u, seam_keys(self->b[0], true));
+	EXPECT_LE(2u, seam_keys(self->b[1], true));
+	EXPECT_EQ(5u, seam_keys(self->b[0], true) + seam_keys(self->b[1], true));
+	EXPECT_EQ(2u, replicas(self->f, self->s, priv, &fully));
+	EXPECT_EQ(CK_TRUE, fully);
+	EXPECT_EQ(2u, replicas(self->f, self->s, pub, &fully));
+	/* one object each, the handles returned */
+	ASSERT_EQ(1u, find_private(self->f, self->s, h, 4));
+	EXPECT_EQ(priv, h[0]);
+	/* the same public key and attributes from either board */
+	nb = describe(self->f, self->s, priv, before);
+	pnb = describe(self->f, self->s, pub, pbefore);
+	ASSERT_LT(0u, nb);
+	ASSERT_LT(0u, pnb);
+	s0 = seam_requests_of(self->b[0], RPC_FUNC_PKEY_SIGN);
+	s1 = seam_requests_of(self->b[1], RPC_FUNC_PKEY_SIGN);
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(CKR_OK, sign_once(self->f, self->s, priv, NULL));
+	EXPECT_LT(s0, seam_requests_of(self->b[0], RPC_FUNC_PKEY_SIGN));
+	EXPECT_LT(s1, seam_requests_of(self->b[1], RPC_FUNC_PKEY_SIGN));
+	for (i = 0; i < 2; i++) {
+		seam_unplug(self->b[i]);
+		ASSERT_EQ(CKR_OK, sign_once(self->f, self->s, priv, NULL));
+		na = describe(self->f, self->s, priv, after);
+		pna = describe(self->f, self->s, pub, pafter);
+		EXPECT_EQ(nb, na);
+		EXPECT_EQ(0, memcmp(before, after, nb)) TH_LOG("board %d", 1 - i);
+		EXPECT_EQ(pnb, pna);
+		EXPECT_EQ(0, memcmp(pbefore, pafter, pnb));
+		seam_replug(self->b[i]);
+	}
 }
 
 TEST_HARNESS_MAIN
