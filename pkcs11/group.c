@@ -273,9 +273,16 @@ static void rejoin(struct p11_slot *grp)
 	p11_unlock(grp->pool_lock);
 	if (!pin)
 		return;
-	for (i = 0; i < n; i++)
-		if (board_login(b[i], pin, pin_len) == CKR_PIN_INCORRECT)
+	for (i = 0; i < n; i++) {
+		CK_RV rv = board_login(b[i], pin, pin_len);
+
+		if (rv == CKR_PIN_INCORRECT)
 			refused(grp, b[i]);
+		p11_lock(g.lock);
+		if (rv == CKR_OK && grp->user != CKU_USER)
+			slot_logout(b[i]);	/* the group logged out meanwhile */
+		p11_unlock(g.lock);
+	}
 	p11_wipe(pin, pin_len);
 	free(pin);
 }

@@ -456,6 +456,27 @@ TEST_F(grp, unplugging_a_board_is_invisible_to_the_signer)
 	EXPECT_EQ(before + 1, seam_requests_of(self->b[1], RPC_FUNC_PKEY_SIGN));
 }
 
+TEST_F(grp, a_timeout_is_retried_on_the_other_board)
+{
+	CK_OBJECT_HANDLE h[4];
+	unsigned long before[2];
+	int i;
+
+	load_shared(_metadata, self);
+	ASSERT_EQ(CKR_OK, self->f->C_Login(self->s, CKU_USER, PIN, PIN_LEN));
+	ASSERT_EQ(1u, find_private(self->f, self->s, h, 4));
+	for (i = 0; i < 2; i++)
+		before[i] = seam_requests_of(self->b[i], RPC_FUNC_PKEY_SIGN);
+	/* the board the request goes to times out, as the driver reports
+	 * after op_timeout_ms: the other board signs */
+	seam_fail_next_sign(ETIMEDOUT);
+	ASSERT_EQ(CKR_OK, sign_once(self->f, self->s, h[0], self->shared));
+	EXPECT_EQ(1u, seam_requests_of(self->b[0], RPC_FUNC_PKEY_SIGN) - before[0] +
+		  seam_requests_of(self->b[1], RPC_FUNC_PKEY_SIGN) - before[1]);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(CKR_OK, sign_once(self->f, self->s, h[0], self->shared));
+}
+
 TEST_F(grp, a_key_on_an_absent_board_only)
 {
 	CK_OBJECT_HANDLE h[4], only1, shared;
@@ -623,6 +644,60 @@ TEST_F(grp, keygen_copies_the_pair_to_every_board)
 		EXPECT_EQ(0, memcmp(pbefore, pafter, pnb));
 		seam_replug(self->b[i]);
 	}
+}
+
+/* A copy failing on the last of three boards: no copy is left anywhere. */
+TEST(keygen_failing_copy_leaves_nothing)
+{
+	static const char *const ids[] = { "EMU00000", "EMU00001", "EMU00002" };
+	char dir[] = "/tmp/p11group.XXXXXX", sub[300], list[1000] = "";
+	CK_FUNCTION_LIST_PTR f;
+	CK_OBJECT_HANDLE pub, priv, h[4];
+	CK_SESSION_HANDLE s;
+	CK_SLOT_ID slot;
+	CK_ULONG n = 1;
+	unsigned k0, k1;
+	int b[3], i;
+	void *dl;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	for (i = 0; i < 3; i++) {
+		snprintf(sub, sizeof(sub), "%s/b%d", dir, i);
+		ASSERT_EQ(0, mkdir(sub, 0700));
+		b[i] = seam_board_add(sub, ids[i]);
+		ASSERT_LE(0, b[i]);
+		if (i)
+			strcat(list, ",");
+		strcat(list, seam_board_path(b[i]));
+	}
+	ASSERT_EQ(0, setenv("HSM_PKCS11_DEVICES", list, 1));
+	snprintf(sub, sizeof(sub), "%s/groups.conf", dir);
+	ASSERT_EQ(0, write_file(sub, "[group three]\nboards = EMU00000 EMU00001 EMU00002\n"));
+	ASSERT_EQ(0, setenv("HSM_GROUPS_CONF", sub, 1));
+	f = load_module(&dl);
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(CKR_OK, f->C_Initialize(NULL));
+	ASSERT_EQ(CKR_OK, f->C_GetSlotList(CK_TRUE, &slot, &n));
+	ASSERT_EQ(1u, n);
+	ASSERT_EQ(CKR_OK, f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+					   NULL, NULL, &s));
+	ASSERT_EQ(CKR_OK, f->C_Login(s, CKU_USER, PIN, PIN_LEN));
+	/* one key first, so every board has its KEKEK */
+	ASSERT_EQ(CKR_OK, gen_ec(f, s, "first", 1, CK_TRUE, &pub, &priv));
+	ASSERT_EQ(1u, find_private(f, s, h, 4));
+	k0 = seam_keys(b[0], true);
+	k1 = seam_keys(b[1], true);
+	seam_fail_next_import(b[2]);
+	EXPECT_EQ(CKR_DEVICE_ERROR, gen_ec(f, s, "second", 1, CK_TRUE, &pub, &priv));
+	/* the generated pair and the copy on the second board went again */
+	EXPECT_EQ(k0, seam_keys(b[0], true));
+	EXPECT_EQ(k1, seam_keys(b[1], true));
+	EXPECT_EQ(1u, find_private(f, s, h, 4));
+	/* and the next one works */
+	ASSERT_EQ(CKR_OK, gen_ec(f, s, "third", 1, CK_TRUE, &pub, &priv));
+	EXPECT_EQ(3u, replicas(f, s, priv, &(CK_BBOOL){ 0 }));
+	f->C_Finalize(NULL);
+	rm_rf(dir);
 }
 
 TEST_HARNESS_MAIN

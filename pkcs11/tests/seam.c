@@ -64,6 +64,13 @@ void seam_fail_next_sign(int err)
 	atomic_store(&fail_next_sign, err);
 }
 
+static atomic_int fail_import_board = -1;
+
+void seam_fail_next_import(int i)
+{
+	atomic_store(&fail_import_board, i);
+}
+
 /* ---- XDR -------------------------------------------------------------------- */
 
 struct xw {
@@ -964,6 +971,10 @@ int ioctl(int fd, unsigned long cmd, ...)
 	} else if (cmd == CRYPTECH_HSM_IOC_SIGN && atomic_load(&fail_next_sign)) {
 		ret = fail(atomic_exchange(&fail_next_sign, 0));
 		f->busy = errno == ETIMEDOUT;
+	} else if (cmd == CRYPTECH_HSM_IOC_IMPORT &&
+		   atomic_load(&fail_import_board) == f->board) {
+		atomic_store(&fail_import_board, -1);
+		ret = fail(EIO);
 	} else {
 		ret = do_ioctl(f, cmd, arg);
 	}

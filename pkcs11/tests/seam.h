@@ -77,6 +77,10 @@ void seam_set_service_ms(unsigned ms);
  * op_timeout_ms), and that file answers EBUSY from then on. */
 void seam_fail_next_sign(int err);
 
+/* The next IMPORT ioctl on board @i fails with EIO, as a board failing
+ * while a key is copied to it. */
+void seam_fail_next_import(int i);
+
 /* The largest number of requests running at once since the last reset. */
 unsigned seam_max_parallel(void);
 void seam_reset_parallel(void);
