@@ -737,28 +737,95 @@ out:
 	return rv;
 }
 
+/* Set @attrs (@n of them) on board object @h of board slot @slot. */
+static CK_RV set_on(struct p11_session *s, struct p11_slot *slot,
+		    CK_OBJECT_HANDLE h, const struct hsm_attr *attrs, CK_ULONG n)
+{
+	struct pool_session *ps = NULL;
+	struct p11_object *o;
+	uint8_t uuid[HSM_UUID_LEN];
+	uint32_t kh = 0, st = 0;
+	bool token = false;
+	CK_RV rv;
+	int ret;
+
+	rv = obj_prepare(slot, h);
+	if (rv != CKR_OK)
+		return rv;
+	p11_lock(g.lock);
+	o = obj_lookup(slot->id, h);
+	if (o) {
+		memcpy(uuid, o->uuid, sizeof(uuid));
+		token = o->flags & HSM_KEY_F_TOKEN;
+	}
+	p11_unlock(g.lock);
+	if (!o)
+		return CKR_OBJECT_HANDLE_INVALID;
+	if (token && !(s->flags & CKF_RW_SESSION))
+		return CKR_SESSION_READ_ONLY;
+	if (n == 0)
+		return CKR_OK;
+	rv = obj_pool_get(slot, h, &ps);
+	if (rv != CKR_OK)
+		return rv;
+	rv = pool_key_get(slot, ps, uuid, &kh);
+	if (rv == CKR_OK) {
+		ret = hsm_set_attributes(ps->s, kh, attrs, n, &st);
+		pool_key_put(slot, ps, kh);
+		rv = ret == -EOVERFLOW ? CKR_DEVICE_MEMORY : p11_rv(slot, ret, st);
+	}
+	if (rv == CKR_OK)
+		rv = obj_refresh(slot, ps, h, true);
+	pool_put(slot, ps);
+	return rv;
+}
+
+/*
+ * A group object: every copy on the attached boards. Not atomic across
+ * boards: on an error the copies done keep the new values (documented;
+ * the same call again, or hsmctl group sync, makes them agree).
+ */
+static CK_RV group_set(struct p11_session *s, struct p11_slot *grp,
+		       CK_OBJECT_HANDLE h, const struct hsm_attr *attrs,
+		       CK_ULONG n)
+{
+	struct group_copy c[HSM_GROUP_MAX_BOARDS];
+	struct p11_object *o;
+	size_t i, nc;
+	CK_RV rv = CKR_OK, r;
+
+	p11_lock(g.lock);
+	o = obj_lookup(grp->id, h);
+	p11_unlock(g.lock);
+	if (!o)
+		return CKR_OBJECT_HANDLE_INVALID;
+	if (grp->user != CKU_USER)
+		return CKR_USER_NOT_LOGGED_IN;
+	nc = group_copies(grp, h, c);
+	if (!nc)
+		return CKR_DEVICE_REMOVED;
+	for (i = 0; i < nc; i++) {
+		group_request_start(c[i].slot);
+		r = set_on(s, c[i].slot, c[i].h, attrs, n);
+		group_request_end(c[i].slot, r);
+		if (r != CKR_OK && rv == CKR_OK)
+			rv = r;
+	}
+	return rv;
+}
+
 CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 			  CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
 	struct hsm_attr attrs[HSM_ATTRS_MAX];
-	struct pool_session *ps = NULL;
 	struct p11_session *s;
 	struct p11_slot *slot;
-	struct p11_object *o;
-	uint8_t uuid[HSM_UUID_LEN];
-	uint32_t kh = 0, st = 0;
-	bool token;
 	CK_ULONG i;
 	CK_RV rv;
-	int ret;
 
 	rv = session_get(hSession, &s, &slot);
 	if (rv != CKR_OK)
 		return rv;
-	if (slot->is_group) {
-		rv = group_unsupported("C_SetAttributeValue");
-		goto out;
-	}
 	if ((!pTemplate && ulCount) || ulCount > HSM_ATTRS_MAX) {
 		rv = CKR_ARGUMENTS_BAD;
 		goto out;
@@ -781,38 +848,10 @@ CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 			goto out;
 		}
 	}
-	rv = obj_prepare(slot, hObject);
-	if (rv != CKR_OK)
-		goto out;
-	p11_lock(g.lock);
-	o = obj_lookup(slot->id, hObject);
-	if (o) {
-		memcpy(uuid, o->uuid, sizeof(uuid));
-		token = o->flags & HSM_KEY_F_TOKEN;
-	}
-	p11_unlock(g.lock);
-	if (!o) {
-		rv = CKR_OBJECT_HANDLE_INVALID;
-		goto out;
-	}
-	if (token && !(s->flags & CKF_RW_SESSION)) {
-		rv = CKR_SESSION_READ_ONLY;
-		goto out;
-	}
-	if (ulCount == 0)
-		goto out;
-	rv = obj_pool_get(slot, hObject, &ps);
-	if (rv != CKR_OK)
-		goto out;
-	rv = pool_key_get(slot, ps, uuid, &kh);
-	if (rv == CKR_OK) {
-		ret = hsm_set_attributes(ps->s, kh, attrs, ulCount, &st);
-		pool_key_put(slot, ps, kh);
-		rv = ret == -EOVERFLOW ? CKR_DEVICE_MEMORY : p11_rv(slot, ret, st);
-	}
-	if (rv == CKR_OK)
-		rv = obj_refresh(slot, ps, hObject, true);
-	pool_put(slot, ps);
+	if (slot->is_group)
+		rv = group_set(s, slot, hObject, attrs, ulCount);
+	else
+		rv = set_on(s, slot, hObject, attrs, ulCount);
 out:
 	session_put(s);
 	return rv;

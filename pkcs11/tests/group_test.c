@@ -502,6 +502,33 @@ TEST_F(grp, a_key_on_an_absent_board_only)
 	EXPECT_EQ(CK_FALSE, fully);
 }
 
+TEST_F(grp, relabel_changes_every_copy)
+{
+	static const char label[] = "ksk-2027";
+	CK_ATTRIBUTE set = { CKA_LABEL, (void *)label, sizeof(label) - 1 };
+	CK_ATTRIBUTE by_label = set;
+	CK_OBJECT_HANDLE h[4];
+	CK_ULONG n = 0;
+	int i;
+
+	load_shared(_metadata, self);
+	ASSERT_EQ(CKR_OK, self->f->C_Login(self->s, CKU_USER, PIN, PIN_LEN));
+	ASSERT_EQ(1u, find_private(self->f, self->s, h, 4));
+	ASSERT_EQ(CKR_OK, self->f->C_SetAttributeValue(self->s, h[0], &set, 1));
+	/* each board alone finds it by the new label */
+	for (i = 0; i < 2; i++) {
+		seam_unplug(self->b[i]);
+		ASSERT_EQ(CKR_OK, sign_once(self->f, self->s, h[0], NULL));
+		ASSERT_EQ(CKR_OK, self->f->C_FindObjectsInit(self->s, &by_label, 1));
+		ASSERT_EQ(CKR_OK, self->f->C_FindObjects(self->s, h + 1, 3, &n));
+		self->f->C_FindObjectsFinal(self->s);
+		/* the key and its public half, which shows its label */
+		EXPECT_EQ(2u, n) TH_LOG("board %d alone", 1 - i);
+		EXPECT_TRUE(h[1] == h[0] || h[2] == h[0]);
+		seam_replug(self->b[i]);
+	}
+}
+
 TEST_F(grp, destroy_removes_every_copy)
 {
 	CK_OBJECT_HANDLE h[4];
@@ -536,6 +563,8 @@ TEST_F(grp, login_and_what_a_group_refuses)
 	EXPECT_EQ(CKR_OK, self->f->C_GenerateRandom(self->s, rnd, sizeof(rnd)));
 	EXPECT_EQ(CKR_FUNCTION_NOT_SUPPORTED,
 		  self->f->C_InitPIN(self->s, PIN, PIN_LEN));
+	EXPECT_EQ(CKR_FUNCTION_NOT_SUPPORTED,
+		  self->f->C_SetPIN(self->s, PIN, PIN_LEN, PIN, PIN_LEN));
 	ASSERT_EQ(CKR_OK, self->f->C_Logout(self->s));
 	EXPECT_EQ(0u, seam_logins(self->b[0]));
 	EXPECT_EQ(0u, seam_logins(self->b[1]));
