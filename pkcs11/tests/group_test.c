@@ -8,6 +8,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -454,6 +456,67 @@ TEST_F(grp, unplugging_a_board_is_invisible_to_the_signer)
 	before = seam_requests_of(self->b[1], RPC_FUNC_PKEY_SIGN);
 	ASSERT_EQ(CKR_OK, sign_once(self->f, self->s, h[0], self->shared));
 	EXPECT_EQ(before + 1, seam_requests_of(self->b[1], RPC_FUNC_PKEY_SIGN));
+}
+
+struct signer {
+	CK_FUNCTION_LIST_PTR f;
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE key;
+	EVP_PKEY *pub;
+	int done, failed;
+	CK_RV first_error;
+};
+
+static void *sign_many(void *arg)
+{
+	struct signer *sg = arg;
+	CK_RV rv;
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		rv = sign_once(sg->f, sg->s, sg->key, sg->pub);
+		if (rv != CKR_OK && !sg->failed++)
+			sg->first_error = rv;
+		__atomic_add_fetch(&sg->done, 1, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+TEST_F(grp, threads_sign_through_an_unplug)
+{
+	struct signer sg[4];
+	pthread_t t[4];
+	CK_OBJECT_HANDLE h[4];
+	int i, total;
+
+	load_shared(_metadata, self);
+	ASSERT_EQ(CKR_OK, self->f->C_Login(self->s, CKU_USER, PIN, PIN_LEN));
+	ASSERT_EQ(1u, find_private(self->f, self->s, h, 4));
+	seam_set_service_ms(2);		/* requests overlap */
+	seam_reset_parallel();
+	for (i = 0; i < 4; i++) {
+		memset(&sg[i], 0, sizeof(sg[i]));
+		sg[i].f = self->f;
+		sg[i].key = h[0];
+		sg[i].pub = self->shared;
+		ASSERT_EQ(CKR_OK, self->f->C_OpenSession(self->slot, CKF_SERIAL_SESSION,
+							 NULL, NULL, &sg[i].s));
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, sign_many, &sg[i]));
+	}
+	/* unplug one board once the signers are under way */
+	do {
+		for (i = 0, total = 0; i < 4; i++)
+			total += __atomic_load_n(&sg[i].done, __ATOMIC_SEQ_CST);
+		sched_yield();
+	} while (total < 40);
+	seam_unplug(self->b[1]);
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, sg[i].failed) TH_LOG("signer %d: first error 0x%lx", i,
+						   sg[i].first_error);
+	}
+	seam_set_service_ms(0);
+	EXPECT_LE(2u, seam_max_parallel());
 }
 
 TEST_F(grp, a_timeout_is_retried_on_the_other_board)
