@@ -136,13 +136,14 @@ static CK_RV board_login(struct p11_slot *m, const unsigned char *pin,
 }
 
 /* A board that refused the group's PIN is not asked again until it is
- * plugged in anew (every wrong PIN costs the board's delay). */
+ * plugged in anew or the next C_Login (every wrong PIN costs the board's
+ * delay). */
 static void refused(struct p11_slot *grp, struct p11_slot *m)
 {
 	p11_lock(g.lock);
 	m->refused_gen = m->gen + 1;
 	p11_unlock(g.lock);
-	say(LOG_ERR, "board %s of group %s refused the group's PIN and serves it no more; give every board of a group the same PINs",
+	say(LOG_ERR, "board %s of group %s refused the PIN its other boards took: it serves the group again when plugged in anew or at the next C_Login; give every board of a group the same PINs",
 	    m->label, grp->conf->name);
 }
 

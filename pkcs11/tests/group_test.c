@@ -25,6 +25,8 @@
 
 #include "kselftest_harness.h"
 
+#include <hsm/hsm.h>
+
 #include "rpc.h"
 #include "seam.h"
 
@@ -606,6 +608,51 @@ TEST_F(grp, destroy_removes_every_copy)
 	EXPECT_EQ(0u, seam_keys(self->b[1], true));
 	EXPECT_EQ(0u, find_private(self->f, self->s, h, 4));
 	EXPECT_EQ(CKR_KEY_HANDLE_INVALID, sign_once(self->f, self->s, h[0], NULL));
+}
+
+/* Give board @b another user PIN, as an operator's mistake would. */
+static int set_user_pin(int b, const char *pin)
+{
+	struct hsm_session *hs;
+	int ret = hsm_open(seam_board_path(b), &hs);
+
+	if (ret)
+		return ret;
+	ret = hsm_login(hs, HSM_USER_SO, SEAM_SO_PIN, sizeof(SEAM_SO_PIN) - 1, NULL);
+	if (!ret)
+		ret = hsm_set_pin(hs, HSM_USER_NORMAL, pin, strlen(pin), NULL);
+	hsm_close(hs);
+	return ret;
+}
+
+TEST_F(grp, a_board_with_another_pin_is_left_out)
+{
+	static const char other[] = "other-pin-999";
+	CK_OBJECT_HANDLE h[4];
+	CK_BBOOL fully;
+	unsigned long s1;
+	int i;
+
+	load_shared(_metadata, self);
+	ASSERT_EQ(0, set_user_pin(self->b[1], other));
+	/* the first board takes the PIN: the group is logged in */
+	ASSERT_EQ(CKR_OK, self->f->C_Login(self->s, CKU_USER, PIN, PIN_LEN));
+	EXPECT_LE(1u, seam_logins(self->b[0]));
+	EXPECT_EQ(0u, seam_logins(self->b[1]));
+	ASSERT_EQ(1u, find_private(self->f, self->s, h, 4));
+	EXPECT_EQ(1u, replicas(self->f, self->s, h[0], &fully));
+	s1 = seam_requests_of(self->b[1], RPC_FUNC_PKEY_SIGN);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(CKR_OK, sign_once(self->f, self->s, h[0], self->shared));
+	/* not asked again (each wrong PIN costs the board's delay) */
+	EXPECT_EQ(0u, seam_logins(self->b[1]));
+	EXPECT_EQ(s1, seam_requests_of(self->b[1], RPC_FUNC_PKEY_SIGN));
+	ASSERT_EQ(CKR_OK, self->f->C_Logout(self->s));
+	/* the other board's PIN: now the first board is left out */
+	ASSERT_EQ(CKR_OK, self->f->C_Login(self->s, CKU_USER, (CK_UTF8CHAR_PTR)other,
+					   sizeof(other) - 1));
+	EXPECT_EQ(0u, seam_logins(self->b[0]));
+	EXPECT_LE(1u, seam_logins(self->b[1]));
 }
 
 TEST_F(grp, login_and_what_a_group_refuses)
