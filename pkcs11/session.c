@@ -230,7 +230,8 @@ CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 	if (rv != CKR_OK)
 		return rv;
 	p11_lock(g.lock);
-	if (slotID >= P11_MAX_SLOTS || !g.slots[slotID]) {
+	if (slotID >= P11_MAX_SLOTS || !g.slots[slotID] ||
+	    g.slots[slotID]->group) {
 		rv = CKR_SLOT_ID_INVALID;
 	} else {
 		for (i = 0; i < g.n_sessions; i++)

@@ -214,7 +214,8 @@ CK_RV slots_refresh(void)
 		/* The same token is the same label: identity, or (without
 		 * one) the device name. */
 		for (j = 0; j < P11_MAX_SLOTS; j++)
-			if (g.slots[j] && !strcmp(g.slots[j]->label, label))
+			if (g.slots[j] && !g.slots[j]->is_group &&
+			    !strcmp(g.slots[j]->label, label))
 				slot = g.slots[j];
 		if (!slot) {
 			for (j = 0; j < P11_MAX_SLOTS && g.slots[j]; j++)

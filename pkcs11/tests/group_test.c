@@ -270,6 +270,10 @@ TEST_F(grp, one_slot_with_a_stable_label_and_serial)
 	EXPECT_EQ(1u, n);
 	EXPECT_EQ(CKR_SLOT_ID_INVALID, self->f->C_GetSlotInfo(self->slot + 1, &si));
 	EXPECT_EQ(CKR_SLOT_ID_INVALID, self->f->C_GetTokenInfo(self->slot + 1, &ti));
+	EXPECT_EQ(CKR_SLOT_ID_INVALID, self->f->C_CloseAllSessions(self->slot + 1));
+	EXPECT_EQ(CKR_SLOT_ID_INVALID,
+		  self->f->C_OpenSession(self->slot + 2, CKF_SERIAL_SESSION, NULL,
+					 NULL, &(CK_SESSION_HANDLE){ 0 }));
 
 	/* one board away: still there, the same */
 	seam_unplug(self->b[0]);
