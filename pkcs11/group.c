@@ -10,7 +10,7 @@
  * its handle is found by the SHA-256 of the SubjectPublicKeyInfo, and its
  * copies are the boards' objects. Requests go to the attached board
  * holding the key with the fewest requests of this process under way (the
- * caller retries once on another when a board fails, sign.c). The group's
+ * callers, sign.c, objects.c and keygen.c, try another when one fails). The group's
  * sessions and login outlive its boards: a board that comes back is logged
  * in again with the PIN the group keeps, at its next use.
  */
@@ -369,9 +369,8 @@ static void note_unplug(struct p11_slot *m)
 	}
 }
 
-void group_request_end(struct p11_slot *m, CK_RV rv)
+void group_request_end(struct p11_slot *m)
 {
-	(void)rv;
 	p11_lock(g.lock);
 	if (m->inflight)
 		m->inflight--;

@@ -776,7 +776,7 @@ static CK_RV group_destroy(struct p11_session *s, struct p11_slot *grp,
 	for (i = 0; i < n; i++) {
 		group_request_start(c[i].slot);
 		r = destroy_on(s, c[i].slot, c[i].h);
-		group_request_end(c[i].slot, r);
+		group_request_end(c[i].slot);
 		if (r == CKR_OK || r == CKR_OBJECT_HANDLE_INVALID)
 			deleted++;		/* gone already counts */
 		else if (r == CKR_ACTION_PROHIBITED)

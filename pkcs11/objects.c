@@ -678,7 +678,7 @@ static CK_RV obj_prepare(struct p11_slot *slot, CK_OBJECT_HANDLE h)
 		for (i = 0; i < n; i++) {
 			group_request_start(c[i].slot);
 			rv = obj_prepare(c[i].slot, c[i].h);
-			group_request_end(c[i].slot, rv);
+			group_request_end(c[i].slot);
 			if (rv != CKR_DEVICE_REMOVED && rv != CKR_DEVICE_ERROR)
 				break;
 		}
@@ -807,7 +807,7 @@ static CK_RV group_set(struct p11_session *s, struct p11_slot *grp,
 	for (i = 0; i < nc; i++) {
 		group_request_start(c[i].slot);
 		r = set_on(s, c[i].slot, c[i].h, attrs, n);
-		group_request_end(c[i].slot, r);
+		group_request_end(c[i].slot);
 		if (r != CKR_OK && rv == CKR_OK)
 			rv = r;
 	}

@@ -440,7 +440,7 @@ size_t group_copies(struct p11_slot *grp, CK_OBJECT_HANDLE h,
 
 /* A request of this process starts / ended on board @m (g.lock not held). */
 void group_request_start(struct p11_slot *m);
-void group_request_end(struct p11_slot *m, CK_RV rv);
+void group_request_end(struct p11_slot *m);
 
 /* The attached, logged-in boards of @grp (rejoining ones logged in first). */
 size_t group_serving_boards(struct p11_slot *grp, struct p11_slot **out);

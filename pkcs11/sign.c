@@ -205,7 +205,7 @@ static CK_RV key_facts(struct p11_slot *slot, CK_OBJECT_HANDLE h,
 		for (i = 0; i < n; i++) {
 			group_request_start(c[i].slot);
 			rv = key_facts(c[i].slot, c[i].h, kf, want_spki);
-			group_request_end(c[i].slot, rv);
+			group_request_end(c[i].slot);
 			if (rv != CKR_DEVICE_REMOVED && rv != CKR_DEVICE_ERROR)
 				break;
 			free(kf->spki);
@@ -459,7 +459,7 @@ static CK_RV group_sign(struct p11_slot *grp, CK_OBJECT_HANDLE h,
 			rv = board_sign(c[i].slot, c[i].h, kf.uuid, tbs, tbs_len,
 					sig, sig_len);
 		}
-		group_request_end(c[i].slot, rv);
+		group_request_end(c[i].slot);
 		if (rv != CKR_DEVICE_REMOVED && rv != CKR_DEVICE_ERROR &&
 		    rv != CKR_KEY_HANDLE_INVALID)
 			break;

@@ -356,6 +356,52 @@ TEST(bad_groups_file_fails_initialize)
 	rm_rf(dir);
 }
 
+TEST_F(grp, a_changed_groups_file_waits_for_a_restart)
+{
+	char log[300], text[512] = "", label[33], serial[17];
+	CK_SLOT_ID slots[4];
+	CK_ULONG n = 4;
+	int fd, saved;
+	FILE *lf;
+
+	/* the boards go their own ways in the file */
+	ASSERT_EQ(0, write_file(self->conf, "# no groups any more\n"));
+	snprintf(log, sizeof(log), "%s/stderr", self->dir);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, fd);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	ASSERT_EQ(CKR_OK, self->f->C_GetSlotList(CK_TRUE, NULL, &n));
+	n = 4;
+	ASSERT_EQ(CKR_OK, self->f->C_GetSlotList(CK_TRUE, NULL, &n));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	/* the running process keeps its group */
+	EXPECT_EQ(1u, n);
+	n = 4;
+	ASSERT_EQ(CKR_OK, self->f->C_GetSlotList(CK_TRUE, slots, &n));
+	token_info(self->f, slots[0], label, serial);
+	EXPECT_STREQ("cryptech-grp-dnssec", label);
+	/* said once */
+	lf = fopen(log, "r");
+	ASSERT_NE(NULL, lf);
+	n = fread(text, 1, sizeof(text) - 1, lf);
+	fclose(lf);
+	text[n] = '\0';
+	EXPECT_NE(NULL, strstr(text, "the groups file changed; the groups read at C_Initialize stay in force until the application restarts\n"))
+		TH_LOG("stderr: %s", text);
+	EXPECT_EQ(NULL, strstr(strstr(text, "changed") + 1, "changed"));
+	/* a restart applies it: each board its own token */
+	ASSERT_EQ(CKR_OK, self->f->C_Finalize(NULL));
+	ASSERT_EQ(CKR_OK, self->f->C_Initialize(NULL));
+	n = 4;
+	ASSERT_EQ(CKR_OK, self->f->C_GetSlotList(CK_TRUE, NULL, &n));
+	EXPECT_EQ(2u, n);
+}
+
 TEST_F(grp, a_key_on_both_boards_is_one_object)
 {
 	CK_OBJECT_HANDLE h[8], pubs[8];
