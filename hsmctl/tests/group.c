@@ -220,6 +220,62 @@ TEST_F(group, json)
 		"assert d[\"keys\"][0][\"status\"] == \"already-there\" and d[\"keys\"][0][\"copies\"] == []"));
 }
 
+/*
+ * A pair as the PKCS#11 module stores it: the private key and a public-key
+ * object of the same SPKI (loaded here from a bundle written by hand).
+ * status pairs them; sync copies both.
+ */
+TEST_F(group, pair_with_public_object)
+{
+	static const char writer[] =
+		"import base64, json, sys\n"
+		"pem = open(sys.argv[1]).read().splitlines()\n"
+		"body = [l for l in pem if l and not l.startswith('-----')]\n"
+		"label = [base64.b64encode(b'k1').decode()]\n"
+		"d = {'comment': 'x', 'kekek_pubkey': body, 'kekek_uuid': '00000000-0000-4000-8000-000000000000',\n"
+		"     'keys': [{'comment': 'Public key', 'flags': 57, 'spki': body,\n"
+		"               'uuid': '00000000-0000-4000-8000-000000000001',\n"
+		"               'attributes': {'0x00000003': label}}]}\n"
+		"json.dump(d, open(sys.argv[2], 'w'))\n";
+	char pem[160], bundle[160], script[160], cmd[600];
+	struct run *r = &self->r;
+
+	make_key(_metadata, r, dev_a, 1);
+	hsmctl(r, NULL, "-d", dev_a, "key", "pubkey", "label:k1", "--pem", NULL);
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	snprintf(pem, sizeof(pem), "%s/k1.pem", dir);
+	snprintf(bundle, sizeof(bundle), "%s/k1-public.json", dir);
+	snprintf(script, sizeof(script), "%s/writer.py", dir);
+	write_file(pem, r->out);
+	write_file(script, writer);
+	snprintf(cmd, sizeof(cmd), "python3 %s %s %s", script, pem, bundle);
+	ASSERT_EQ(0, system(cmd));
+	hsmctl(r, NULL, "-d", dev_a, "key", "import", bundle, NULL);
+	ASSERT_EQ(0, r->status) TH_LOG("%s %s", r->out, r->err);
+
+	hsmctl(r, NULL, "--json", "group", "status", "dns", NULL);
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_EQ(0, python_check(r->out,
+		"k = d[\"groups\"][0][\"keys\"]; assert len(k) == 1, k; "
+		"c = k[0][\"copies\"]; assert len(c) == 1 and c[0][\"public_uuid\"], c"));
+
+	hsmctl(r, NULL, "group", "sync", "dns", NULL);
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	hsmctl(r, NULL, "--json", "group", "status", "dns", NULL);
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_EQ(0, python_check(r->out,
+		"c = d[\"groups\"][0][\"keys\"][0][\"copies\"]; "
+		"assert [x[\"board\"] for x in c] == [\"EMU-G0\", \"EMU-G1\"], c; "
+		"assert all(x[\"public_uuid\"] for x in c), c"));
+	/* On B: the private key, its public object (labelled) and the KEKEK. */
+	hsmctl(r, NULL, "--json", "-d", dev_b, "key", "list", NULL);
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_EQ(0, python_check(r->out,
+		"t = sorted(x[\"type\"] for x in d); "
+		"assert t == [\"ec-private\", \"ec-public\", \"rsa-private\"], d; "
+		"assert [x.get(\"label\") for x in d if x[\"type\"] == \"ec-public\"] == [\"k1\"], d"));
+}
+
 /* Not exportable: the copy fails (exit 4, the reason), B gets nothing. */
 TEST_F(group, not_exportable)
 {
