@@ -588,11 +588,15 @@ CK_RV obj_attribute(const struct p11_object *obj, CK_ATTRIBUTE *t)
 {
 	unsigned char tmp[ATTR_TMP_MAX];
 	struct p11_object view;
-	const struct p11_object *o = obj_view(obj, &view);
+	const struct p11_object *o;
 	const void *val;
 	size_t len;
-	CK_RV rv = attr_value(o, t->type, tmp, &val, &len);
+	CK_RV rv;
 
+	if (obj->is_group)
+		return group_obj_attribute(obj, t);
+	o = obj_view(obj, &view);
+	rv = attr_value(o, t->type, tmp, &val, &len);
 	if (rv != CKR_OK) {
 		t->ulValueLen = CK_UNAVAILABLE_INFORMATION;
 		return rv == CKR_DEVICE_ERROR ? CKR_ATTRIBUTE_TYPE_INVALID : rv;
@@ -615,12 +619,15 @@ bool obj_matches(const struct p11_object *obj, const CK_ATTRIBUTE *tmpl,
 		 CK_ULONG n)
 {
 	struct p11_object view;
-	const struct p11_object *o = obj_view(obj, &view);
+	const struct p11_object *o;
 	unsigned char tmp[ATTR_TMP_MAX];
 	const void *val;
 	size_t len;
 	CK_ULONG i;
 
+	if (obj->is_group)
+		return group_obj_matches(obj, tmpl, n);
+	o = obj_view(obj, &view);
 	for (i = 0; i < n; i++) {
 		if (attr_value(o, tmpl[i].type, tmp, &val, &len) != CKR_OK ||
 		    len != tmpl[i].ulValueLen ||
@@ -639,11 +646,44 @@ bool obj_matches(const struct p11_object *obj, const CK_ATTRIBUTE *tmpl,
  */
 static CK_RV obj_prepare(struct p11_slot *slot, CK_OBJECT_HANDLE h)
 {
+	struct group_copy c[HSM_GROUP_MAX_BOARDS];
 	struct p11_object view;
 	struct pool_session *ps;
 	struct p11_object *o;
 	bool loaded, private_obj;
+	size_t i, n;
 	CK_RV rv;
+
+	if (slot->is_group) {
+		/* a copy answers; before login the copies' caches do */
+		p11_lock(g.lock);
+		o = obj_lookup(slot->id, h);
+		p11_unlock(g.lock);
+		if (!o)
+			return CKR_OBJECT_HANDLE_INVALID;
+		n = group_copies(slot, h, c);
+		rv = CKR_OK;
+		if (!n && slot->user != CKU_USER) {
+			/* before login, as for a board: public objects only */
+			CK_BBOOL priv = CK_TRUE;
+			CK_ATTRIBUTE a = { CKA_PRIVATE, &priv, sizeof(priv) };
+
+			p11_lock(g.lock);
+			o = obj_lookup(slot->id, h);
+			if (!o || obj_attribute(o, &a) != CKR_OK)
+				priv = CK_TRUE;
+			p11_unlock(g.lock);
+			return priv ? CKR_OBJECT_HANDLE_INVALID : CKR_OK;
+		}
+		for (i = 0; i < n; i++) {
+			group_request_start(c[i].slot);
+			rv = obj_prepare(c[i].slot, c[i].h);
+			group_request_end(c[i].slot, rv);
+			if (rv != CKR_DEVICE_REMOVED && rv != CKR_DEVICE_ERROR)
+				break;
+		}
+		return rv;
+	}
 
 	p11_lock(g.lock);
 	o = obj_lookup(slot->id, h);
@@ -715,6 +755,10 @@ CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 	rv = session_get(hSession, &s, &slot);
 	if (rv != CKR_OK)
 		return rv;
+	if (slot->is_group) {
+		rv = group_unsupported("C_SetAttributeValue");
+		goto out;
+	}
 	if ((!pTemplate && ulCount) || ulCount > HSM_ATTRS_MAX) {
 		rv = CKR_ARGUMENTS_BAD;
 		goto out;

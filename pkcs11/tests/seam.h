@@ -60,6 +60,10 @@ int seam_add_bare_key(int i, uint8_t uuid[16]);
  * program would load one: its UUID in @uuid. */
 int seam_add_public_key(int i, const uint8_t *der, size_t der_len, uint8_t uuid[16]);
 
+/* PKEY_LOAD of the PKCS#8 private key @der as a token signing key, as a
+ * backup restores one on each board: its UUID in @uuid. */
+int seam_add_private_key(int i, const uint8_t *der, size_t der_len, uint8_t uuid[16]);
+
 /* Delete a key by name, as another process or host would. */
 int seam_delete_key(int i, const uint8_t uuid[16]);
 
