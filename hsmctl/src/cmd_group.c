@@ -46,23 +46,25 @@ static void key_names_free(struct key_names *kn)
 	free(kn->id);
 }
 
-/* "-" (none) as JSON null. */
-static void kv_text(struct json *j, const char *key, const char *v)
+/* @v, or null when the key has no such attribute (@present 0). */
+static void kv_text(struct json *j, const char *key, int present,
+		    const char *v)
 {
-	if (strcmp(v, "-") == 0)
-		json_kv_null(j, key);
-	else
+	if (present)
 		json_kv_string(j, key, v);
+	else
+		json_kv_null(j, key);
 }
 
 static void key_json_names(struct json *j, const struct group_key *k,
 			   const struct key_names *kn)
 {
+	const struct hsm_attr *a = k->desc.attrs;
 	char fp[32];
 
 	snprintf(fp, sizeof(fp), "sha256:%s", k->fingerprint);
-	kv_text(j, "label", kn->label);
-	kv_text(j, "id", kn->id);
+	kv_text(j, "label", a && a[0].value, kn->label);
+	kv_text(j, "id", a && a[1].value && a[1].len, kn->id);
 	json_kv_string(j, "algorithm", kn->alg);
 	json_kv_string(j, "fingerprint", fp);
 	json_kv_bool(j, "exportable",
@@ -162,9 +164,9 @@ static void status_text(const struct group_state *gs)
 
 	for (b = 0; b < gs->g->n_boards; b++)
 		attached += gs->boards[b].state == GROUP_BOARD_READY;
-	printf("group %s: token %s, %zu boards, %zu attached, %zu keys\n",
+	printf("group %s: token %s, %zu boards, %zu attached, %zu key%s\n",
 	       gs->g->name, gs->g->label, gs->g->n_boards, attached,
-	       gs->n_keys);
+	       gs->n_keys, gs->n_keys == 1 ? "" : "s");
 	for (b = 0; b < gs->g->n_boards; b++) {
 		const struct group_board *gb = &gs->boards[b];
 

@@ -123,7 +123,7 @@ TEST_F(group, status_sync_status_sync)
 	make_key(_metadata, r, dev_a, 1);
 	hsmctl(r, NULL, "group", "status", "dns", NULL);
 	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
-	EXPECT_NE(NULL, strstr(r->out, "group dns: token cryptech-grp-dns, 3 boards, 2 attached, 1 keys\n"));
+	EXPECT_NE(NULL, strstr(r->out, "group dns: token cryptech-grp-dns, 3 boards, 2 attached, 1 key\n"));
 	EXPECT_NE(NULL, strstr(r->out, "  board EMU-G0 (cryptech-EMU-G0): attached "));
 	EXPECT_NE(NULL, strstr(r->out, "  board EMU-G2 (cryptech-EMU-G2): absent\n"));
 	EXPECT_NE(NULL, strstr(r->out, "  key k1 id 0102 ec-p256 sha256:"));
