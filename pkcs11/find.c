@@ -250,31 +250,20 @@ static CK_RV add_session_objects(struct p11_slot *slot,
 	return CKR_OK;
 }
 
-CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
-			CK_ULONG ulCount)
+CK_RV find_on_board(struct p11_slot *slot, const CK_ATTRIBUTE *pTemplate,
+		    CK_ULONG ulCount, CK_OBJECT_HANDLE **out, size_t *n_out)
 {
 	struct { uint8_t (*u)[HSM_UUID_LEN]; size_t n, max; } found = { 0 };
 	struct pool_session *ps = NULL;
-	struct p11_session *s;
-	struct p11_slot *slot;
 	CK_OBJECT_HANDLE *handles = NULL, *hp, *pubs = NULL;
 	struct narrow nw;
-	size_t i, nh = 0, npubs = 0;
+	size_t i, nh = 0, npubs = 0, nfound = 0;
 	uint32_t st = 0;
 	CK_RV rv;
 	int ret;
 
-	rv = session_get(hSession, &s, &slot);
-	if (rv != CKR_OK)
-		return rv;
-	if (!pTemplate && ulCount) {
-		rv = CKR_ARGUMENTS_BAD;
-		goto out;
-	}
-	if (s->find.kind != OP_NONE) {
-		rv = CKR_OPERATION_ACTIVE;
-		goto out;
-	}
+	*out = NULL;
+	*n_out = 0;
 	narrow_search(pTemplate, ulCount, &nw);
 	if (nw.none)
 		goto done;
@@ -340,6 +329,7 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
 	}
 done:
 	/* Match the whole template against the cache. */
+	rv = CKR_OK;
 	p11_lock(g.lock);
 	hp = calloc(nh * 2 + 1, sizeof(*hp));
 	if (!hp) {
@@ -347,14 +337,13 @@ done:
 		rv = CKR_HOST_MEMORY;
 		goto out;
 	}
-	s->find.n_found = 0;
 	for (i = 0; i < nh; i++) {
 		struct p11_object *o = obj_lookup(slot->id, handles[i]);
 
 		if (!o)
 			continue;
 		if (obj_matches(o, pTemplate, ulCount))
-			hp[s->find.n_found++] = handles[i];
+			hp[nfound++] = handles[i];
 		if (obj_is_private(o) && !has_public_key(slot, handles, nh, o) &&
 		    !has_public_key(slot, pubs, npubs, o)) {
 			CK_OBJECT_HANDLE ph = obj_handle(slot->id, o->uuid,
@@ -362,19 +351,54 @@ done:
 			struct p11_object *po = obj_lookup(slot->id, ph);
 
 			if (po && obj_matches(po, pTemplate, ulCount))
-				hp[s->find.n_found++] = ph;
+				hp[nfound++] = ph;
 		}
 	}
-	s->find.found = hp;
-	s->find.found_pos = 0;
-	s->find.kind = OP_FIND;
 	p11_unlock(g.lock);
+	*out = hp;
+	*n_out = nfound;
 out:
 	if (ps)
 		pool_put(slot, ps);
 	free(found.u);
 	free(handles);
 	free(pubs);
+	return rv;
+}
+
+CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
+			CK_ULONG ulCount)
+{
+	struct p11_session *s;
+	struct p11_slot *slot;
+	CK_OBJECT_HANDLE *hp = NULL;
+	size_t n = 0;
+	CK_RV rv;
+
+	rv = session_get(hSession, &s, &slot);
+	if (rv != CKR_OK)
+		return rv;
+	if (!pTemplate && ulCount) {
+		rv = CKR_ARGUMENTS_BAD;
+		goto out;
+	}
+	if (s->find.kind != OP_NONE) {
+		rv = CKR_OPERATION_ACTIVE;
+		goto out;
+	}
+	if (slot->is_group)
+		rv = group_find(slot, pTemplate, ulCount, &hp, &n);
+	else
+		rv = find_on_board(slot, pTemplate, ulCount, &hp, &n);
+	if (rv != CKR_OK)
+		goto out;
+	p11_lock(g.lock);
+	s->find.found = hp;
+	s->find.n_found = n;
+	s->find.found_pos = 0;
+	s->find.kind = OP_FIND;
+	p11_unlock(g.lock);
+out:
 	session_put(s);
 	return rv;
 }

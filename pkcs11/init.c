@@ -161,6 +161,7 @@ static void teardown(bool inherited)
 	}
 	free(g.sessions);
 	objects_free_all();
+	groups_free();
 	/* A parent's mutex may have been held by another of its threads
 	 * at fork time: the child leaves it alone. */
 	if (inherited)
@@ -203,9 +204,14 @@ CK_RV C_Initialize(CK_VOID_PTR pInitArgs)
 	}
 	g.pid = getpid();
 	g.initialized = true;
-	p11_lock(g.lock);
-	rv = slots_refresh();
-	p11_unlock(g.lock);
+	/* A bad groups file is an error, not a silent fallback to boards
+	 * of their own: keys would be made single-homed. */
+	rv = groups_init();
+	if (rv == CKR_OK) {
+		p11_lock(g.lock);
+		rv = slots_refresh();
+		p11_unlock(g.lock);
+	}
 	if (rv != CKR_OK) {
 		teardown(false);
 		goto out;

@@ -22,10 +22,20 @@
  * default) is made on the PKCS#11 session's holder (vol_get(), p11.h):
  * the board keeps the volatile key for that libhsm session alone and
  * deletes it when the holder closes with the PKCS#11 session.
+ *
+ * On a group token (group.c) the pair is generated on one board and copied
+ * to every other attached board of the group (hsm_key_replicate(): export
+ * under the destination's KEKEK, import, attributes restored) before the
+ * call returns; if a copy fails, every copy goes again. So the private key
+ * must be exportable: CKA_EXTRACTABLE false is refused there, and absent
+ * means true. Session objects cannot be copied and are refused too.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <hsm/replicate.h>
 
 #include "p11.h"
 
@@ -365,6 +375,107 @@ static CK_RV gen_session(struct p11_slot *slot, struct hsm_session **own,
 	return pool_get(slot, shared);
 }
 
+/* A copy of the new pair on another board of the group. */
+struct replica {
+	uint8_t priv[HSM_UUID_LEN], pub[HSM_UUID_LEN];
+};
+
+/* Delete key @uuid (if not all-zero) on the board of @s. */
+static void delete_by_name(struct hsm_session *s, const uint8_t uuid[HSM_UUID_LEN])
+{
+	static const uint8_t zero[HSM_UUID_LEN];
+	uint32_t h;
+
+	if (memcmp(uuid, zero, HSM_UUID_LEN) &&
+	    hsm_open_key(s, uuid, &h, NULL) == 0 &&
+	    hsm_delete_key(s, h, NULL) != 0)
+		hsm_close_key(s, h, NULL);
+}
+
+/*
+ * Copy the pair whose private key is @uuid (on the board of @src) to each
+ * of @dst: all or nothing, the copies made so far go again on failure.
+ */
+static CK_RV replicate(struct p11_slot **dst, size_t n, struct hsm_session *src,
+		       const uint8_t uuid[HSM_UUID_LEN], struct replica *made)
+{
+	struct pool_session *ps;
+	uint32_t st = 0;
+	size_t i, done;
+	CK_RV rv = CKR_OK;
+	int ret;
+
+	for (done = 0; done < n; done++) {
+		rv = pool_get(dst[done], &ps);
+		if (rv != CKR_OK)
+			break;
+		ret = hsm_key_replicate(src, ps->s, uuid, made[done].priv,
+					made[done].pub, &st);
+		pool_put(dst[done], ps);
+		if (ret) {
+			fprintf(stderr, "libhsm-pkcs11: copying the new key to board %s of the group failed: %s; the key was not made\n",
+				dst[done]->label, hsm_strerror(ret, st));
+			rv = p11_rv(dst[done], ret, st);
+			break;
+		}
+	}
+	if (rv == CKR_OK)
+		return rv;
+	for (i = 0; i < done; i++) {
+		if (pool_get(dst[i], &ps) != CKR_OK)
+			continue;	/* that board's copy: group sync */
+		delete_by_name(ps->s, made[i].pub);
+		delete_by_name(ps->s, made[i].priv);
+		pool_put(dst[i], ps);
+	}
+	return rv;
+}
+
+/* The board object of key @uuid of @m, its cache loaded. */
+static CK_OBJECT_HANDLE board_object(struct p11_slot *m, const uint8_t uuid[HSM_UUID_LEN])
+{
+	struct pool_session *ps;
+	CK_OBJECT_HANDLE h;
+
+	p11_lock(g.lock);
+	h = obj_handle(m->id, uuid, false);
+	p11_unlock(g.lock);
+	if (h && pool_get(m, &ps) == CKR_OK) {
+		obj_refresh(m, ps, h, true);
+		pool_put(m, ps);
+	}
+	return h;
+}
+
+/* The group objects of the new pair, every copy recorded. */
+static CK_RV group_handles(struct p11_slot *grp, struct p11_slot *gen,
+			   CK_OBJECT_HANDLE hpriv, CK_OBJECT_HANDLE hpub,
+			   struct p11_slot **dst, size_t n,
+			   const struct replica *made, CK_OBJECT_HANDLE *gpriv,
+			   CK_OBJECT_HANDLE *gpub)
+{
+	static const uint8_t zero[HSM_UUID_LEN];
+	CK_OBJECT_HANDLE dh[P11_MAX_SLOTS][2];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		dh[i][0] = board_object(dst[i], made[i].priv);
+		dh[i][1] = memcmp(made[i].pub, zero, HSM_UUID_LEN) ?
+			   board_object(dst[i], made[i].pub) : CK_INVALID_HANDLE;
+	}
+	p11_lock(g.lock);
+	*gpriv = group_adopt(grp, gen, hpriv);
+	*gpub = group_adopt(grp, gen, hpub);
+	for (i = 0; i < n; i++) {
+		if (dh[i][0])
+			group_adopt(grp, dst[i], dh[i][0]);
+		if (dh[i][1])
+			group_adopt(grp, dst[i], dh[i][1]);
+	}
+	p11_unlock(g.lock);
+	return *gpriv && *gpub ? CKR_OK : CKR_HOST_MEMORY;
+}
+
 CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 			CK_ATTRIBUTE_PTR pPublicKeyTemplate,
 			CK_ULONG ulPublicKeyAttributeCount,
@@ -387,6 +498,9 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 	uint32_t priv_flags, pub_flags;
 	CK_KEY_TYPE kt;
 	CK_OBJECT_HANDLE hpub, hpriv;
+	struct p11_slot *grp = NULL, *boards[P11_MAX_SLOTS];
+	struct replica made[P11_MAX_SLOTS];
+	size_t nb = 0;
 	bool session_keys;
 	CK_RV rv;
 	int ret;
@@ -446,6 +560,21 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 		rv = CKR_USER_NOT_LOGGED_IN;
 		goto out;
 	}
+	if (slot->is_group) {
+		if (session_keys || priv->extractable == 0) {
+			fprintf(stderr, "libhsm-pkcs11: a group token copies every key to each of its boards: its keys must be token objects (CKA_TOKEN true) and exportable (CKA_EXTRACTABLE true or absent)\n");
+			rv = CKR_TEMPLATE_INCONSISTENT;
+			goto out;
+		}
+		priv->extractable = 1;
+		grp = slot;
+		nb = group_serving_boards(grp, boards);
+		if (!nb) {
+			rv = CKR_DEVICE_REMOVED;
+			goto out;
+		}
+		slot = boards[0];	/* generates; the others get copies */
+	}
 	priv_flags = key_flags(priv);
 	pub_flags = key_flags(pub);
 
@@ -501,6 +630,11 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 		rv = ret == -EOVERFLOW ? CKR_DEVICE_MEMORY : p11_rv(slot, ret, st);
 		goto undo;
 	}
+	if (grp) {
+		rv = replicate(boards + 1, nb - 1, hs, priv_uuid, made);
+		if (rv != CKR_OK)
+			goto undo;
+	}
 	hsm_close_key(hs, priv_h, NULL);
 	hsm_close_key(hs, pub_h, NULL);
 	priv_h = pub_h = 0;
@@ -526,6 +660,12 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 		obj_refresh(slot, ps, hpub, true);
 		pool_put(slot, ps);
 	}
+	if (grp) {
+		rv = group_handles(grp, slot, hpriv, hpub, boards + 1, nb - 1,
+				   made, &hpriv, &hpub);
+		if (rv != CKR_OK)
+			goto release;
+	}
 	*phPrivateKey = hpriv;
 	*phPublicKey = hpub;
 	goto release;
@@ -548,11 +688,11 @@ out:
 	return rv;
 }
 
-CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
+/* Delete board object @hObject of board slot @slot for session @s. */
+static CK_RV destroy_on(struct p11_session *s, struct p11_slot *slot,
+			CK_OBJECT_HANDLE hObject)
 {
 	struct pool_session *ps;
-	struct p11_session *s;
-	struct p11_slot *slot;
 	struct p11_object *o;
 	uint8_t uuid[HSM_UUID_LEN];
 	uint32_t kh, st = 0;
@@ -560,19 +700,15 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 	CK_RV rv;
 	int ret;
 
-	rv = session_get(hSession, &s, &slot);
-	if (rv != CKR_OK)
-		return rv;
 	if (slot->user != CKU_USER) {
 		p11_lock(g.lock);
 		o = obj_lookup(slot->id, hObject);
 		p11_unlock(g.lock);
-		rv = o ? CKR_USER_NOT_LOGGED_IN : CKR_OBJECT_HANDLE_INVALID;
-		goto out;
+		return o ? CKR_USER_NOT_LOGGED_IN : CKR_OBJECT_HANDLE_INVALID;
 	}
 	rv = obj_pool_get(slot, hObject, &ps);
 	if (rv != CKR_OK)
-		goto out;
+		return rv;
 	rv = obj_refresh(slot, ps, hObject, false);
 	if (rv == CKR_OK) {
 		p11_lock(g.lock);
@@ -608,7 +744,69 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 		}
 	}
 	pool_put(slot, ps);
-out:
+	return rv;
+}
+
+/*
+ * A group object: every copy on the attached boards goes. A copy on a
+ * board that is away stays until "hsmctl group sync" (documented).
+ */
+static CK_RV group_destroy(struct p11_session *s, struct p11_slot *grp,
+			   CK_OBJECT_HANDLE h)
+{
+	struct group_copy c[HSM_GROUP_MAX_BOARDS];
+	struct p11_object *o;
+	unsigned deleted = 0, halves = 0;
+	uint8_t gid[HSM_UUID_LEN];
+	CK_RV rv = CKR_OK, r;
+	size_t i, n;
+
+	p11_lock(g.lock);
+	o = obj_lookup(grp->id, h);
+	if (o)
+		memcpy(gid, o->uuid, sizeof(gid));
+	p11_unlock(g.lock);
+	if (!o)
+		return CKR_OBJECT_HANDLE_INVALID;
+	if (grp->user != CKU_USER)
+		return CKR_USER_NOT_LOGGED_IN;
+	n = group_copies(grp, h, c);
+	if (!n)
+		return CKR_DEVICE_REMOVED;
+	for (i = 0; i < n; i++) {
+		group_request_start(c[i].slot);
+		r = destroy_on(s, c[i].slot, c[i].h);
+		group_request_end(c[i].slot);
+		if (r == CKR_OK || r == CKR_OBJECT_HANDLE_INVALID)
+			deleted++;		/* gone already counts */
+		else if (r == CKR_ACTION_PROHIBITED)
+			halves++;		/* the public half of a key */
+		else
+			rv = r;
+	}
+	if (rv == CKR_OK && !deleted && halves)
+		rv = CKR_ACTION_PROHIBITED;
+	if (rv == CKR_OK) {
+		p11_lock(g.lock);
+		obj_gone(grp->id, gid);
+		p11_unlock(g.lock);
+	}
+	return rv;
+}
+
+CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
+{
+	struct p11_session *s;
+	struct p11_slot *slot;
+	CK_RV rv;
+
+	rv = session_get(hSession, &s, &slot);
+	if (rv != CKR_OK)
+		return rv;
+	if (slot->is_group)
+		rv = group_destroy(s, slot, hObject);
+	else
+		rv = destroy_on(s, slot, hObject);
 	session_put(s);
 	return rv;
 }

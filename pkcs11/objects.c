@@ -588,11 +588,15 @@ CK_RV obj_attribute(const struct p11_object *obj, CK_ATTRIBUTE *t)
 {
 	unsigned char tmp[ATTR_TMP_MAX];
 	struct p11_object view;
-	const struct p11_object *o = obj_view(obj, &view);
+	const struct p11_object *o;
 	const void *val;
 	size_t len;
-	CK_RV rv = attr_value(o, t->type, tmp, &val, &len);
+	CK_RV rv;
 
+	if (obj->is_group)
+		return group_obj_attribute(obj, t);
+	o = obj_view(obj, &view);
+	rv = attr_value(o, t->type, tmp, &val, &len);
 	if (rv != CKR_OK) {
 		t->ulValueLen = CK_UNAVAILABLE_INFORMATION;
 		return rv == CKR_DEVICE_ERROR ? CKR_ATTRIBUTE_TYPE_INVALID : rv;
@@ -615,12 +619,15 @@ bool obj_matches(const struct p11_object *obj, const CK_ATTRIBUTE *tmpl,
 		 CK_ULONG n)
 {
 	struct p11_object view;
-	const struct p11_object *o = obj_view(obj, &view);
+	const struct p11_object *o;
 	unsigned char tmp[ATTR_TMP_MAX];
 	const void *val;
 	size_t len;
 	CK_ULONG i;
 
+	if (obj->is_group)
+		return group_obj_matches(obj, tmpl, n);
+	o = obj_view(obj, &view);
 	for (i = 0; i < n; i++) {
 		if (attr_value(o, tmpl[i].type, tmp, &val, &len) != CKR_OK ||
 		    len != tmpl[i].ulValueLen ||
@@ -639,11 +646,44 @@ bool obj_matches(const struct p11_object *obj, const CK_ATTRIBUTE *tmpl,
  */
 static CK_RV obj_prepare(struct p11_slot *slot, CK_OBJECT_HANDLE h)
 {
+	struct group_copy c[HSM_GROUP_MAX_BOARDS];
 	struct p11_object view;
 	struct pool_session *ps;
 	struct p11_object *o;
 	bool loaded, private_obj;
+	size_t i, n;
 	CK_RV rv;
+
+	if (slot->is_group) {
+		/* a copy answers; before login the copies' caches do */
+		p11_lock(g.lock);
+		o = obj_lookup(slot->id, h);
+		p11_unlock(g.lock);
+		if (!o)
+			return CKR_OBJECT_HANDLE_INVALID;
+		n = group_copies(slot, h, c);
+		rv = CKR_OK;
+		if (!n && slot->user != CKU_USER) {
+			/* before login, as for a board: public objects only */
+			CK_BBOOL priv = CK_TRUE;
+			CK_ATTRIBUTE a = { CKA_PRIVATE, &priv, sizeof(priv) };
+
+			p11_lock(g.lock);
+			o = obj_lookup(slot->id, h);
+			if (!o || obj_attribute(o, &a) != CKR_OK)
+				priv = CK_TRUE;
+			p11_unlock(g.lock);
+			return priv ? CKR_OBJECT_HANDLE_INVALID : CKR_OK;
+		}
+		for (i = 0; i < n; i++) {
+			group_request_start(c[i].slot);
+			rv = obj_prepare(c[i].slot, c[i].h);
+			group_request_end(c[i].slot);
+			if (rv != CKR_DEVICE_REMOVED && rv != CKR_DEVICE_ERROR)
+				break;
+		}
+		return rv;
+	}
 
 	p11_lock(g.lock);
 	o = obj_lookup(slot->id, h);
@@ -697,20 +737,91 @@ out:
 	return rv;
 }
 
+/* Set @attrs (@n of them) on board object @h of board slot @slot. */
+static CK_RV set_on(struct p11_session *s, struct p11_slot *slot,
+		    CK_OBJECT_HANDLE h, const struct hsm_attr *attrs, CK_ULONG n)
+{
+	struct pool_session *ps = NULL;
+	struct p11_object *o;
+	uint8_t uuid[HSM_UUID_LEN];
+	uint32_t kh = 0, st = 0;
+	bool token = false;
+	CK_RV rv;
+	int ret;
+
+	rv = obj_prepare(slot, h);
+	if (rv != CKR_OK)
+		return rv;
+	p11_lock(g.lock);
+	o = obj_lookup(slot->id, h);
+	if (o) {
+		memcpy(uuid, o->uuid, sizeof(uuid));
+		token = o->flags & HSM_KEY_F_TOKEN;
+	}
+	p11_unlock(g.lock);
+	if (!o)
+		return CKR_OBJECT_HANDLE_INVALID;
+	if (token && !(s->flags & CKF_RW_SESSION))
+		return CKR_SESSION_READ_ONLY;
+	if (n == 0)
+		return CKR_OK;
+	rv = obj_pool_get(slot, h, &ps);
+	if (rv != CKR_OK)
+		return rv;
+	rv = pool_key_get(slot, ps, uuid, &kh);
+	if (rv == CKR_OK) {
+		ret = hsm_set_attributes(ps->s, kh, attrs, n, &st);
+		pool_key_put(slot, ps, kh);
+		rv = ret == -EOVERFLOW ? CKR_DEVICE_MEMORY : p11_rv(slot, ret, st);
+	}
+	if (rv == CKR_OK)
+		rv = obj_refresh(slot, ps, h, true);
+	pool_put(slot, ps);
+	return rv;
+}
+
+/*
+ * A group object: every copy on the attached boards. Not atomic across
+ * boards: on an error the copies done keep the new values (documented;
+ * the same call again, or hsmctl group sync, makes them agree).
+ */
+static CK_RV group_set(struct p11_session *s, struct p11_slot *grp,
+		       CK_OBJECT_HANDLE h, const struct hsm_attr *attrs,
+		       CK_ULONG n)
+{
+	struct group_copy c[HSM_GROUP_MAX_BOARDS];
+	struct p11_object *o;
+	size_t i, nc;
+	CK_RV rv = CKR_OK, r;
+
+	p11_lock(g.lock);
+	o = obj_lookup(grp->id, h);
+	p11_unlock(g.lock);
+	if (!o)
+		return CKR_OBJECT_HANDLE_INVALID;
+	if (grp->user != CKU_USER)
+		return CKR_USER_NOT_LOGGED_IN;
+	nc = group_copies(grp, h, c);
+	if (!nc)
+		return CKR_DEVICE_REMOVED;
+	for (i = 0; i < nc; i++) {
+		group_request_start(c[i].slot);
+		r = set_on(s, c[i].slot, c[i].h, attrs, n);
+		group_request_end(c[i].slot);
+		if (r != CKR_OK && rv == CKR_OK)
+			rv = r;
+	}
+	return rv;
+}
+
 CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 			  CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
 	struct hsm_attr attrs[HSM_ATTRS_MAX];
-	struct pool_session *ps = NULL;
 	struct p11_session *s;
 	struct p11_slot *slot;
-	struct p11_object *o;
-	uint8_t uuid[HSM_UUID_LEN];
-	uint32_t kh = 0, st = 0;
-	bool token;
 	CK_ULONG i;
 	CK_RV rv;
-	int ret;
 
 	rv = session_get(hSession, &s, &slot);
 	if (rv != CKR_OK)
@@ -737,38 +848,10 @@ CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 			goto out;
 		}
 	}
-	rv = obj_prepare(slot, hObject);
-	if (rv != CKR_OK)
-		goto out;
-	p11_lock(g.lock);
-	o = obj_lookup(slot->id, hObject);
-	if (o) {
-		memcpy(uuid, o->uuid, sizeof(uuid));
-		token = o->flags & HSM_KEY_F_TOKEN;
-	}
-	p11_unlock(g.lock);
-	if (!o) {
-		rv = CKR_OBJECT_HANDLE_INVALID;
-		goto out;
-	}
-	if (token && !(s->flags & CKF_RW_SESSION)) {
-		rv = CKR_SESSION_READ_ONLY;
-		goto out;
-	}
-	if (ulCount == 0)
-		goto out;
-	rv = obj_pool_get(slot, hObject, &ps);
-	if (rv != CKR_OK)
-		goto out;
-	rv = pool_key_get(slot, ps, uuid, &kh);
-	if (rv == CKR_OK) {
-		ret = hsm_set_attributes(ps->s, kh, attrs, ulCount, &st);
-		pool_key_put(slot, ps, kh);
-		rv = ret == -EOVERFLOW ? CKR_DEVICE_MEMORY : p11_rv(slot, ret, st);
-	}
-	if (rv == CKR_OK)
-		rv = obj_refresh(slot, ps, hObject, true);
-	pool_put(slot, ps);
+	if (slot->is_group)
+		rv = group_set(s, slot, hObject, attrs, ulCount);
+	else
+		rv = set_on(s, slot, hObject, attrs, ulCount);
 out:
 	session_put(s);
 	return rv;

@@ -12,6 +12,7 @@
  *   keygen.c    C_GenerateKeyPair and templates, C_DestroyObject
  *   mechs.c     mechanisms and their info
  *   slotevents.c C_WaitForSlotEvent
+ *   group.c     redundancy groups: several boards as one token
  *   attrval.c   the board's attribute layout (protocol §7.8)
  *
  * Locking: one module lock (g.lock) guards the slot, session and object
@@ -29,6 +30,7 @@
 
 #include <p11-kit/pkcs11.h>
 
+#include <hsm/groups.h>
 #include <hsm/hsm.h>
 
 #define P11_MANUFACTURER	"CrypTech Project"
@@ -41,6 +43,10 @@
 #define P11_POOL_DEFAULT	2
 #define P11_KEY_HANDLES_PER_SESSION 48	/* well below 256 / P11_POOL_MAX */
 #define P11_CACHE_TTL_MS_DEFAULT 5000
+
+/* Vendor attributes of a group token's keys (Documentation/pkcs11.rst). */
+#define CKA_CRYPTECH_REPLICAS		(CKA_VENDOR_DEFINED | 0x43540001UL)
+#define CKA_CRYPTECH_FULLY_REPLICATED	(CKA_VENDOR_DEFINED | 0x43540002UL)
 
 /* ---- init.c: locking and global state ---------------------------------- */
 
@@ -77,6 +83,11 @@ struct p11_global {
 	struct hsm_events *events;	/* NULL until first used */
 	int wake[2];			/* C_Finalize wakes waiters */
 	unsigned waiters;		/* calls blocked in C_WaitForSlotEvent */
+	/* group.c: the groups file as read at C_Initialize */
+	struct hsm_group *groups;
+	size_t n_groups;
+	bool groups_change_logged;	/* "restart to apply" said once */
+	uint64_t groups_refreshed_ms;	/* last board re-read for a group */
 };
 
 extern struct p11_global g;
@@ -134,6 +145,17 @@ struct p11_slot {
 	struct pool_session pool[P11_POOL_MAX];	/* .s NULL: unused */
 	uint64_t keys_clock;
 	unsigned open_sessions, open_rw_sessions;
+	/* groups (group.c) */
+	bool is_group;			/* a group token: its boards serve it */
+	const struct hsm_group *conf;	/* is_group: its configuration */
+	struct p11_slot *group;		/* a board of a group: that group's
+					 * slot (the board has no slot of its
+					 * own in the slot list) */
+	unsigned inflight;		/* board of a group: requests running
+					 * now from this process (g.lock) */
+	unsigned long served;		/* and sent so far: the tie-break */
+	unsigned refused_gen;		/* gen + 1 when it refused the
+					 * group's PIN: not asked again */
 };
 
 /* Re-read the attached boards into g.slots. Caller holds g.lock. */
@@ -258,6 +280,14 @@ void pool_close_all(struct p11_slot *slot, bool inherited);
 /* Log out a slot (wipe the PIN, close the pool). Caller holds g.lock. */
 void slot_logout(struct p11_slot *slot);
 
+/*
+ * Log @slot (a board) in as @user with @pin: one board session first, the
+ * PIN kept for the pool. Caller holds slot->login_lock and checked that
+ * nobody is logged in.
+ */
+CK_RV slot_board_login(struct p11_slot *slot, CK_USER_TYPE user,
+		       const unsigned char *pin, size_t pin_len);
+
 /* Map a libhsm failure to a CKR_*; -ENODEV also marks the slot unplugged. */
 CK_RV p11_rv(struct p11_slot *slot, int err, uint32_t board_status);
 /* The same for a failed hsm_open(): -EACCES is no wrong PIN there, but a
@@ -279,6 +309,16 @@ struct p11_object {
 					 * cache this object reads */
 	bool gone;			/* deleted: handle invalid */
 	struct pool_session *vol;	/* a session object: its holder */
+	/* a group token's object (group.c): one per public key and class,
+	 * its copies the boards' objects; attributes come from a copy */
+	bool is_group;
+	struct {
+		CK_SLOT_ID slot;	/* the board's (hidden) slot */
+		CK_OBJECT_HANDLE h;	/* the board's object */
+		unsigned epoch;		/* search that last saw it */
+	} copies[HSM_GROUP_MAX_BOARDS];
+	unsigned n_copies;
+	unsigned replicas;		/* attached boards holding it */
 	/* the cache: filled by obj_refresh() */
 	uint64_t loaded_ms;		/* 0: never */
 	uint32_t type, curve, flags;
@@ -351,6 +391,76 @@ bool obj_is_private(const struct p11_object *o);
 
 /* Free all objects. Caller holds g.lock or is single-threaded. */
 void objects_free_all(void);
+
+/* ---- find.c ------------------------------------------------------------- */
+
+/*
+ * The objects of board slot @slot matching @t (C_FindObjectsInit's
+ * search): a malloc()ed array in *@out. Nothing before login.
+ */
+CK_RV find_on_board(struct p11_slot *slot, const CK_ATTRIBUTE *t, CK_ULONG n,
+		    CK_OBJECT_HANDLE **out, size_t *n_out);
+
+/* ---- group.c ------------------------------------------------------------ */
+
+/* Read the groups file into g.groups at C_Initialize; on an error, say
+ * FILE:LINE and the fix on stderr and syslog, CKR_GENERAL_ERROR. */
+CK_RV groups_init(void);
+/* At every slots_refresh(): the group slots exist, a changed file is
+ * reported (once) and not applied. Caller holds g.lock. */
+CK_RV groups_refresh(void);
+/* A group is present while one of its boards is. Caller holds g.lock. */
+void groups_update_presence(void);
+void groups_free(void);
+/* The group token's serial number: "grp-" and 12 hex digits of SHA-256
+ * of the group's name. */
+void group_token_serial(const char *name, char serial[17]);
+
+/* C_Login / logout of a group token: every attached board. */
+CK_RV group_login(struct p11_slot *grp, CK_USER_TYPE user,
+		  const unsigned char *pin, size_t pin_len);
+/* Caller holds g.lock. */
+void group_logout_boards(struct p11_slot *grp);
+
+/* C_FindObjectsInit on a group token: the matching group objects. */
+CK_RV group_find(struct p11_slot *grp, const CK_ATTRIBUTE *t, CK_ULONG n,
+		 CK_OBJECT_HANDLE **out, size_t *n_out);
+
+/*
+ * The boards that can serve group object @h now (attached, logged in,
+ * holding it), the least busy first: up to HSM_GROUP_MAX_BOARDS (slot,
+ * board object handle) pairs. Logs rejoining boards in first.
+ */
+struct group_copy {
+	struct p11_slot *slot;
+	CK_OBJECT_HANDLE h;
+};
+size_t group_copies(struct p11_slot *grp, CK_OBJECT_HANDLE h,
+		    struct group_copy *out);
+
+/* A request of this process starts / ended on board @m (g.lock not held). */
+void group_request_start(struct p11_slot *m);
+void group_request_end(struct p11_slot *m);
+
+/* The attached, logged-in boards of @grp (rejoining ones logged in first). */
+size_t group_serving_boards(struct p11_slot *grp, struct p11_slot **out);
+
+/* The group object of board object @mh of board @m (loaded), its copy
+ * recorded; CK_INVALID_HANDLE if it has no public key. Holds g.lock. */
+CK_OBJECT_HANDLE group_adopt(struct p11_slot *grp, struct p11_slot *m,
+			     CK_OBJECT_HANDLE mh);
+
+/* An attached board of @grp, logged in if the group is, or NULL. */
+struct p11_slot *group_any_board(struct p11_slot *grp);
+
+/* The group attribute rules: vendor attributes here, the rest from a copy.
+ * Caller holds g.lock. */
+CK_RV group_obj_attribute(const struct p11_object *o, CK_ATTRIBUTE *t);
+bool group_obj_matches(const struct p11_object *o, const CK_ATTRIBUTE *tmpl,
+		       CK_ULONG n);
+
+/* Refuse what a group token cannot do yet, with a stderr line saying so. */
+CK_RV group_unsupported(const char *what);
 
 /* ---- attrval.c: the board attribute layout (§7.8) ----------------------- */
 

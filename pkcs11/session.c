@@ -101,7 +101,8 @@ CK_RV session_get(CK_SESSION_HANDLE h, struct p11_session **out,
 	sl = g.slots[s->slot];
 	if (sl->unplug_seen)
 		slot_unplugged(sl);
-	if (!sl->present || sl->gen != s->slot_gen) {
+	/* A group's sessions outlive its boards (group.c). */
+	if (!sl->is_group && (!sl->present || sl->gen != s->slot_gen)) {
 		p11_unlock(g.lock);
 		return CKR_DEVICE_REMOVED;
 	}
@@ -229,7 +230,8 @@ CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 	if (rv != CKR_OK)
 		return rv;
 	p11_lock(g.lock);
-	if (slotID >= P11_MAX_SLOTS || !g.slots[slotID]) {
+	if (slotID >= P11_MAX_SLOTS || !g.slots[slotID] ||
+	    g.slots[slotID]->group) {
 		rv = CKR_SLOT_ID_INVALID;
 	} else {
 		for (i = 0; i < g.n_sessions; i++)
@@ -339,6 +341,8 @@ CK_RV pool_get(struct p11_slot *slot, struct pool_session **out)
 	bool open_failed;
 	int ret;
 
+	if (slot->is_group)
+		return CKR_GENERAL_ERROR;	/* its boards have the pools */
 	p11_lock(slot->pool_lock);
 	user = slot->user;
 	if (user != CKU_USER && user != CKU_SO) {
@@ -711,20 +715,68 @@ void slot_logout(struct p11_slot *slot)
 	slot->user = (CK_USER_TYPE)-1;
 	p11_unlock(slot->pool_lock);
 	pool_close_all(slot, false);
+	if (slot->is_group)
+		group_logout_boards(slot);
+}
+
+CK_RV slot_board_login(struct p11_slot *slot, CK_USER_TYPE user,
+		       const unsigned char *pin_in, size_t pin_len)
+{
+	struct pool_session *first;
+	struct hsm_session *hs;
+	unsigned char *pin;
+	uint32_t st = 0;
+	size_t i;
+	int ret;
+
+	if (pin_len < HSM_PIN_MIN || pin_len > HSM_PIN_MAX)
+		return CKR_PIN_INCORRECT;
+	/* One session first: a wrong PIN costs the board's delay once. */
+	ret = hsm_open(slot->dev, &hs);
+	if (ret)
+		return p11_open_rv(slot, ret);
+	ret = hsm_login(hs, board_user(user), pin_in, pin_len, &st);
+	if (ret) {
+		hsm_close(hs);
+		return p11_rv(slot, ret, st);
+	}
+	pin = malloc(pin_len);
+	if (!pin) {
+		hsm_close(hs);
+		return CKR_HOST_MEMORY;
+	}
+	(void)mlock(pin, pin_len);	/* best effort: keep it off swap */
+	memcpy(pin, pin_in, pin_len);
+	p11_lock(slot->pool_lock);
+	for (i = 0; i < P11_POOL_MAX && (slot->pool[i].s ||
+					 slot->pool[i].opening); i++)
+		;
+	if (i == P11_POOL_MAX) {
+		/* every position still held by sessions of an old login */
+		p11_unlock(slot->pool_lock);
+		p11_wipe(pin, pin_len);
+		free(pin);
+		hsm_close(hs);
+		return CKR_DEVICE_ERROR;
+	}
+	first = &slot->pool[i];
+	first->s = hs;
+	first->logged_in = true;
+	slot->pin = pin;
+	slot->pin_len = pin_len;
+	slot->user = user;
+	slot->pool_full = false;
+	p11_unlock(slot->pool_lock);
+	return CKR_OK;
 }
 
 CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType,
 	      CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen)
 {
-	struct pool_session *first;
 	struct p11_session *s;
 	struct p11_slot *slot;
-	struct hsm_session *hs;
-	unsigned char *pin;
-	uint32_t st = 0;
 	CK_RV rv;
 	size_t i;
-	int ret;
 
 	rv = session_get(hSession, &s, &slot);
 	if (rv != CKR_OK)
@@ -736,6 +788,10 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType,
 	}
 	if (!pPin) {
 		rv = CKR_ARGUMENTS_BAD;
+		goto out;
+	}
+	if (slot->is_group) {
+		rv = group_login(slot, userType, pPin, ulPinLen);
 		goto out;
 	}
 	p11_lock(slot->login_lock);
@@ -757,51 +813,7 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType,
 		if (rv != CKR_OK)
 			goto unlock;
 	}
-	if (ulPinLen < HSM_PIN_MIN || ulPinLen > HSM_PIN_MAX) {
-		rv = CKR_PIN_INCORRECT;
-		goto unlock;
-	}
-	/* One session first: a wrong PIN costs the board's delay once. */
-	ret = hsm_open(slot->dev, &hs);
-	if (ret) {
-		rv = p11_open_rv(slot, ret);
-		goto unlock;
-	}
-	ret = hsm_login(hs, board_user(userType), pPin, ulPinLen, &st);
-	if (ret) {
-		hsm_close(hs);
-		rv = p11_rv(slot, ret, st);
-		goto unlock;
-	}
-	pin = malloc(ulPinLen);
-	if (!pin) {
-		hsm_close(hs);
-		rv = CKR_HOST_MEMORY;
-		goto unlock;
-	}
-	(void)mlock(pin, ulPinLen);	/* best effort: keep it off swap */
-	memcpy(pin, pPin, ulPinLen);
-	p11_lock(slot->pool_lock);
-	for (i = 0; i < P11_POOL_MAX && (slot->pool[i].s ||
-					 slot->pool[i].opening); i++)
-		;
-	if (i == P11_POOL_MAX) {
-		/* every position still held by sessions of an old login */
-		p11_unlock(slot->pool_lock);
-		p11_wipe(pin, ulPinLen);
-		free(pin);
-		hsm_close(hs);
-		rv = CKR_DEVICE_ERROR;
-		goto unlock;
-	}
-	first = &slot->pool[i];
-	first->s = hs;
-	first->logged_in = true;
-	slot->pin = pin;
-	slot->pin_len = ulPinLen;
-	slot->user = userType;
-	slot->pool_full = false;
-	p11_unlock(slot->pool_lock);
+	rv = slot_board_login(slot, userType, pPin, ulPinLen);
 unlock:
 	p11_unlock(slot->login_lock);
 out:
@@ -853,6 +865,11 @@ static CK_RV set_pin(CK_SESSION_HANDLE hSession, CK_USER_TYPE who,
 	rv = session_get(hSession, &s, &slot);
 	if (rv != CKR_OK)
 		return rv;
+	if (slot->is_group) {
+		/* each board's PINs are its own: set them there */
+		rv = group_unsupported(init ? "C_InitPIN" : "C_SetPIN");
+		goto out;
+	}
 	if (!pNew || (!init && !pOld)) {
 		rv = CKR_ARGUMENTS_BAD;
 		goto out;

@@ -189,13 +189,37 @@ struct key_facts {
 static CK_RV key_facts(struct p11_slot *slot, CK_OBJECT_HANDLE h,
 		       struct key_facts *kf, bool want_spki)
 {
+	struct group_copy c[HSM_GROUP_MAX_BOARDS];
 	struct pool_session *ps;
 	struct p11_object view;
 	const struct p11_object *o;
 	struct p11_object *obj;
+	size_t i, n;
 	CK_RV rv;
 
 	memset(kf, 0, sizeof(*kf));
+	if (slot->is_group) {
+		/* the copies are the same key: any one's facts */
+		n = group_copies(slot, h, c);
+		rv = CKR_DEVICE_REMOVED;
+		for (i = 0; i < n; i++) {
+			group_request_start(c[i].slot);
+			rv = key_facts(c[i].slot, c[i].h, kf, want_spki);
+			group_request_end(c[i].slot);
+			if (rv != CKR_DEVICE_REMOVED && rv != CKR_DEVICE_ERROR)
+				break;
+			free(kf->spki);
+			memset(kf, 0, sizeof(*kf));
+		}
+		if (!n) {
+			p11_lock(g.lock);
+			obj = obj_lookup(slot->id, h);
+			p11_unlock(g.lock);
+			if (!obj)
+				rv = CKR_KEY_HANDLE_INVALID;
+		}
+		return rv;
+	}
 	rv = obj_pool_get(slot, h, &ps);
 	if (rv == CKR_OBJECT_HANDLE_INVALID)
 		return CKR_KEY_HANDLE_INVALID;
@@ -300,6 +324,14 @@ CK_RV C_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 
 /* ---- sign ------------------------------------------------------------------ */
 
+static CK_RV board_sign(struct p11_slot *slot, CK_OBJECT_HANDLE h,
+			const uint8_t uuid[HSM_UUID_LEN],
+			const unsigned char *tbs, size_t tbs_len,
+			unsigned char *sig, size_t *sig_len);
+static CK_RV group_sign(struct p11_slot *grp, CK_OBJECT_HANDLE h,
+			const unsigned char *tbs, size_t tbs_len,
+			unsigned char *sig, size_t *sig_len);
+
 /*
  * Sign what @op collected (and @data when given, for C_Sign); the op ends
  * unless only the size was asked or the buffer was too small.
@@ -311,12 +343,9 @@ static CK_RV sign_finish(struct p11_session *s, struct p11_slot *slot,
 	unsigned char tbs[16 + 512], sig[HSM_SIGNATURE_MAX];
 	struct p11_op *op = &s->sign;
 	const struct p11_mech *m = mech_find(op->mech);
-	struct pool_session *ps;
 	struct key_facts kf;
 	size_t tbs_len = 0, sig_len = sizeof(sig);
-	uint32_t kh, st = 0;
 	CK_RV rv;
-	int ret;
 
 	rv = key_facts(slot, op->key, &kf, false);
 	if (rv != CKR_OK)
@@ -341,21 +370,46 @@ static CK_RV sign_finish(struct p11_session *s, struct p11_slot *slot,
 		rv = CKR_DATA_LEN_RANGE;
 		goto end;
 	}
-	rv = obj_pool_get(slot, op->key, &ps);
+	if (slot->is_group)
+		rv = group_sign(slot, op->key, tbs, tbs_len, sig, &sig_len);
+	else
+		rv = board_sign(slot, op->key, kf.uuid, tbs, tbs_len, sig,
+				&sig_len);
+	if (rv == CKR_OK) {
+		memcpy(pSignature, sig, sig_len);
+		*pulSignatureLen = sig_len;
+	}
+end:
+	sign_op_clear(op);
+	return rv;
+}
+
+/* One signing request: key @h (@uuid) of board slot @slot signs @tbs. */
+static CK_RV board_sign(struct p11_slot *slot, CK_OBJECT_HANDLE h,
+			const uint8_t uuid[HSM_UUID_LEN],
+			const unsigned char *tbs, size_t tbs_len,
+			unsigned char *sig, size_t *sig_len)
+{
+	struct pool_session *ps;
+	uint32_t kh, st = 0;
+	CK_RV rv;
+	int ret;
+
+	rv = obj_pool_get(slot, h, &ps);
 	if (rv == CKR_OBJECT_HANDLE_INVALID)
 		rv = CKR_KEY_HANDLE_INVALID;
 	if (rv != CKR_OK)
-		goto end;
-	rv = pool_key_get(slot, ps, kf.uuid, &kh);
+		return rv;
+	rv = pool_key_get(slot, ps, uuid, &kh);
 	if (rv == CKR_OK) {
-		ret = hsm_sign(ps->s, kh, tbs, tbs_len, sig, &sig_len, &st);
+		ret = hsm_sign(ps->s, kh, tbs, tbs_len, sig, sig_len, &st);
 		pool_key_put(slot, ps, kh);
 		pool_request_failed(slot, ps, ret);
 		if (ret == -ENOENT) {
 			/* deleted by someone else */
-			pool_key_forget(slot, kf.uuid);
+			pool_key_forget(slot, uuid);
 			p11_lock(g.lock);
-			obj_gone(slot->id, kf.uuid);
+			obj_gone(slot->id, uuid);
 			p11_unlock(g.lock);
 			rv = CKR_KEY_HANDLE_INVALID;
 		} else {
@@ -365,12 +419,52 @@ static CK_RV sign_finish(struct p11_session *s, struct p11_slot *slot,
 		rv = CKR_KEY_HANDLE_INVALID;
 	}
 	pool_put(slot, ps);
-	if (rv == CKR_OK) {
-		memcpy(pSignature, sig, sig_len);
-		*pulSignatureLen = sig_len;
+	return rv;
+}
+
+/*
+ * A group token signs on the least busy board holding the key; when that
+ * board fails (gone, timed out, lost the key) the request goes once to
+ * another. CKR_DEVICE_REMOVED only when no board holding the key is left.
+ */
+static CK_RV group_sign(struct p11_slot *grp, CK_OBJECT_HANDLE h,
+			const unsigned char *tbs, size_t tbs_len,
+			unsigned char *sig, size_t *sig_len)
+{
+	struct group_copy c[HSM_GROUP_MAX_BOARDS];
+	struct p11_slot *failed = NULL;
+	struct key_facts kf;
+	size_t room = *sig_len, i, n;
+	int attempt;
+	CK_RV rv = CKR_DEVICE_REMOVED;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		n = group_copies(grp, h, c);
+		for (i = 0; i < n && c[i].slot == failed; i++)
+			;
+		if (i == n) {
+			/* no board (else: the failed board's answer) */
+			if (attempt == 0) {
+				p11_lock(g.lock);
+				rv = obj_lookup(grp->id, h) ? CKR_DEVICE_REMOVED :
+				     CKR_KEY_HANDLE_INVALID;
+				p11_unlock(g.lock);
+			}
+			break;
+		}
+		group_request_start(c[i].slot);
+		rv = key_facts(c[i].slot, c[i].h, &kf, false);
+		if (rv == CKR_OK) {
+			*sig_len = room;
+			rv = board_sign(c[i].slot, c[i].h, kf.uuid, tbs, tbs_len,
+					sig, sig_len);
+		}
+		group_request_end(c[i].slot);
+		if (rv != CKR_DEVICE_REMOVED && rv != CKR_DEVICE_ERROR &&
+		    rv != CKR_KEY_HANDLE_INVALID)
+			break;
+		failed = c[i].slot;
 	}
-end:
-	sign_op_clear(op);
 	return rv;
 }
 
@@ -716,6 +810,14 @@ CK_RV C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pRandomData,
 	}
 	if (ulRandomLen == 0)
 		goto out;
+	if (slot->is_group) {
+		/* any board of the group */
+		slot = group_any_board(slot);
+		if (!slot) {
+			rv = CKR_DEVICE_REMOVED;
+			goto out;
+		}
+	}
 	/* Random bytes need no login: before one, a session that takes no
 	 * login slot. */
 	rv = pool_get(slot, &ps);

@@ -92,6 +92,8 @@ static CK_RV take_events(CK_SLOT_ID *slot)
 	for (j = 0; j < P11_MAX_SLOTS; j++) {
 		bool now = g.slots[j] && g.slots[j]->present;
 
+		if (g.slots[j] && g.slots[j]->group)
+			continue;	/* a group's board: the group answers */
 		if (now != before[j] || (g.slots[j] != NULL) != existed[j]) {
 			*slot = j;
 			return CKR_OK;

@@ -5,6 +5,10 @@
  * tied to the board's stable identity, not to /dev/hsmN: a board that
  * comes back (on any /dev/hsmN, in any order) gets its old slot ID again,
  * and the token label and serial come from the identity alone.
+ *
+ * A board that a redundancy group names (group.c) gets a slot too, but a
+ * hidden one: the group's slot, made for every configured group before
+ * any board so that its ID does not depend on plug order, stands for it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -134,13 +138,59 @@ void slot_unplugged(struct p11_slot *slot)
 	slot_logout(slot);
 }
 
+/* The slot of each configured group. Caller holds g.lock. */
+static CK_RV group_slots(bool *listed)
+{
+	size_t k, j;
+
+	groups_refresh();
+	for (k = 0; k < g.n_groups; k++) {
+		struct p11_slot *slot = NULL;
+
+		for (j = 0; j < P11_MAX_SLOTS; j++)
+			if (g.slots[j] && g.slots[j]->conf == &g.groups[k])
+				slot = g.slots[j];
+		if (!slot) {
+			for (j = 0; j < P11_MAX_SLOTS && g.slots[j]; j++)
+				;
+			if (j == P11_MAX_SLOTS)
+				return CKR_GENERAL_ERROR;
+			slot = g.slots[j] = slot_new(j);
+			if (!slot)
+				return CKR_HOST_MEMORY;
+			slot->is_group = true;
+			slot->conf = &g.groups[k];
+			memcpy(slot->label, g.groups[k].label, sizeof(slot->label));
+			group_token_serial(g.groups[k].name, slot->serial);
+		}
+		listed[slot->id] = true;
+	}
+	return CKR_OK;
+}
+
+/* The group slot of board @board_id, or NULL. Caller holds g.lock. */
+static struct p11_slot *group_slot_of(const char *board_id)
+{
+	const struct hsm_group *grp = hsm_group_of(g.groups, g.n_groups, board_id);
+	size_t j;
+
+	for (j = 0; grp && j < P11_MAX_SLOTS; j++)
+		if (g.slots[j] && g.slots[j]->conf == grp)
+			return g.slots[j];
+	return NULL;
+}
+
 CK_RV slots_refresh(void)
 {
 	struct seen now[P11_MAX_SLOTS];
 	bool listed[P11_MAX_SLOTS] = { false };
 	size_t n, i, j;
+	CK_RV rv;
 	int ret;
 
+	rv = group_slots(listed);
+	if (rv != CKR_OK)
+		return rv;
 	n = list_boards(now, P11_MAX_SLOTS);
 	for (i = 0; i < n; i++) {
 		struct p11_slot *slot = NULL;
@@ -164,7 +214,8 @@ CK_RV slots_refresh(void)
 		/* The same token is the same label: identity, or (without
 		 * one) the device name. */
 		for (j = 0; j < P11_MAX_SLOTS; j++)
-			if (g.slots[j] && !strcmp(g.slots[j]->label, label))
+			if (g.slots[j] && !g.slots[j]->is_group &&
+			    !strcmp(g.slots[j]->label, label))
 				slot = g.slots[j];
 		if (!slot) {
 			for (j = 0; j < P11_MAX_SLOTS && g.slots[j]; j++)
@@ -174,6 +225,7 @@ CK_RV slots_refresh(void)
 			slot = g.slots[j] = slot_new(j);
 			if (!slot)
 				return CKR_HOST_MEMORY;
+			slot->group = group_slot_of(now[i].board_id);
 		}
 		listed[slot->id] = true;
 		if (slot->present && !strcmp(slot->dev, now[i].dev))
@@ -195,12 +247,13 @@ CK_RV slots_refresh(void)
 	for (j = 0; j < P11_MAX_SLOTS; j++)
 		if (g.slots[j] && !listed[j])
 			slot_unplugged(g.slots[j]);
+	groups_update_presence();
 	return CKR_OK;
 }
 
 CK_RV slot_get(CK_SLOT_ID id, struct p11_slot **out)
 {
-	if (id >= P11_MAX_SLOTS || !g.slots[id])
+	if (id >= P11_MAX_SLOTS || !g.slots[id] || g.slots[id]->group)
 		return CKR_SLOT_ID_INVALID;
 	if (!g.slots[id]->present)
 		return CKR_TOKEN_NOT_PRESENT;
@@ -251,7 +304,8 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList,
 	if (!pSlotList)
 		rv = slots_refresh();
 	for (j = 0; rv == CKR_OK && j < P11_MAX_SLOTS; j++) {
-		if (!g.slots[j] || (tokenPresent && !g.slots[j]->present))
+		if (!g.slots[j] || g.slots[j]->group ||
+		    (tokenPresent && !g.slots[j]->present))
 			continue;
 		if (pSlotList && n < *pulCount)
 			pSlotList[n] = j;
@@ -275,16 +329,20 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
 	if (!pInfo)
 		return CKR_ARGUMENTS_BAD;
 	p11_lock(g.lock);
-	if (slotID >= P11_MAX_SLOTS || !(s = g.slots[slotID])) {
+	if (slotID >= P11_MAX_SLOTS || !(s = g.slots[slotID]) || s->group) {
 		p11_unlock(g.lock);
 		return CKR_SLOT_ID_INVALID;
 	}
 	memset(pInfo, 0, sizeof(*pInfo));
-	snprintf(desc, sizeof(desc), "CrypTech HSM %s", s->label);
+	if (s->is_group)
+		snprintf(desc, sizeof(desc), "CrypTech HSM group %s (%zu boards)",
+			 s->conf->name, s->conf->n_boards);
+	else
+		snprintf(desc, sizeof(desc), "CrypTech HSM %s", s->label);
 	p11_pad(pInfo->slotDescription, sizeof(pInfo->slotDescription), desc);
 	p11_pad(pInfo->manufacturerID, sizeof(pInfo->manufacturerID),
 		P11_MANUFACTURER);
-	pInfo->flags = CKF_REMOVABLE_DEVICE | CKF_HW_SLOT |
+	pInfo->flags = CKF_REMOVABLE_DEVICE | (s->is_group ? 0 : CKF_HW_SLOT) |
 		       (s->present ? CKF_TOKEN_PRESENT : 0);
 	pInfo->hardwareVersion.major = (CK_BYTE)(s->protocol_version >> 24);
 	pInfo->hardwareVersion.minor = (CK_BYTE)(s->protocol_version >> 16);

@@ -7,33 +7,12 @@
 
 #include <hsm/hsm.h>
 #include <hsm/p11attr.h>
+#include <hsm/replicate.h>
 
 #include "backup.h"
 #include "exitcodes.h"
 #include "json.h"
 #include "report.h"
-
-/*
- * The attributes carried: the non-sensitive PKCS#11 attributes a key
- * object may have (protocol §7.8 names the ones the CrypTech module sets;
- * the rest are those an application may add). Sensitive values never live
- * in board attributes.
- */
-static const uint32_t carried[] = {
-	0x000, 0x001, 0x002, 0x003,	/* CLASS TOKEN PRIVATE LABEL */
-	0x010, 0x012,			/* APPLICATION OBJECT_ID */
-	0x100, 0x101, 0x102, 0x103,	/* KEY_TYPE SUBJECT ID SENSITIVE */
-	0x104, 0x105, 0x106, 0x107,	/* ENCRYPT DECRYPT WRAP UNWRAP */
-	0x108, 0x109, 0x10a, 0x10b,	/* SIGN SIGN_RECOVER VERIFY VERIFY_RECOVER */
-	0x10c, 0x110, 0x111,		/* DERIVE START_DATE END_DATE */
-	0x120, 0x121, 0x122,		/* MODULUS MODULUS_BITS PUBLIC_EXPONENT */
-	0x162, 0x163, 0x164, 0x165,	/* EXTRACTABLE LOCAL NEVER_EXTRACTABLE ALWAYS_SENSITIVE */
-	0x166, 0x170, 0x171, 0x172,	/* KEY_GEN_MECHANISM MODIFIABLE COPYABLE DESTROYABLE */
-	0x180, 0x181,			/* EC_PARAMS EC_POINT */
-	0x202, 0x210, 0x211,		/* ALWAYS_AUTHENTICATE WRAP_WITH_TRUSTED TRUSTED */
-};
-
-#define N_CARRIED (sizeof(carried) / sizeof(carried[0]))
 
 static int is_private(uint32_t type)
 {
@@ -45,45 +24,30 @@ static int is_private(uint32_t type)
 int backup_setup(struct keysess *k, const char *cmd, unsigned int bits,
 		 struct bundle *b, int *generated)
 {
-	struct hsm_match_filter f = {
-		.type = HSM_KEY_RSA_PRIVATE,
-		.mask = HSM_KEY_F_KEYENC | HSM_KEY_F_TOKEN,
-		.flags = HSM_KEY_F_KEYENC | HSM_KEY_F_TOKEN,
-	};
-	uint8_t (*found)[HSM_UUID_LEN] = NULL, uuid[HSM_UUID_LEN];
+	uint8_t uuid[HSM_UUID_LEN];
 	unsigned char *spki = NULL;
 	uint32_t handle = 0, st = 0, st2;
 	char what[160];
-	size_t n = 0, len;
+	size_t len = 0;
 	int ret;
 
-	*generated = 0;
-	snprintf(what, sizeof(what), "%s: looking for a KEKEK on %s", cmd,
-		 k->dev_name);
-	ret = hsm_match_all(k->s, &f, &found, &n, &st);
-	if (ret == 0 && n) {
-		memcpy(uuid, found[0], HSM_UUID_LEN);
-		ret = hsm_open_key(k->s, uuid, &handle, &st);
-	} else if (ret == 0) {
-		snprintf(what, sizeof(what), "%s: generating an RSA-%u KEKEK on %s",
-			 cmd, bits, k->dev_name);
-		ret = hsm_generate_rsa(k->s, bits, 0,
-				       HSM_KEY_F_KEYENC | HSM_KEY_F_TOKEN,
-				       &handle, uuid, &st);
-		*generated = ret == 0;
-	}
-	free(found);
+	ret = hsm_kekek_get(k->s, bits, &handle, uuid, &spki, &len, generated,
+			    &st);
 	if (ret == 0) {
-		snprintf(what, sizeof(what), "%s: reading the KEKEK's public key",
-			 cmd);
-		ret = hsm_public_key_alloc(k->s, handle, &spki, &len, &st);
 		hsm_close_key(k->s, handle, &st2);
-	}
-	if (ret == 0)
 		ret = bundle_blob_set(&b->kekek_pubkey, spki, len);
+	}
 	free(spki);
-	if (ret)
+	if (ret) {
+		if (*generated)
+			snprintf(what, sizeof(what), "%s: generating an RSA-%u KEKEK on %s",
+				 cmd, bits, k->dev_name);
+		else
+			snprintf(what, sizeof(what), "%s: looking for a KEKEK on %s",
+				 cmd, k->dev_name);
+		*generated = 0;
 		return report_failure(what, ret, st, NULL, NULL);
+	}
 	hsm_uuid_format(uuid, b->kekek_uuid, sizeof(b->kekek_uuid));
 	return -1;
 }
@@ -114,25 +78,21 @@ void backup_kekek_unload(struct keysess *k, uint32_t handle)
 	hsm_delete_key(k->s, handle, &st);
 }
 
-/* The attributes of the list the key has, into @bk. */
+/* The carried attributes the key has (hsm_copied_attributes()), into @bk. */
 static int export_attrs(struct keysess *k, uint32_t handle,
 			struct bundle_key *bk, uint32_t *st)
 {
 	struct hsm_attr *a = NULL;
-	size_t i;
+	size_t i, n = 0;
 	int ret;
 
-	ret = hsm_get_attributes(k->s, handle, carried, N_CARRIED,
-				 HSM_ATTRS_OPTIONAL | HSM_ATTRS_TELL_EMPTY,
-				 &a, st);
-	if (ret)
+	ret = hsm_copied_attributes(k->s, handle, &a, &n, st);
+	if (ret || !n)
 		return ret;
-	bk->attrs = calloc(N_CARRIED, sizeof(*bk->attrs));
+	bk->attrs = calloc(n, sizeof(*bk->attrs));
 	if (!bk->attrs)
 		ret = -ENOMEM;
-	for (i = 0; i < N_CARRIED && !ret; i++) {
-		if (!a[i].value)
-			continue;
+	for (i = 0; i < n && !ret; i++) {
 		bk->attrs[bk->n_attrs].type = a[i].type;
 		ret = bundle_blob_set(&bk->attrs[bk->n_attrs].value, a[i].value,
 				      a[i].len);

@@ -92,5 +92,6 @@ int cmd_key(struct cli *c, int argc, char **argv);
 int cmd_probe(struct cli *c, int argc, char **argv);
 int cmd_monitor(struct cli *c, int argc, char **argv);
 int cmd_backup(struct cli *c, int argc, char **argv);
+int cmd_group(struct cli *c, int argc, char **argv);
 
 #endif /* HSMCTL_CLI_H */

@@ -126,6 +126,24 @@ static const struct command commands[] = {
 	  "--from-pin-file/--to-pin-file for boards with different PINs.\n"
 	  "  --json  {\"kekek_uuid\": ..., \"keys\": [{\"uuid\", \"new_uuid\", \"label\",\n"
 	  "           \"status\"}], \"moved\": N, ...}\n" },
+	{ "group", cmd_group, "status [GROUP] | sync GROUP",
+	  "show and bring up to date the redundancy groups' boards and keys",
+	  "  group status [GROUP] [--groups FILE] [--user U] [--pin-file F]\n"
+	  "  group sync GROUP [--groups FILE] [--user U] [--pin-file F]\n"
+	  "The groups are those of the groups file: --groups FILE, else\n"
+	  "$HSM_GROUPS_CONF, else /etc/cryptech-hsm/groups.conf.\n"
+	  "status shows each board of a group (attached as DEV, absent, or\n"
+	  "error) and each key (a private key, identified by its public key:\n"
+	  "label, id, algorithm, sha256: fingerprint of the public key) with the\n"
+	  "boards holding a copy and the attached boards missing it.\n"
+	  "sync copies every key missing on an attached board of GROUP from a\n"
+	  "board that has it (wrapped for the destination's KEKEK, attributes\n"
+	  "restored); it never deletes. Keys without --exportable cannot be\n"
+	  "copied (failed). Log-ins: --user user|wheel (default user) on every\n"
+	  "board, PIN from --pin-file FILE, $HSMCTL_PIN or a prompt per board.\n"
+	  "  --json  status: {\"groups\": [{\"name\", \"token_label\", \"boards\",\n"
+	  "          \"keys\"}]}; sync: {\"group\", \"keys\", \"absent\",\n"
+	  "          \"copied\": N, \"already_there\": N, \"failed\": N}\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -45,7 +45,7 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..21"
+echo "1..23"
 missing=
 for t in pkcs11-tool p11tool keymgr kzonesign knotd knotc kzonecheck ldns-verify-zone ldns-key2ds ldns-signzone \
 	 ods-enforcerd ods-enforcer ods-signerd ods-signer sqlite3; do
@@ -54,7 +54,7 @@ done
 if [ -n "$missing" ] || [ ! -r "$SEAM" ] || [ ! -r "$MODULE" ]; then
 	echo "# cannot run: missing$missing (make deps) or $SEAM / $MODULE (make -C pkcs11/tests)"
 	i=0
-	while [ $i -lt 21 ]; do notok "prerequisites"; i=$((i + 1)); done
+	while [ $i -lt 23 ]; do notok "prerequisites"; i=$((i + 1)); done
 	exit 1
 fi
 
@@ -130,6 +130,36 @@ else
 fi
 grep -v '^;' "$WORK/err" | sed 's/^/# /'
 sed 's/^/# /' "$WORK/out"
+# A redundancy group of two boards (Documentation/admin-guide/groups.rst):
+# Knot generates its keys on the group token, which copies each pair to
+# both boards, and signs through it; then each board, seen alone (no
+# groups file), holds both keys.
+mkdir -p "$WORK/g0" "$WORK/g1"
+printf '[group dnssec]\nboards = GRP00000 GRP00001\n' >"$WORK/groups.conf"
+if LD_PRELOAD=$SEAM SEAM_BOARDS=$WORK/g0:GRP00000,$WORK/g1:GRP00001 \
+   HSM_PKCS11_DEVICES=$WORK/g0/dev,$WORK/g1/dev HSM_GROUPS_CONF=$WORK/groups.conf \
+   P11_MODULE=$MODULE P11_TOKEN=cryptech-grp-dnssec P11_PIN=$PIN KEEP_KEYS=1 \
+   ALGS=ECDSAP256SHA256 NRECORDS=200 WORKDIR=$WORK/knot-group \
+   sh "$TREE/tests/dnssec/sign-knot.sh" >"$WORK/out" 2>"$WORK/err"; then
+	ok "Knot keymgr+kzonesign ECDSAP256SHA256 on a group token of two boards, validated"
+else
+	notok "Knot keymgr+kzonesign ECDSAP256SHA256 on a group token of two boards, validated"
+fi
+sed 's/^/# /' "$WORK/err" "$WORK/out"
+copies=
+for b in GRP00000 GRP00001; do
+	c=$(LD_PRELOAD=$SEAM SEAM_BOARDS=$WORK/g0:GRP00000,$WORK/g1:GRP00001 \
+	    HSM_PKCS11_DEVICES=$WORK/g0/dev,$WORK/g1/dev HSM_GROUPS_CONF=/dev/null \
+	    pkcs11-tool --module "$MODULE" --token-label "cryptech-$b" --login --pin $PIN \
+	    --list-objects --type privkey 2>/dev/null | grep -c "^Private Key Object; EC")
+	copies="$copies $c"
+done
+echo "# EC private keys on each board:$copies"
+if [ "$copies" = " 2 2" ]; then
+	ok "the group token copied Knot's KSK and ZSK to both boards"
+else
+	notok "the group token copied Knot's KSK and ZSK to both boards"
+fi
 make -s -C "$HERE/.." install DESTDIR="$WORK/root" >"$WORK/out" 2>&1
 if [ -f "$WORK/root$(pkg-config --variable=p11_module_configs p11-kit-1)/cryptech-hsm.module" ] &&
    [ -f "$WORK/root$(pkg-config --variable=p11_module_path p11-kit-1)/libhsm-pkcs11.so" ]; then

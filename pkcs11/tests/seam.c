@@ -6,7 +6,8 @@
  * key handles per open file, requests of one file run one at a time (a
  * mutex per file, like the driver's per-session mutex), board statuses
  * mapped to the driver's errno values, packed attribute lists, and the
- * ENOSPC size reports.
+ * ENOSPC size reports. EXPORT and IMPORT serve key copies between two
+ * seam boards (libhsm's hsm_key_replicate()).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -61,6 +62,13 @@ static atomic_int fail_next_sign;
 void seam_fail_next_sign(int err)
 {
 	atomic_store(&fail_next_sign, err);
+}
+
+static atomic_int fail_import_board = -1;
+
+void seam_fail_next_import(int i)
+{
+	atomic_store(&fail_import_board, i);
 }
 
 /* ---- XDR -------------------------------------------------------------------- */
@@ -368,6 +376,12 @@ int seam_add_public_key(int i, const uint8_t *der, size_t der_len, uint8_t uuid[
 	return add_key_finish(i, &w, uuid);
 }
 
+int seam_add_private_key(int i, const uint8_t *der, size_t der_len, uint8_t uuid[16])
+{
+	/* The board tells a private key from a public one by its DER. */
+	return seam_add_public_key(i, der, der_len, uuid);
+}
+
 static int open_other(int i, const uint8_t uuid[16], uint32_t *h)
 {
 	struct xw w;
@@ -647,6 +661,49 @@ static int do_ioctl(struct seam_file *f, unsigned long cmd, void *arg)
 		a->der_len = len;
 		return 0;
 	}
+	case CRYPTECH_HSM_IOC_EXPORT: {
+		struct cryptech_hsm_export *a = arg;
+		uint32_t bh = board_handle(f, a->handle),
+			 kh = board_handle(f, a->kekek_handle), kek_len;
+		const uint8_t *kek;
+
+		if (!bh || !kh)
+			return fail(ENOENT);
+		req(&w, RPC_FUNC_PKEY_EXPORT, f->client);
+		put32(&w, bh);
+		put32(&w, kh);
+		put32(&w, a->pkcs8_len);
+		put32(&w, a->kek_len);
+		st = call(bi, &w, &r);
+		if (st)
+			return board_fail(&a->board_status, st);
+		p = get_opaque(&r, &len);
+		kek = p ? get_opaque(&r, &kek_len) : NULL;
+		if (!kek || len > a->pkcs8_len || kek_len > a->kek_len)
+			return fail(EPROTO);
+		memcpy((void *)(uintptr_t)a->pkcs8, p, len);
+		memcpy((void *)(uintptr_t)a->kek, kek, kek_len);
+		a->pkcs8_len = len;
+		a->kek_len = kek_len;
+		return 0;
+	}
+	case CRYPTECH_HSM_IOC_IMPORT: {
+		struct cryptech_hsm_import *a = arg;
+		uint32_t kh = board_handle(f, a->kekek_handle);
+
+		if (!kh)
+			return fail(ENOENT);
+		req(&w, RPC_FUNC_PKEY_IMPORT, f->client);
+		put32(&w, 0);
+		put32(&w, kh);
+		put_opaque(&w, (void *)(uintptr_t)a->pkcs8, a->pkcs8_len);
+		put_opaque(&w, (void *)(uintptr_t)a->kek, a->kek_len);
+		put32(&w, a->flags);
+		st = call(bi, &w, &r);
+		if (st)
+			return board_fail(&a->board_status, st);
+		return new_key_reply(f, &r, &a->handle, a->uuid);
+	}
 	case CRYPTECH_HSM_IOC_SIGN:
 	case CRYPTECH_HSM_IOC_VERIFY: {
 		struct cryptech_hsm_sign *a = arg;
@@ -914,6 +971,10 @@ int ioctl(int fd, unsigned long cmd, ...)
 	} else if (cmd == CRYPTECH_HSM_IOC_SIGN && atomic_load(&fail_next_sign)) {
 		ret = fail(atomic_exchange(&fail_next_sign, 0));
 		f->busy = errno == ETIMEDOUT;
+	} else if (cmd == CRYPTECH_HSM_IOC_IMPORT &&
+		   atomic_load(&fail_import_board) == f->board) {
+		atomic_store(&fail_import_board, -1);
+		ret = fail(EIO);
 	} else {
 		ret = do_ioctl(f, cmd, arg);
 	}

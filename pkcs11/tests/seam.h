@@ -60,6 +60,10 @@ int seam_add_bare_key(int i, uint8_t uuid[16]);
  * program would load one: its UUID in @uuid. */
 int seam_add_public_key(int i, const uint8_t *der, size_t der_len, uint8_t uuid[16]);
 
+/* PKEY_LOAD of the PKCS#8 private key @der as a token signing key, as a
+ * backup restores one on each board: its UUID in @uuid. */
+int seam_add_private_key(int i, const uint8_t *der, size_t der_len, uint8_t uuid[16]);
+
 /* Delete a key by name, as another process or host would. */
 int seam_delete_key(int i, const uint8_t uuid[16]);
 
@@ -72,6 +76,10 @@ void seam_set_service_ms(unsigned ms);
 /* The next SIGN ioctl fails with @err (ETIMEDOUT: as the kernel after
  * op_timeout_ms), and that file answers EBUSY from then on. */
 void seam_fail_next_sign(int err);
+
+/* The next IMPORT ioctl on board @i fails with EIO, as a board failing
+ * while a key is copied to it. */
+void seam_fail_next_import(int i);
 
 /* The largest number of requests running at once since the last reset. */
 unsigned seam_max_parallel(void);

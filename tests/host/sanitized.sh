@@ -8,13 +8,19 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/build/sanitized
 mkdir -p "$out"
-for d in libhsm hsmctl uapi; do
+# The emulator and the PKCS#11 suite's seam: libhsm's replicate test and
+# hsmctl's group test run against emulated boards through it.
+for d in libhsm hsmctl uapi emulator pkcs11; do
 	# Sources only: objects and binaries are rebuilt with the sanitizers.
 	rm -rf "${out:?}/$d"
-	(cd "$top" && tar -cf - --exclude=obj --exclude=bin --exclude='*.a' \
-		--exclude='*.so' --exclude='*.so.*' --exclude=hsmctl/hsmctl "$d") |
+	(cd "$top" && tar -cf - --exclude=obj --exclude=obj-san --exclude=obj-emu \
+		--exclude=bin --exclude='*.a' --exclude='*.so' --exclude='*.so.*' \
+		--exclude=hsmctl/hsmctl --exclude=emulator/build \
+		--exclude=emulator/build-san --exclude=emulator/build-tsan "$d") |
 		tar -xf - -C "$out"
 done
+# The emulator's sources include the driver's protocol header (read only).
+ln -sfn "$top/driver" "$out/driver"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fail=0
