@@ -393,6 +393,38 @@ struct p11_slot *group_any_board(struct p11_slot *grp)
 	return best;
 }
 
+/*
+ * Whether every board the groups file names for @grp is attached and
+ * logged in (looked for now, not at the once-a-second pace). If not, the
+ * first missing board's identity is in @missing.
+ */
+bool group_all_serving(struct p11_slot *grp, char *missing, size_t len)
+{
+	struct p11_slot *b[P11_MAX_SLOTS];
+	size_t i, j, n;
+	bool found;
+
+	/* The kernel's board list now: a board unplugged since the last
+	 * request still looks present here. */
+	p11_lock(g.lock);
+	g.groups_refreshed_ms = p11_now_ms();
+	slots_refresh();
+	p11_unlock(g.lock);
+	n = group_serving_boards(grp, b);
+	p11_lock(g.lock);
+	for (i = 0; i < grp->conf->n_boards; i++) {
+		for (found = false, j = 0; j < n && !found; j++)
+			found = !strcmp(b[j]->board_id, grp->conf->boards[i]);
+		if (!found) {
+			snprintf(missing, len, "%s", grp->conf->boards[i]);
+			p11_unlock(g.lock);
+			return false;
+		}
+	}
+	p11_unlock(g.lock);
+	return true;
+}
+
 size_t group_serving_boards(struct p11_slot *grp, struct p11_slot **out)
 {
 	size_t i, n = 0;

@@ -758,6 +758,7 @@ static CK_RV group_destroy(struct p11_session *s, struct p11_slot *grp,
 	struct p11_object *o;
 	unsigned deleted = 0, halves = 0;
 	uint8_t gid[HSM_UUID_LEN];
+	char missing[64];
 	CK_RV rv = CKR_OK, r;
 	size_t i, n;
 
@@ -770,6 +771,14 @@ static CK_RV group_destroy(struct p11_session *s, struct p11_slot *grp,
 		return CKR_OBJECT_HANDLE_INVALID;
 	if (grp->user != CKU_USER)
 		return CKR_USER_NOT_LOGGED_IN;
+	/* A copy left on an absent board would come back with it, and
+	 * hsmctl group sync would copy it to the others again: a key is
+	 * deleted only while every board of the group serves it. */
+	if (!group_all_serving(grp, missing, sizeof(missing))) {
+		fprintf(stderr, "libhsm-pkcs11: group %s: board %s is not attached (or not logged in): a key of a group is deleted only while every board of the group is attached, else its copy there would come back; attach the board, or remove it from the groups file if it is gone for good\n",
+			grp->conf->name, missing);
+		return CKR_FUNCTION_FAILED;
+	}
 	n = group_copies(grp, h, c);
 	if (!n)
 		return CKR_DEVICE_REMOVED;

@@ -444,6 +444,9 @@ void group_request_end(struct p11_slot *m);
 
 /* The attached, logged-in boards of @grp (rejoining ones logged in first). */
 size_t group_serving_boards(struct p11_slot *grp, struct p11_slot **out);
+/* Every board of @grp's file attached and logged in; else the first
+ * missing one's identity in @missing. */
+bool group_all_serving(struct p11_slot *grp, char *missing, size_t len);
 
 /* The group object of board object @mh of board @m (loaded), its copy
  * recorded; CK_INVALID_HANDLE if it has no public key. Holds g.lock. */

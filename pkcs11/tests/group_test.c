@@ -660,6 +660,25 @@ TEST_F(grp, destroy_removes_every_copy)
 	EXPECT_EQ(CKR_KEY_HANDLE_INVALID, sign_once(self->f, self->s, h[0], NULL));
 }
 
+/* A copy left on an absent board would come back with it: refused. */
+TEST_F(grp, destroy_waits_for_every_board)
+{
+	CK_OBJECT_HANDLE h[4];
+
+	load_shared(_metadata, self);
+	ASSERT_EQ(CKR_OK, self->f->C_Login(self->s, CKU_USER, PIN, PIN_LEN));
+	ASSERT_EQ(1u, find_private(self->f, self->s, h, 4));
+	seam_unplug(self->b[1]);
+	EXPECT_EQ(CKR_FUNCTION_FAILED, self->f->C_DestroyObject(self->s, h[0]));
+	EXPECT_EQ(1u, seam_keys(self->b[0], true));
+	EXPECT_EQ(CKR_OK, sign_once(self->f, self->s, h[0], NULL));
+	seam_replug(self->b[1]);
+	EXPECT_EQ(1u, seam_keys(self->b[1], true));
+	ASSERT_EQ(CKR_OK, self->f->C_DestroyObject(self->s, h[0]));
+	EXPECT_EQ(0u, seam_keys(self->b[0], true));
+	EXPECT_EQ(0u, seam_keys(self->b[1], true));
+}
+
 /* Give board @b another user PIN, as an operator's mistake would. */
 static int set_user_pin(int b, const char *pin)
 {
