@@ -251,12 +251,21 @@ void group_logout_boards(struct p11_slot *grp)
 	}
 }
 
-/* Boards that came back (or were never logged in): the group's PIN. */
+/* Set while rejoin() re-reads the keys: group_find() comes back here. */
+static __thread bool rescanning;
+
+/*
+ * Boards that came back (or were never logged in): the group's PIN. Then
+ * their keys are read, so that the group's objects, found while they were
+ * away, have their copies there too and a running signer's requests go to
+ * them again without a new search.
+ */
 static void rejoin(struct p11_slot *grp)
 {
 	struct p11_slot *b[P11_MAX_SLOTS];
 	unsigned char *pin = NULL;
 	size_t i, n, pin_len = 0;
+	bool joined = false;
 
 	p11_lock(g.lock);
 	n = grp->user == CKU_USER ? boards_of(grp, b, true) : 0;
@@ -282,10 +291,21 @@ static void rejoin(struct p11_slot *grp)
 		p11_lock(g.lock);
 		if (rv == CKR_OK && grp->user != CKU_USER)
 			slot_logout(b[i]);	/* the group logged out meanwhile */
+		else if (rv == CKR_OK)
+			joined = true;
 		p11_unlock(g.lock);
 	}
 	p11_wipe(pin, pin_len);
 	free(pin);
+	if (joined && !rescanning) {
+		CK_OBJECT_HANDLE *found = NULL;
+		size_t n_found = 0;
+
+		rescanning = true;
+		(void)group_find(grp, NULL, 0, &found, &n_found);
+		rescanning = false;
+		free(found);
+	}
 }
 
 /* Re-read the boards when one of @grp's is away: now and then, or at

@@ -510,6 +510,34 @@ TEST_F(grp, unplugging_a_board_is_invisible_to_the_signer)
 	EXPECT_EQ(before + 1, seam_requests_of(self->b[1], RPC_FUNC_PKEY_SIGN));
 }
 
+/*
+ * A board away when the signer found its key, back later: the signer's
+ * requests go to it again without a new search (the module looks for
+ * absent boards once a second, so this polls, bounded, for its first
+ * signature there).
+ */
+TEST_F(grp, a_board_back_serves_keys_found_without_it)
+{
+	CK_OBJECT_HANDLE h[4];
+	unsigned long before;
+	int i;
+
+	load_shared(_metadata, self);
+	seam_unplug(self->b[0]);
+	ASSERT_EQ(CKR_OK, self->f->C_Login(self->s, CKU_USER, PIN, PIN_LEN));
+	ASSERT_EQ(1u, find_private(self->f, self->s, h, 4));
+	ASSERT_EQ(CKR_OK, sign_once(self->f, self->s, h[0], self->shared));
+	seam_replug(self->b[0]);
+	before = seam_requests_of(self->b[0], RPC_FUNC_PKEY_SIGN);
+	for (i = 0; i < 5000 &&
+	     seam_requests_of(self->b[0], RPC_FUNC_PKEY_SIGN) == before; i++) {
+		ASSERT_EQ(CKR_OK, sign_once(self->f, self->s, h[0], self->shared));
+		usleep(1000);
+	}
+	EXPECT_LT(before, seam_requests_of(self->b[0], RPC_FUNC_PKEY_SIGN))
+		TH_LOG("board 0 never signed again after %d signatures", i);
+}
+
 struct signer {
 	CK_FUNCTION_LIST_PTR f;
 	CK_SESSION_HANDLE s;
