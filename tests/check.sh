@@ -209,6 +209,12 @@ if [ "$mode" = all ] || [ "$mode" = vm ]; then
 	fi
 	run_suite vm-pkcs11 tests/vm/run --timeout 2400 -- \
 		tests/dnssec/vm-pkcs11.sh
+	# Two boards as one token (issue 13): Knot signs through the group
+	# while a board is unplugged mid-signing; keys copied at keygen and by
+	# hsmctl group sync, deleted everywhere; a single-homed key's board gone.
+	run_suite vm-group tests/vm/run --boards 2 --timeout 1800 \
+		--board-cmd "$emu --set service_ms.PKEY_SIGN=5" -- \
+		tests/dnssec/vm-group.sh
 	# The Debian packages (issue 12): make deb (lintian clean), then in a
 	# VM of the stock kernel: dpkg -i with the DKMS build, udev,
 	# auto-attach, group hsm. Not under the checker kernel, which has no
