@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <hsm/replicate.h>
 
@@ -775,8 +776,12 @@ static CK_RV group_destroy(struct p11_session *s, struct p11_slot *grp,
 	 * hsmctl group sync would copy it to the others again: a key is
 	 * deleted only while every board of the group serves it. */
 	if (!group_all_serving(grp, missing, sizeof(missing))) {
-		fprintf(stderr, "libhsm-pkcs11: group %s: board %s is not attached (or not logged in): a key of a group is deleted only while every board of the group is attached, else its copy there would come back; attach the board, or remove it from the groups file if it is gone for good\n",
-			grp->conf->name, missing);
+		static const char why[] = "group %s: board %s is not attached (or not logged in): a key of a group is deleted only while every board of the group is attached, else its copy there would come back; attach the board, or remove it from the groups file if it is gone for good";
+
+		fprintf(stderr, "libhsm-pkcs11: ");
+		fprintf(stderr, why, grp->conf->name, missing);
+		fputc('\n', stderr);
+		syslog(LOG_WARNING, why, grp->conf->name, missing);
 		return CKR_FUNCTION_FAILED;
 	}
 	n = group_copies(grp, h, c);

@@ -2,14 +2,16 @@
 # `make bench`: benchmarks print figures as ratios against a baseline measured
 # in the same run, never absolute pass/fail timings.
 #
-# Knobs (environment): BENCH_ONLY=emulator|driver|dnssec|kernel-users runs
+# Knobs (environment): BENCH_ONLY=emulator|driver|dnssec|kernel-users|group runs
 # one part; BENCH_NAMES (10000) the DNSSEC zone's names, BENCH_SESSIONS (1)
 # its concurrent sessions, BENCH_SIGN_MS (10) the board's PKEY_SIGN service
 # time there and in kernel-users, BENCH_SECONDS (5) each libhsm measurement
 # and each kernel-users one, BENCH_SOFTHSM=0 skips SoftHSM2, BENCH_TIMEOUT
 # (7200) the DNSSEC VM's time limit in seconds, BENCH_AKC_EC and
 # BENCH_AKC_RSA the algorithms kernel-users signs with through akcipher
-# (tests/bench/kernel-users-bench.sh).
+# (tests/bench/kernel-users-bench.sh). BENCH_GROUP_SIGN_MS (50) the two
+# boards' PKEY_SIGN service time in the group benchmark, BENCH_THREADS (8)
+# its signing threads (tests/bench/group-bench.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -55,4 +57,19 @@ if part kernel-users; then
 		--env "BENCH_SECONDS=${BENCH_SECONDS:-5}" --env "BENCH_SIGN_MS=$sign_ms" \
 		--env "BENCH_AKC_EC=${BENCH_AKC_EC:-}" --env "BENCH_AKC_RSA=${BENCH_AKC_RSA:-}" \
 		-- tests/bench/kernel-users-bench.sh
+fi
+
+# Redundancy groups (issue 13 point 6): two boards of equal speed behind
+# one token against one board alone, through the PKCS#11 module, and the
+# failover pause a signer sees when a board goes away
+# (tests/bench/group-bench.sh; Documentation/admin-guide/groups.rst). The
+# service time is a real board's order of magnitude, so that the boards,
+# not the guest's emulated CPU, set the pace.
+if part group; then
+	sign_ms=${BENCH_GROUP_SIGN_MS:-50}
+	tests/vm/run --boards 2 --timeout 900 \
+		--board-cmd "{tree}/emulator/cryptech-emu --state {state} --unix {socket} --control {control} --workers 4 --set service_ms.PKEY_SIGN=$sign_ms" \
+		--env "BENCH_SECONDS=${BENCH_SECONDS:-5}" --env "BENCH_SIGN_MS=$sign_ms" \
+		--env "BENCH_THREADS=${BENCH_THREADS:-8}" \
+		-- tests/bench/group-bench.sh
 fi
