@@ -499,21 +499,6 @@ static unsigned replicas_of(const struct p11_object *o)
 	return n;
 }
 
-static CK_RV put_value(CK_ATTRIBUTE *t, const void *v, size_t len)
-{
-	if (!t->pValue) {
-		t->ulValueLen = len;
-		return CKR_OK;
-	}
-	if (t->ulValueLen < len) {
-		t->ulValueLen = CK_UNAVAILABLE_INFORMATION;
-		return CKR_BUFFER_TOO_SMALL;
-	}
-	memcpy(t->pValue, v, len);
-	t->ulValueLen = len;
-	return CKR_OK;
-}
-
 CK_RV group_obj_attribute(const struct p11_object *o, CK_ATTRIBUTE *t)
 {
 	const struct p11_slot *grp = g.slots[o->slot];
@@ -522,9 +507,9 @@ CK_RV group_obj_attribute(const struct p11_object *o, CK_ATTRIBUTE *t)
 	CK_BBOOL full = grp && n >= grp->conf->n_boards;
 
 	if (t->type == CKA_CRYPTECH_REPLICAS)
-		return put_value(t, &n, sizeof(n));
+		return p11_put_value(t, &n, sizeof(n));
 	if (t->type == CKA_CRYPTECH_FULLY_REPLICATED)
-		return put_value(t, &full, sizeof(full));
+		return p11_put_value(t, &full, sizeof(full));
 	src = source_of(o);
 	if (!src) {
 		t->ulValueLen = CK_UNAVAILABLE_INFORMATION;

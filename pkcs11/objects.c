@@ -601,6 +601,11 @@ CK_RV obj_attribute(const struct p11_object *obj, CK_ATTRIBUTE *t)
 		t->ulValueLen = CK_UNAVAILABLE_INFORMATION;
 		return rv == CKR_DEVICE_ERROR ? CKR_ATTRIBUTE_TYPE_INVALID : rv;
 	}
+	return p11_put_value(t, val, len);
+}
+
+CK_RV p11_put_value(CK_ATTRIBUTE *t, const void *val, size_t len)
+{
 	if (!t->pValue) {
 		t->ulValueLen = len;
 		return CKR_OK;

@@ -372,6 +372,10 @@ void obj_gone(CK_SLOT_ID slot, const uint8_t uuid[16]);
  */
 CK_RV obj_attribute(const struct p11_object *o, CK_ATTRIBUTE *t);
 
+/* @len bytes of @val into @t by the C_GetAttributeValue rules (a NULL
+ * pValue asks the length; too small a buffer: CKR_BUFFER_TOO_SMALL). */
+CK_RV p11_put_value(CK_ATTRIBUTE *t, const void *val, size_t len);
+
 /* Whether a loaded object matches every entry of @tmpl. Holds g.lock. */
 bool obj_matches(const struct p11_object *o, const CK_ATTRIBUTE *tmpl,
 		 CK_ULONG n);
