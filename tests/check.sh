@@ -209,6 +209,15 @@ if [ "$mode" = all ] || [ "$mode" = vm ]; then
 	fi
 	run_suite vm-pkcs11 tests/vm/run --timeout 2400 -- \
 		tests/dnssec/vm-pkcs11.sh
+	# Its signing client (tests/bench/p11_sign_rate.c) is built here:
+	# "make all" does not build the benchmarks.
+	if ! make -s -C tests/bench "$top/build/bench/p11_sign_rate" \
+	     >"$logdir/group-vm-tools.log" 2>&1; then
+		cat "$logdir/group-vm-tools.log"
+		echo "not ok - building build/bench/p11_sign_rate"
+		failed=$((failed + 1))
+		failed_suites+=(group-vm-tools)
+	fi
 	# Two boards as one token (issue 13): Knot signs through the group
 	# while a board is unplugged mid-signing; keys copied at keygen and by
 	# hsmctl group sync, deleted everywhere; a single-homed key's board gone.

@@ -34,7 +34,7 @@ PIN=user-pin-1234
 GROUP=dnssec
 TOKEN=cryptech-grp-$GROUP
 NRECORDS=${NRECORDS:-1000}
-TOTAL=14
+TOTAL=16
 
 n=0
 fails=0
@@ -99,8 +99,9 @@ missing=
 for t in pkcs11-tool keymgr kzonesign kzonecheck ldns-verify-zone python3 openssl; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
-if [ -n "$missing" ] || [ ! -x "$HSMCTL" ] || [ ! -r "$MODULE" ]; then
-	echo "# cannot run: missing$missing (make deps), or $HSMCTL / $MODULE (make)"
+RATE=$TREE/build/bench/p11_sign_rate
+if [ -n "$missing" ] || [ ! -x "$HSMCTL" ] || [ ! -r "$MODULE" ] || [ ! -x "$RATE" ]; then
+	echo "# cannot run: missing$missing (make deps), or $HSMCTL / $MODULE (make) / $RATE (make -C tests/bench)"
 	while [ $n -lt $TOTAL ]; do notok "prerequisites"; done
 	exit 1
 fi
@@ -118,6 +119,7 @@ ID0=$("$HSMCTL" list | awk '$1 == "hsm0" { print $2 }')
 ID1=$("$HSMCTL" list | awk '$1 == "hsm1" { print $2 }')
 echo "# board 0: $ID0, board 1: $ID1"
 printf '# the test group\n[group %s]\nboards = %s %s\n' "$GROUP" "$ID0" "$ID1" >"$WORK/groups.conf"
+: >"$WORK/none.conf"
 HSM_GROUPS_CONF=$WORK/groups.conf
 # hsmctl's commands below log in as the user with this PIN.
 HSMCTL_PIN=$PIN
@@ -151,7 +153,6 @@ else notok "both boards signed: board 1 before the unplug (load sharing) and aft
 
 # Board 0 comes back while a signer runs: it serves that signer again,
 # without a restart (the module looks for absent boards once a second).
-RATE=$TREE/build/bench/p11_sign_rate
 # rate_of KEY ARGS...: p11_sign_rate through the group with KEY, which is
 # "--key LABEL" or "--key-id HEX" (one word, split here)
 rate_of() {
@@ -199,7 +200,33 @@ same_keys() {
 	cat "$WORK/p0"
 	[ -s "$WORK/p0" ] && cmp "$WORK/p0" "$WORK/p1"
 }
+# attrs ID: the EC key objects of board ID's own token (the module without
+# the groups file), with their PKCS#11 attributes as pkcs11-tool prints
+# them, sorted (a board's KEKEK, made for the copies, is RSA)
+attrs() {
+	HSM_GROUPS_CONF=$WORK/none.conf pkcs11-tool --module "$MODULE" \
+		--token-label "cryptech-$1" --login --pin "$PIN" -O 2>/dev/null | python3 -c '
+import sys
+blocks, cur = [], []
+for line in sys.stdin:
+    line = line.rstrip()
+    if line and not line[0].isspace():
+        if cur:
+            blocks.append(cur)
+        cur = [line]
+    elif cur:
+        cur.append(line)
+if cur:
+    blocks.append(cur)
+print("\n".join(sorted("\n".join(b) for b in blocks if "; EC" in b[0])))'
+}
+same_attrs() {
+	attrs "$ID0" >"$WORK/a0" && attrs "$ID1" >"$WORK/a1" || return 1
+	cat "$WORK/a0"
+	[ -s "$WORK/a0" ] && diff "$WORK/a0" "$WORK/a1"
+}
 check "Knot's KSK and ZSK are on both boards: same labels, same public keys" same_keys
+check "their PKCS#11 attributes are the same on both boards (each board's own token)" same_attrs
 if [ "$(wc -l <"$WORK/p0")" -ge 2 ]; then ok "at least the KSK and the ZSK"; else notok "at least the KSK and the ZSK"; fi
 
 echo "payload" >"$WORK/data"
@@ -224,6 +251,7 @@ sync1() {
 }
 check "board 1 back; hsmctl group sync copies the key to it" sync1
 check "after group sync, the boards hold the same keys" same_keys
+check "after group sync, the same PKCS#11 attributes on both boards" same_attrs
 
 # ---- Deletion removes every copy -------------------------------------------
 
