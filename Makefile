@@ -95,7 +95,7 @@ debug-kernel:
 
 check-debug: deps debug-kernel
 	@$(MAKE) --no-print-directory userspace
-	@tests/check.sh --debug-kernel $(if $(FULL),--full)
+	@tests/check.sh --debug-kernel $(if $(FULL),--full) $(if $(DEBUG_ONLY),--debug-only)
 
 # Debian 12's BIND cannot use a PKCS#11 token as packaged: one with its
 # ENGINE code, built once from Debian's source and cached outside the clone.

@@ -11,6 +11,7 @@ cd "$top"
 mode=all
 debug=0
 full=0
+debug_only=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--host-only) mode=host ;;
@@ -19,13 +20,23 @@ while [ $# -gt 0 ]; do
 	# make sense there (Documentation/testing-debug-kernel.rst).
 	--debug-kernel) mode=vm; debug=1 ;;
 	--full) full=1 ;;
+	# With --debug-kernel: only the groups that make sense under the
+	# checker kernel alone (fuzzers, windows, storms), not every VM group
+	--debug-only) debug_only=1 ;;
 	# BIND 9.18 through the PKCS#11 module (make check-bind): opt-in,
 	# since it needs a BIND rebuilt with its ENGINE code (cached)
 	--bind) mode=bind ;;
-	*) echo "usage: $0 [--host-only|--vm-only|--debug-kernel [--full]|--bind]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--host-only|--vm-only|--debug-kernel [--full] [--debug-only]|--bind]" >&2; exit 2 ;;
 	esac
 	shift
 done
+if [ "$debug_only" = 1 ]; then
+	if [ "$debug" = 0 ]; then
+		echo "$0: --debug-only goes with --debug-kernel" >&2
+		exit 2
+	fi
+	mode=debug-only
+fi
 if [ "$debug" = 1 ]; then
 	dk=$(scripts/debug-kernel.sh --print-dir) || exit 1
 	# the module is built against it, every VM boots it
@@ -236,6 +247,13 @@ fi
 if [ "$debug" = 1 ]; then
 	# Only under the checker kernel (issue 9): fuzzers, widened windows,
 	# fault storms. FULL=1 (--full) runs the full counts.
+	if [ "$mode" = debug-only ] &&
+	   ! make -s module CRYPTECH_HSM_TEST_HOOKS=1 >"$logdir/module-test-hooks.log" 2>&1; then
+		cat "$logdir/module-test-hooks.log"
+		echo "not ok - building the module with CRYPTECH_HSM_TEST_HOOKS=1"
+		failed=$((failed + 1))
+		failed_suites+=(module-test-hooks)
+	fi
 	debug_env=(--env "HSM_FULL=$full")
 	emu="{tree}/emulator/cryptech-emu --state {state} --unix {socket} --control {control}"
 	run_suite vm-debug-ioctl-fuzz tests/vm/run --boards 2 --timeout 1200 \
