@@ -418,12 +418,16 @@ static inline void fz_mutate(const struct fz_ioctl *io, uint8_t *arg,
 					 fz_pointer(a, fz_get32(arg, b->len_off == FZ_NONE ?
 							       0 : b->len_off)));
 			break;
-		case 3:
-			if (io->handle_off[0] != FZ_NONE)
-				fz_put32(arg, io->handle_off[fz_below(2)] == FZ_NONE ?
-					 io->handle_off[0] : io->handle_off[1],
-					 fz_handle(hs));
+		case 3: {
+			/* one of its handles; [1] may be FZ_NONE */
+			uint16_t off = io->handle_off[fz_below(2)];
+
+			if (off == FZ_NONE)
+				off = io->handle_off[0];
+			if (off != FZ_NONE)
+				fz_put32(arg, off, fz_handle(hs));
 			break;
+		}
 		case 4:
 			if (io->flags_off != FZ_NONE)
 				fz_put32(arg, io->flags_off,
