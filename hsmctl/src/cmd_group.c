@@ -247,8 +247,14 @@ static int group_status(struct cli *c, int argc, char **argv)
 		hsm_groups_free(groups);
 		return HSMCTL_EXIT_USAGE;
 	}
-	if (!n && !c->json)
-		printf("no groups are configured\n");
+	if (!n && !c->json) {
+		const char *file = o.groups_file ? o.groups_file :
+				   getenv("HSM_GROUPS_CONF");
+
+		/* where it looked, so that a misplaced file is found */
+		printf("no groups are configured (%s; see Documentation/admin-guide/groups.rst)\n",
+		       file && *file ? file : HSM_GROUPS_CONF_DEFAULT);
+	}
 	if (c->json) {
 		json_init(&j, stdout);
 		json_object_begin(&j);
