@@ -22,6 +22,7 @@
 
 #include "fuzz_args.h"
 #include "fuzz_common.h"
+#include "../kernel/hsm_hooks.h"
 
 #define MAX_NTH		400
 #define DBG		"/sys/kernel/debug"
@@ -204,6 +205,7 @@ int main(int argc, char **argv)
 	static struct ctx c = { .fd = -1 };
 	const char *why;
 	int opt, r, i, points = 0;
+	long old_timeout;
 	static const struct option lo[] = {
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "random", required_argument, NULL, 'n' },
@@ -239,6 +241,15 @@ int main(int argc, char **argv)
 	       why ? ": " : "", why ? why : "");
 	if (why)
 		return 1;
+
+	/*
+	 * A failed allocation under the tty write (usb-serial's URB, in this
+	 * task) loses the request on its way to the board: the driver only
+	 * learns it when the operation times out. Make that cost seconds,
+	 * not the default 30, or a sweep spends nearly all its time waiting.
+	 */
+	old_timeout = hsm_param_get("op_timeout_ms");
+	hsm_param_set("op_timeout_ms", 3000);
 
 	/* phase 1: every fault point of every ioctl */
 	for (r = 0; r < rounds && !why; r++) {
@@ -311,7 +322,8 @@ int main(int argc, char **argv)
 	write_str(DBG "/failslab/probability", "0");
 	write_str(DBG "/fail_usercopy/probability", "0");
 	write_str("/proc/self/make-it-fail", "0");
-	printf("# phase 2:");
+	hsm_param_set("op_timeout_ms", old_timeout > 0 ? old_timeout : 30000);
+	printf("# phase 2, %d random ioctls\n", nrandom);
 	fz_print_errnos(c.by_errno);
 	r = sane(&c);
 	fz_tap(3, !why && !r, "%d random ioctls with 10%% of allocations and user copies failing%s%s",
