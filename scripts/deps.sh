@@ -20,6 +20,9 @@ PKGS="$PKGS opendnssec-enforcer-sqlite3 opendnssec-signer sqlite3"
 PKGS="$PKGS keyutils"
 # Debian packages (make deb) and their test in the VM (tests/pkg): issue 12
 PKGS="$PKGS debhelper dh-dkms dkms lintian dpkg-dev fakeroot udev systemd adduser"
+# the checker kernel (make debug-kernel; CI builds it beside make check,
+# so nothing may need apt-get while make check runs)
+PKGS="$PKGS flex bison bc libelf-dev"
 
 # shellcheck disable=SC2086
 exec "$(dirname "$0")/need-packages.sh" deps $PKGS

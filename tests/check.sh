@@ -38,24 +38,10 @@ if [ "$debug_only" = 1 ]; then
 	mode=debug-only
 fi
 if [ "$debug" = 1 ]; then
-	dk=$(scripts/debug-kernel.sh --print-dir) || exit 1
-	# the module is built against it, every VM boots it
-	export KDIR="$dk/linux"
-	export CRYPTECH_VM_KERNEL_IMAGE="$dk/linux/arch/x86/boot/bzImage"
-	# KASAN and lockdep under TCG: every run's time limit, scaled
-	export CRYPTECH_VM_TIMEOUT_SCALE="${CRYPTECH_VM_TIMEOUT_SCALE:-3}"
-	# Under TCG, KASAN and lockdep make the pc machine's ACPI _PRT loop
-	# hit ACPICA's 30 s loop timeout once per PCI device: boot q35, whose
-	# table is static (25 s a boot instead of 2.5 min; tests/vm/run).
-	export CRYPTECH_VM_MACHINE="${CRYPTECH_VM_MACHINE:-q35}"
-	# A slow emulated CPU still needs room before the soft-lockup and
-	# RCU-stall detectors speak (soft lockup after 120 s, RCU stall after
-	# 300 s). Hung tasks: 120 s, as configured.
-	export CRYPTECH_VM_KERNEL_ARGS="${CRYPTECH_VM_KERNEL_ARGS:-watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300}"
-	# and the handshake, which the module times out after 2 s by default
-	# (the tests read the parameter, so they follow it)
-	export CRYPTECH_VM_MODULE_PARAMS="${CRYPTECH_VM_MODULE_PARAMS:-handshake_timeout_ms=10000}"
-	echo "# checker kernel: $(cat "$dk/complete")"
+	# the checker kernel's VM settings (also for a replay by hand)
+	# shellcheck source=tests/debug-vm-env.sh
+	. tests/debug-vm-env.sh || exit 1
+	echo "# checker kernel: $(cat "$cryptech_debug_dir/complete")"
 	start_debug=$(date +%s)
 fi
 
