@@ -899,4 +899,4 @@ TEST_F_TIMEOUT(akc, rsa_sign_sha512, 180)
 	rsa_sign_case(_metadata, &self->d, 512);
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -411,4 +411,4 @@ TEST(module_unload_and_reload)
 	DETACH(&d);
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -42,4 +42,4 @@ TEST(bad_frames_are_dropped)
 	ASSERT_EQ(0, hsm_test_run("rmmod cryptech_hsm 2>&1", NULL, 0));
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -180,4 +180,4 @@ TEST_F(events, protocol_error)
 	ASSERT_EQ(0, hsm_detach(d.index, msg, sizeof(msg)));
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

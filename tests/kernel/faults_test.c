@@ -438,4 +438,4 @@ TEST_F_TIMEOUT(faults, connection_lost_with_requests_in_flight, 150)
 	EXPECT_EQ(1, hsm_emu_logged_in(&st));
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -334,4 +334,41 @@ static inline bool hsm_test_emu_client_gone(int board, unsigned int client,
 			      !hsm_emu_client(&st, client), ms);
 }
 
+#ifdef __KSELFTEST_HARNESS_H
+/*
+ * Use instead of TEST_HARNESS_MAIN. Every test's time limit (30 s unless
+ * TEST_F_TIMEOUT says otherwise) is multiplied by HSM_TIMEOUT_SCALE, which
+ * tests/vm/run sets in the guest from CRYPTECH_VM_TIMEOUT_SCALE: under the
+ * checker kernel (make check-debug) everything takes that much longer, and
+ * the harness would kill a test that is only slow.
+ */
+static inline void hsm_scale_test_timeouts(void)
+{
+	const char *env = getenv("HSM_TIMEOUT_SCALE");
+	double scale = env ? strtod(env, NULL) : 1;
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+
+	if (!(scale > 1 && scale <= 100))
+		return;
+	for (f = __fixture_list; f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			t->timeout = (int)(t->timeout * scale);
+}
+
+/* The harness's own main, with the scaling first (same test order). */
+#define HSM_TEST_HARNESS_MAIN						\
+	static void __attribute__((constructor))			\
+	hsm_harness_order_last(void)					\
+	{								\
+		if (!__constructor_order)				\
+			__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD; \
+	}								\
+	int main(int argc, char **argv)					\
+	{								\
+		hsm_scale_test_timeouts();				\
+		return test_harness_run(argc, argv);			\
+	}
+#endif
+
 #endif /* HSM_TEST_H */

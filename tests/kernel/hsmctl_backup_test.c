@@ -538,4 +538,4 @@ TEST_F_TIMEOUT(bak, error_exits, 600)
 	EXPECT_FALSE(hsm_path_exists(DIR "/e2.json"));
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -162,4 +162,4 @@ TEST_F_TIMEOUT(dns, ec_and_rsa_keys, 400)
 	ASSERT_EQ(0, st) TH_LOG("%s", out);
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -241,4 +241,4 @@ TEST_F_TIMEOUT(cli, generate_list_sign_verify_delete, 300)
 				   HSM_WAIT_MS)) TH_LOG("%s", out);
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

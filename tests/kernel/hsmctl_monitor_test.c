@@ -539,4 +539,4 @@ TEST_F_TIMEOUT(mon, keygen_sigint, 120)
 	EXPECT_EQ(0, st) TH_LOG("%s", self->out);
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

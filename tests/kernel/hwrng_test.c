@@ -352,4 +352,4 @@ TEST_F(hwrng, sessions_work_while_reading)
 	ASSERT_EQ(0, r.err);
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -173,4 +173,4 @@ TEST_F(fallback, tty_name_for_a_board_without_usb)
 	close(fd);
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

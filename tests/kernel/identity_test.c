@@ -167,4 +167,4 @@ TEST_F_TIMEOUT(identity, identity_follows_the_board_across_replug, 300)
 	expect_identity(_metadata, &self->d[1], "ttyUSB1", "EMU00000");
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -800,4 +800,4 @@ TEST_F_TIMEOUT(kr, module_reference_per_key, 120)
 	EXPECT_EQ(0, refcnt());
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

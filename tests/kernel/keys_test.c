@@ -981,4 +981,4 @@ TEST_F_TIMEOUT(keys, every_command_enodev_after_detach, 120)
 	close(fd);
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -128,4 +128,4 @@ TEST(eight_threads_sign_on_separate_sessions)
 	hsm_t_detach_all();
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -281,4 +281,4 @@ TEST_F_TIMEOUT(mk, board_identity_in_hsmctl, 300)
 	ASSERT_NE(NULL, strstr(out, "no attached board has the id")) TH_LOG("%s", out);
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -351,4 +351,4 @@ TEST_F_TIMEOUT(nl, ioctl_command_size_is_checked, 120)
 	close(fd);
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

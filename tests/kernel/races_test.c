@@ -461,4 +461,4 @@ TEST_F_TIMEOUT(races, kill9_at_random_points, 300)
 	check_working(_metadata, &self->d);
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -553,7 +553,11 @@ TEST_F_TIMEOUT(sess, wrong_pin_does_not_delay_other_sessions, 60)
 	ASSERT_EQ(0, hsm_t_sign(self->fd, k.handle, dig, sizeof(dig), sig, &sl, NULL));
 	ms = hsm_test_now_ms() - t0;
 	pthread_join(th, NULL);
-	EXPECT_LT(ms, 1000) {
+	/*
+	 * Far below the 10 s the wrong PIN holds its session: under the
+	 * checker kernel on a loaded host one sign alone can take 2 s.
+	 */
+	EXPECT_LT(ms, 5000) {
 		TH_LOG("sign took %ld ms during another session's wrong PIN", ms);
 	}
 	EXPECT_EQ(-EACCES, tl.err);
@@ -614,7 +618,8 @@ TEST_F_TIMEOUT(sess, rsa_keygen_does_not_delay_other_sessions, 60)
 	ASSERT_EQ(0, hsm_t_sign(self->fd, k.handle, dig, sizeof(dig), sig, &sl, NULL));
 	ms = hsm_test_now_ms() - t0;
 	pthread_join(th, NULL);
-	EXPECT_LT(ms, 1000);
+	/* far below the key generation's 10 s (see the wrong-PIN test) */
+	EXPECT_LT(ms, 5000);
 	ASSERT_EQ(0, kg.err);
 	ASSERT_EQ(0, hsm_t_key_info(kg.fd, kg.k.handle, &ki));
 	ASSERT_EQ(CRYPTECH_HSM_KEY_RSA_PRIVATE, ki.type);
@@ -651,4 +656,4 @@ TEST_F_TIMEOUT(sess, eleventh_login_gets_eusers, 90)
 			close(fds[i]);
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -63,4 +63,4 @@ TEST(silent_board_attach_times_out)
 	ASSERT_EQ(0, hsm_param_set("handshake_timeout_ms", old_ms));
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

@@ -63,4 +63,4 @@ TEST(unplug_with_request_in_flight)
 	ASSERT_EQ(0, hsm_test_run("rmmod cryptech_hsm 2>&1", NULL, 0));
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

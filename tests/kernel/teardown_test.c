@@ -373,4 +373,4 @@ TEST_F_TIMEOUT(teardown, key_handle_after_detach_is_enodev, 180)
 	close(sg.fd);
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN

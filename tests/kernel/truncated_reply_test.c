@@ -35,4 +35,4 @@ TEST(truncated_results_fail_with_eproto)
 	ASSERT_EQ(0, hsm_test_run("rmmod cryptech_hsm 2>&1", NULL, 0));
 }
 
-TEST_HARNESS_MAIN
+HSM_TEST_HARNESS_MAIN
