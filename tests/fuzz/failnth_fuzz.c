@@ -200,7 +200,7 @@ static int sweep(struct ctx *c, const struct fz_ioctl *io, const char **why)
 
 int main(int argc, char **argv)
 {
-	int rounds = fz_full() ? 20 : 2, nrandom = fz_full() ? 20000 : 1000;
+	int rounds = fz_full() ? 20 : 2, nrandom = fz_full() ? 20000 : 500;
 	unsigned long long seed = fz_default_seed();
 	static struct ctx c = { .fd = -1 };
 	const char *why;

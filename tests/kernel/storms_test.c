@@ -12,7 +12,7 @@
  *              takes 5 s over it; the reply lands after the kill)
  *   kill-keygen  the same with a key generation in flight
  *
- * --runs N of each (default 100 with HSM_FULL=1, else 3). After each run
+ * --runs N of each (default 100 with HSM_FULL=1, else 2). After each run
  * the board holds no login, a killed session leaves no key handle, and a
  * re-attach works. "In flight" is known, not guessed: the emulator has
  * received the request (its frames_in counter moved). What the storms do
@@ -250,7 +250,7 @@ static void storm(int n, const char *name, int runs)
 
 int main(int argc, char **argv)
 {
-	int runs = fz_full() ? 100 : 3, opt;
+	int runs = fz_full() ? 100 : 2, opt;
 	const char *why;
 	static const struct option lo[] = {
 		{ "runs", required_argument, NULL, 'r' },

@@ -12,7 +12,7 @@
  *   session_cleanup  a closed session's clean-up, before its requests
  *   nl_dump          a netlink board dump, holding a board reference
  *
- * --iterations N each (default 100 with HSM_FULL=1, else 5). After every
+ * --iterations N each (default 100 with HSM_FULL=1, else 3). After every
  * iteration the board is plugged back; the driver must be left with no
  * board, and a new attach and session must work. What the unplug does to
  * memory and locks is for KASAN and lockdep to say (the runner fails the
@@ -211,7 +211,7 @@ int main(int argc, char **argv)
 	static const char *const points[] = {
 		"handshake", "publish", "ldisc_open", "session_cleanup", "nl_dump",
 	};
-	int iterations = fz_full() ? 100 : 5, opt, i;
+	int iterations = fz_full() ? 100 : 3, opt, i;
 	const char *why;
 	static const struct option lo[] = {
 		{ "iterations", required_argument, NULL, 'i' },
