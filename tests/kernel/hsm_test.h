@@ -25,6 +25,25 @@
 #define HSM_LDISC		29	/* N_DEVELOPMENT, the module's default */
 #define HSM_WAIT_MS		10000
 
+/*
+ * HSM_TIMEOUT_SCALE, set in the guest by tests/vm/run from
+ * CRYPTECH_VM_TIMEOUT_SCALE (3 under the checker kernel): how much slower
+ * than a stock kernel this run is. 1 when unset or not sensible.
+ */
+static inline double hsm_test_scale(void)
+{
+	const char *env = getenv("HSM_TIMEOUT_SCALE");
+	double scale = env ? strtod(env, NULL) : 1;
+
+	return scale > 1 && scale <= 100 ? scale : 1;
+}
+
+/* @ms for a stock kernel, in this run's time */
+static inline long hsm_test_scaled_ms(long ms)
+{
+	return (long)(ms * hsm_test_scale());
+}
+
 static inline long hsm_test_now_ms(void)
 {
 	struct timespec ts;
@@ -344,12 +363,11 @@ static inline bool hsm_test_emu_client_gone(int board, unsigned int client,
  */
 static inline void hsm_scale_test_timeouts(void)
 {
-	const char *env = getenv("HSM_TIMEOUT_SCALE");
-	double scale = env ? strtod(env, NULL) : 1;
+	double scale = hsm_test_scale();
 	struct __fixture_metadata *f;
 	struct __test_metadata *t;
 
-	if (!(scale > 1 && scale <= 100))
+	if (scale == 1)
 		return;
 	for (f = __fixture_list; f; f = f->next)
 		for (t = f->tests; t; t = t->next)
