@@ -285,10 +285,14 @@ int main(int argc, char **argv)
 	memset(c.by_errno, 0, sizeof(c.by_errno));
 	why = NULL;
 	{
+		/*
+		 * This task's own flag last: once it is set, a write here
+		 * (debugfs allocates, procfs copies from user) can fail.
+		 */
 		static const char *const on[][2] = {
-			{ "/proc/self/make-it-fail", "1" },
 			{ DBG "/failslab/probability", "10" },
 			{ DBG "/fail_usercopy/probability", "10" },
+			{ "/proc/self/make-it-fail", "1" },
 		};
 
 		unsigned int n;
@@ -319,9 +323,14 @@ int main(int argc, char **argv)
 		if (!rr)
 			fz_learn(io, arg, &c.hs);
 	}
+	/*
+	 * The flag first, and until it takes: the write itself is one of
+	 * this task's user copies, and fails one time in ten.
+	 */
+	for (i = 0; i < 1000 && write_str("/proc/self/make-it-fail", "0"); i++)
+		;
 	write_str(DBG "/failslab/probability", "0");
 	write_str(DBG "/fail_usercopy/probability", "0");
-	write_str("/proc/self/make-it-fail", "0");
 	hsm_param_set("op_timeout_ms", old_timeout > 0 ? old_timeout : 30000);
 	printf("# phase 2, %d random ioctls\n", nrandom);
 	fz_print_errnos(c.by_errno);
