@@ -6,6 +6,7 @@
 #   make            build everything
 #   make deps       install the Debian packages everything needs
 #   make check      host tests, then the VM tests; ends with "N passed, N failed"
+#                   (ONLY='SUITE...': only those suites)
 #   make demo       boot a VM with an emulated board and show the main job
 #   make bench      benchmarks (figures as ratios against a same-run baseline;
 #                   BENCH_ONLY, BENCH_NAMES...: tests/bench.sh)
@@ -15,7 +16,8 @@
 #   make check-packages  the packages installed and used in a VM (slow)
 #   make debug-kernel  build (once, cached) the checker kernel: KASAN, lockdep...
 #   make check-debug   the VM tests, fuzzers and fault storms under it
-#                      (FULL=1: the full fuzz and storm counts)
+#                      (FULL=1: the full fuzz and storm counts; ONLY='SUITE...':
+#                      only those suites)
 #   make check-bind    BIND 9.18 signs zones through the PKCS#11 module, in a
 #                      VM (builds BIND with its ENGINE code once, cached)
 
@@ -78,7 +80,7 @@ install:: pkcs11
 # with -j, so the build is a sub-make.
 check: deps
 	@$(MAKE) --no-print-directory all
-	@tests/check.sh
+	@tests/check.sh $(if $(ONLY),--only '$(ONLY)')
 
 check-host: deps
 	@$(MAKE) --no-print-directory userspace
@@ -95,7 +97,8 @@ debug-kernel:
 
 check-debug: deps debug-kernel
 	@$(MAKE) --no-print-directory userspace
-	@tests/check.sh --debug-kernel $(if $(FULL),--full) $(if $(DEBUG_ONLY),--debug-only)
+	@tests/check.sh --debug-kernel $(if $(FULL),--full) $(if $(DEBUG_ONLY),--debug-only) \
+		$(if $(ONLY),--only '$(ONLY)')
 
 # Debian 12's BIND cannot use a PKCS#11 token as packaged: one with its
 # ENGINE code, built once from Debian's source and cached outside the clone.

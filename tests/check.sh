@@ -12,6 +12,7 @@ mode=all
 debug=0
 full=0
 debug_only=0
+only=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--host-only) mode=host ;;
@@ -26,7 +27,13 @@ while [ $# -gt 0 ]; do
 	# BIND 9.18 through the PKCS#11 module (make check-bind): opt-in,
 	# since it needs a BIND rebuilt with its ENGINE code (cached)
 	--bind) mode=bind ;;
-	*) echo "usage: $0 [--host-only|--vm-only|--debug-kernel [--full] [--debug-only]|--bind]" >&2; exit 2 ;;
+	# Only the suites named (as in "# ===== suite: NAME"; spaces or commas
+	# between them): one group again, or a long FULL=1 run in parts.
+	--only)
+		[ $# -ge 2 ] || { echo "$0: --only needs suite names" >&2; exit 2; }
+		only=" $(printf '%s' "$2" | tr ',' ' ') "
+		shift ;;
+	*) echo "usage: $0 [--host-only|--vm-only|--debug-kernel [--full] [--debug-only]|--bind] [--only SUITES]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -45,17 +52,23 @@ if [ "$debug" = 1 ]; then
 	start_debug=$(date +%s)
 fi
 
-logdir="$top/build/check"
+# (CHECK_LOGDIR: elsewhere, for the test of this script itself)
+logdir="${CHECK_LOGDIR:-$top/build/check}"
 mkdir -p "$logdir"
 passed=0
 failed=0
 failed_suites=()
 qemu_crashes=()
+suites_run=" "
 
 # run_suite NAME CMD...: run, show output, count top-level TAP results.
 run_suite() {
 	local name=$1 log="$logdir/$1.log" rc p f s
 	shift
+	if [ -n "$only" ] && [ "${only#* "$name" }" = "$only" ]; then
+		return 0
+	fi
+	suites_run+="$name "
 	echo "# ===== suite: $name"
 	"$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
@@ -99,6 +112,7 @@ if [ "$mode" = all ] || [ "$mode" = host ]; then
 	run_suite hsmctl make -s -C hsmctl check
 	run_suite sanitized tests/host/sanitized.sh
 	run_suite completion tests/host/completion_test.sh
+	run_suite check-only tests/host/check_only_test.sh
 	run_suite manpages tests/host/manpages_test.sh
 	run_suite pkcs11 make -s -C pkcs11 check
 	run_suite vm-runner tests/vm/selftest
@@ -243,21 +257,28 @@ if [ "$debug" = 1 ]; then
 		failed_suites+=(module-test-hooks)
 	fi
 	debug_env=(--env "HSM_FULL=$full")
+	# Each group's limit (before the runner's time scale): the full counts
+	# run for hours (Documentation/testing-debug-kernel.rst has the times).
+	if [ "$full" = 1 ]; then
+		t_ioctl=4800 t_hostile=3600 t_failslab=3600 t_windows=4800 t_storms=9600
+	else
+		t_ioctl=1200 t_hostile=1200 t_failslab=1200 t_windows=1500 t_storms=1500
+	fi
 	emu="{tree}/emulator/cryptech-emu --state {state} --unix {socket} --control {control}"
-	run_suite vm-debug-ioctl-fuzz tests/vm/run --boards 2 --timeout 1200 \
+	run_suite vm-debug-ioctl-fuzz tests/vm/run --boards 2 --timeout "$t_ioctl" \
 		"${debug_env[@]}" --board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group debug-ioctl-fuzz
-	run_suite vm-debug-hostile-board tests/vm/run --boards 1 --timeout 1200 \
+	run_suite vm-debug-hostile-board tests/vm/run --boards 1 --timeout "$t_hostile" \
 		"${debug_env[@]}" \
 		--board-cmd "python3 $top/tests/boards/hostile_board.py --socket {socket} --control {control}${HSM_HOSTILE_SEED:+ --seed $HSM_HOSTILE_SEED}" -- \
 		tests/kernel/run-group debug-hostile
-	run_suite vm-debug-failslab tests/vm/run --timeout 1200 \
+	run_suite vm-debug-failslab tests/vm/run --timeout "$t_failslab" \
 		"${debug_env[@]}" --board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group debug-failslab
-	run_suite vm-debug-windows tests/vm/run --timeout 1500 \
+	run_suite vm-debug-windows tests/vm/run --timeout "$t_windows" \
 		"${debug_env[@]}" --board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group debug-windows
-	run_suite vm-debug-storms tests/vm/run --timeout 1500 \
+	run_suite vm-debug-storms tests/vm/run --timeout "$t_storms" \
 		"${debug_env[@]}" --board-cmd "$emu --bad-pin-delay 300" -- \
 		tests/kernel/run-group debug-storms
 	echo "# check-debug: $(( $(date +%s) - start_debug )) s"
@@ -278,6 +299,14 @@ if [ "$mode" = bind ]; then
 	fi
 fi
 
+# A name in --only that no suite of this mode has is a typo, not a pass.
+for name_ in $only; do
+	if [ "${suites_run#* "$name_" }" = "$suites_run" ]; then
+		echo "not ok - --only: no suite '$name_' in this run (names as in '# ===== suite: NAME')"
+		failed=$((failed + 1))
+		failed_suites+=("$name_")
+	fi
+done
 if [ ${#qemu_crashes[@]} -gt 0 ]; then
 	echo "# QEMU CRASHED in: ${qemu_crashes[*]} (rerun once each; report it: the runner's links should prevent this)"
 fi
