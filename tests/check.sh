@@ -113,6 +113,7 @@ if [ "$mode" = all ] || [ "$mode" = host ]; then
 	run_suite sanitized tests/host/sanitized.sh
 	run_suite completion tests/host/completion_test.sh
 	run_suite check-only tests/host/check_only_test.sh
+	run_suite harness-select tests/host/harness_select_test.sh
 	run_suite manpages tests/host/manpages_test.sh
 	run_suite pkcs11 make -s -C pkcs11 check
 	run_suite vm-runner tests/vm/selftest

@@ -374,7 +374,89 @@ static inline void hsm_scale_test_timeouts(void)
 			t->timeout = (int)(t->timeout * scale);
 }
 
-/* The harness's own main, with the scaling first (same test order). */
+static inline bool hsm_test_named(const struct __fixture_metadata *f,
+				  const struct __test_metadata *t,
+				  const char *name)
+{
+	size_t flen = strlen(f->name);
+
+	return !strcmp(name, t->name) ||
+	       (!strncmp(name, f->name, flen) && name[flen] == '.' &&
+		!strcmp(name + flen + 1, t->name));
+}
+
+/*
+ * 6.1's harness ignores its arguments (test selection came after it), so
+ * take them here, for running one test of a group by hand:
+ *   -t NAME   only this test (NAME or FIXTURE.NAME; repeat for more)
+ *   -l        list the tests, FIXTURE.NAME a line, and run none
+ * Returns -1 to run what is left, else the exit status (0 listed, 2 usage
+ * or a name that matches no test).
+ */
+static inline int hsm_select_tests(int argc, char **argv)
+{
+	struct __test_metadata *t, *next, *head, *tail;
+	struct __fixture_metadata *f;
+	int i, names = 0, list = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-l")) {
+			list = 1;
+		} else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
+			argv[++names] = argv[++i];	/* names: argv[1..names] */
+		} else {
+			fprintf(stderr, "usage: %s [-l] [-t TEST]...\n", argv[0]);
+			return 2;
+		}
+	}
+	if (list) {
+		for (f = __fixture_list; f; f = f->next)
+			for (t = f->tests; t; t = t->next)
+				printf("%s.%s\n", f->name, t->name);
+		return 0;
+	}
+	if (!names)
+		return -1;
+	for (i = 1; i <= names; i++) {
+		bool found = false;
+
+		for (f = __fixture_list; f && !found; f = f->next)
+			for (t = f->tests; t && !found; t = t->next)
+				found = hsm_test_named(f, t, argv[i]);
+		if (!found) {
+			fprintf(stderr, "%s: no test '%s' (-l lists them)\n",
+				argv[0], argv[i]);
+			return 2;
+		}
+	}
+	/* Keep the named tests, in order, as the harness's list expects:
+	 * next ends in NULL, the head's prev is the tail. */
+	for (f = __fixture_list; f; f = f->next) {
+		head = tail = NULL;
+		for (t = f->tests; t; t = next) {
+			bool keep = false;
+
+			next = t->next;
+			for (i = 1; i <= names && !keep; i++)
+				keep = hsm_test_named(f, t, argv[i]);
+			if (!keep)
+				continue;
+			t->next = NULL;
+			t->prev = tail;
+			if (tail)
+				tail->next = t;
+			else
+				head = t;
+			tail = t;
+		}
+		if (head)
+			head->prev = tail;
+		f->tests = head;
+	}
+	return -1;
+}
+
+/* The harness's own main, with the scaling and -t/-l first (same order). */
 #define HSM_TEST_HARNESS_MAIN						\
 	static void __attribute__((constructor))			\
 	hsm_harness_order_last(void)					\
@@ -384,6 +466,10 @@ static inline void hsm_scale_test_timeouts(void)
 	}								\
 	int main(int argc, char **argv)					\
 	{								\
+		int rc = hsm_select_tests(argc, argv);			\
+									\
+		if (rc >= 0)						\
+			return rc;					\
 		hsm_scale_test_timeouts();				\
 		return test_harness_run(argc, argv);			\
 	}
