@@ -6,7 +6,7 @@
  *
  *   p11_sign_rate --module SO --token LABEL --pin-file FILE (--key LABEL | --key-id HEX)
  *                 [--threads N] [--seconds S]
- *                 [--unplug-after S --unplug-cmd CMD]
+ *                 [--unplug-after S --unplug-cmd CMD [--after-cmd S]]
  *
  * N threads, each with a PKCS#11 session of its own, sign a SHA-256 digest
  * with the ECDSA private key labelled LABEL, or whose CKA_ID is HEX (as
@@ -15,7 +15,9 @@
  * seconds in, and the pause is the longest a signature took from CMD's
  * start on (from CMD's start or the call's, the later): what a signer
  * waits when the board its request went to vanishes and the request is
- * retried on another board. Every failed C_Sign is counted; a run with
+ * retried on another board. --after-cmd S keeps signing at least S seconds
+ * after CMD returns (a board it plugs back must get the time to serve),
+ * however long CMD took. Every failed C_Sign is counted; a run with
  * failures exits 1.
  *
  * Prints one line: "rate R threads N signatures C failures F seconds S"
@@ -165,10 +167,11 @@ int main(int argc, char **argv)
 		{ "key-id", 1, NULL, 'i' },
 		{ "threads", 1, NULL, 'n' }, { "seconds", 1, NULL, 's' },
 		{ "unplug-after", 1, NULL, 'u' }, { "unplug-cmd", 1, NULL, 'c' },
+		{ "after-cmd", 1, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *module = NULL, *token = NULL, *pin_file = NULL, *cmd = NULL;
-	double seconds = 5, unplug_after = -1, elapsed;
+	double seconds = 5, unplug_after = -1, after_cmd = 0, elapsed;
 	CK_C_INITIALIZE_ARGS init = { .flags = CKF_OS_LOCKING_OK };
 	pthread_t th[MAX_THREADS];
 	int threads = 1, i, o;
@@ -190,6 +193,7 @@ int main(int argc, char **argv)
 		case 's': seconds = atof(optarg); break;
 		case 'u': unplug_after = atof(optarg); break;
 		case 'c': cmd = optarg; break;
+		case 'a': after_cmd = atof(optarg); break;
 		default: return 2;
 		}
 	}
@@ -205,10 +209,11 @@ int main(int argc, char **argv)
 	}
 	if (!module || !token || !pin_file || !key_label == !key_id_hex || threads < 1 ||
 	    threads > MAX_THREADS || seconds <= 0 || (unplug_after >= 0) != !!cmd ||
-	    unplug_after >= seconds) {
+	    unplug_after >= seconds || after_cmd < 0 || (after_cmd > 0 && !cmd)) {
 		fprintf(stderr, "usage: p11_sign_rate --module SO --token LABEL --pin-file FILE "
 			"(--key LABEL | --key-id HEX) [--threads 1-%d] [--seconds S] "
-			"[--unplug-after S --unplug-cmd CMD] (S after < seconds)\n", MAX_THREADS);
+			"[--unplug-after S --unplug-cmd CMD [--after-cmd S]] (S after < seconds)\n",
+			MAX_THREADS);
 		return 2;
 	}
 	f = fopen(pin_file, "r");
@@ -250,6 +255,9 @@ int main(int argc, char **argv)
 		atomic_store(&unplug_ns, now_ns());
 		if (system(cmd) != 0)
 			fprintf(stderr, "p11_sign_rate: %s failed\n", cmd);
+		elapsed = (double)(now_ns() - t0) / 1e9;
+		if (elapsed + after_cmd > seconds)
+			seconds = elapsed + after_cmd;
 	}
 	elapsed = (double)(now_ns() - t0) / 1e9;
 	if (elapsed < seconds)
