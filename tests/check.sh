@@ -30,8 +30,11 @@ while [ $# -gt 0 ]; do
 	# Only the suites named (as in "# ===== suite: NAME"; spaces or commas
 	# between them): one group again, or a long FULL=1 run in parts.
 	--only)
-		[ $# -ge 2 ] || { echo "$0: --only needs suite names" >&2; exit 2; }
-		only=" $(printf '%s' "$2" | tr ',' ' ') "
+		only=" $(printf '%s' "${2:-}" | tr ',' ' ') "
+		if [ -z "${only// /}" ]; then
+			echo "$0: --only needs suite names" >&2
+			exit 2
+		fi
 		shift ;;
 	*) echo "usage: $0 [--host-only|--vm-only|--debug-kernel [--full] [--debug-only]|--bind] [--only SUITES]" >&2; exit 2 ;;
 	esac

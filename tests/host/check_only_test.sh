@@ -36,6 +36,10 @@ result "$(tail -n 1 "$tmp/out" | grep -Eq '^[1-9][0-9]* passed, 1 failed$' && ec
 
 "$top/tests/check.sh" --only >"$tmp/out" 2>&1
 rc=$?
-result "$([ "$rc" = 2 ] && grep -q -- "--only needs suite names" "$tmp/out" && echo 1)" \
-	"--only without names is a usage error (exit 2)" "exit $rc: $(cat "$tmp/out")"
+"$top/tests/check.sh" --only ' , ' >"$tmp/out2" 2>&1
+rc2=$?
+result "$([ "$rc" = 2 ] && [ "$rc2" = 2 ] && grep -q -- "--only needs suite names" "$tmp/out" &&
+	  grep -q -- "--only needs suite names" "$tmp/out2" && echo 1)" \
+	"--only without names, or with only separators, is a usage error (exit 2)" \
+	"exit $rc: $(cat "$tmp/out")" "exit $rc2: $(cat "$tmp/out2")"
 [ "$fails" = 0 ]
