@@ -310,8 +310,10 @@ static void hsm_board_probe(struct work_struct *work)
 	int err;
 
 	err = hsm_board_handshake(b);
-	if (!err)
+	if (!err) {
+		WRITE_ONCE(b->handshake_done, true);
 		err = hsm_board_publish(b);
+	}
 	b->probe_err = err;
 	if (err)
 		hsm_board_set_gone(b);

@@ -171,9 +171,13 @@ struct hsm_stats {
  *		taken after @state_mutex, before any session->lock
  * @ksession:	the kernel session (ksession.c), shared by all in-kernel
  *		users, from READY until teardown; NULL outside that
- * @probe_work:	GET_VERSION handshake after the line discipline opened
- * @probed:	completed when the handshake finished, either way
- * @probe_err:	result of the handshake, valid once @probed completed
+ * @probe_work:	GET_VERSION handshake after the line discipline opened,
+ *		then the publish
+ * @probed:	completed when the probe (handshake, then publish) finished,
+ *		either way
+ * @handshake_done: set once the board has answered the handshake, before
+ *		the publish; never cleared (WRITE_ONCE/READ_ONCE, no lock)
+ * @probe_err:	result of the probe, valid once @probed completed
  * @owned_tty:	the tty if the driver opened it itself (netlink attach);
  *		whoever takes it with xchg() closes it, exactly once
  * @release_work: closes @owned_tty after a hangup, outside the tty's locks
@@ -217,6 +221,7 @@ struct hsm_board {
 	struct hsm_session *ksession;
 	struct work_struct probe_work;
 	struct completion probed;
+	bool handshake_done;
 	int probe_err;
 
 	struct tty_struct *owned_tty;

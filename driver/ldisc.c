@@ -385,6 +385,15 @@ struct hsm_board *hsm_attach_tty(const char *path,
 	ms = hsm_handshake_timeout_ms;
 	left = wait_for_completion_killable_timeout(&b->probed,
 						    msecs_to_jiffies(2 * ms + 1000));
+	/*
+	 * A board that answered the handshake is only publishing, which may
+	 * take longer: the first board runs the crypto manager's self-tests
+	 * of the ECDSA algorithms on itself (akcipher.c), each request bounded
+	 * by op_timeout_ms. Failing the attach then would blame the handshake
+	 * and take the board away under its self-tests.
+	 */
+	if (!left && READ_ONCE(b->handshake_done))
+		left = wait_for_completion_killable(&b->probed) ? -ERESTARTSYS : 1;
 	err = left > 0 ? READ_ONCE(b->probe_err) : (left ? -EINTR : -ETIMEDOUT);
 	if (!err && (READ_ONCE(b->state) != HSM_BOARD_READY ||
 		     READ_ONCE(b->closing)))
