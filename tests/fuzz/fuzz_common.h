@@ -200,6 +200,25 @@ static inline const char *fz_fresh_session(int board, struct hsm_board_desc *d)
 }
 
 /*
+ * After a leak: what the driver logged that may explain it, such as a
+ * DETACH whose clean-up ran out of detach_timeout_ms. The console shows
+ * only errors, so the run's log would not have it otherwise.
+ */
+static inline void fz_print_driver_log(void)
+{
+	char out[8192];
+
+	if (hsm_test_run("dmesg | grep -c 'open sessions are not closed on the board'; "
+			 "dmesg | grep -E 'cryptech|hsm[0-9]' | "
+			 "grep -v -E 'CrypTech board on|detached from|test hooks' | tail -n 25",
+			 out, sizeof(out)) < 0)
+		return;
+	printf("# driver log: detaches that left sessions open, then its last lines:\n");
+	for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
+		printf("#   %s\n", l);
+}
+
+/*
  * With every session closed, the boards must come to hold no login and no
  * key or hash handle (clean-up is asynchronous: wait for it).
  */
@@ -229,6 +248,7 @@ static inline const char *fz_no_leaks(int boards)
 			 "board %d: %u logged in, %lu key handles, %lu hash handles open",
 			 i, hsm_emu_logged_in(&st), st.pkey_handles_open,
 			 st.hash_handles_open);
+		fz_print_driver_log();
 		return fz_why;
 	}
 	return NULL;
@@ -285,6 +305,7 @@ static inline const char *fz_no_leaks_after_loss(int board)
 		 "board %d: a closed session left %lu key handles (%u new clients), %u logged in",
 		 board, st.pkey_handles_open - st0.pkey_handles_open, new_held,
 		 hsm_emu_logged_in(&st));
+	fz_print_driver_log();
 	return fz_why;
 }
 
