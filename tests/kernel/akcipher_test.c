@@ -342,12 +342,7 @@ static void *detach_main(void *arg)
 /* How many times the kernel log says a self-test found no board. */
 static long logged_self_test_failures(void)
 {
-	char out[64];
-
-	if (hsm_test_run("dmesg | grep -c 'no board could answer the crypto self-test'",
-			 out, sizeof(out)) < 0)
-		return -1;
-	return atol(out);
+	return hsm_test_dmesg_count("no board could answer the crypto self-test");
 }
 
 static bool board_gone(uint32_t index)

@@ -153,6 +153,19 @@ static inline int hsm_test_run(const char *cmd, char *out, size_t outlen)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* How many lines of the kernel log contain @text (no quote in it), or -1. */
+static inline long hsm_test_dmesg_count(const char *text)
+{
+	char cmd[256], out[32];
+
+	if (strchr(text, '\'') ||
+	    snprintf(cmd, sizeof(cmd), "dmesg | grep -c -F '%s'", text) >=
+	    (int)sizeof(cmd) ||
+	    hsm_test_run(cmd, out, sizeof(out)) < 0)
+		return -1;
+	return atol(out);
+}
+
 static inline bool hsm_all_zero(const unsigned char *p, size_t n)
 {
 	while (n--)
