@@ -250,21 +250,26 @@ static void hsm_session_quiesce(struct hsm_session *s)
  * forgotten at once (its late reply, if any, is dropped as it names another
  * opcode than the next request's, §2.8 item 12) so the client handle stays
  * usable and the clean-up still ends with its LOGOUT. Caller holds s->lock.
+ * Returns false if the board may still hold what the request was to free.
  */
-static void hsm_session_cleanup_call(struct hsm_session *s, u32 opcode,
+static bool hsm_session_cleanup_call(struct hsm_session *s, u32 opcode,
 				     u32 arg, bool has_arg)
 {
 	u32 st;
+	int err;
 
-	hsm_session_simple(s, opcode, arg, has_arg, hsm_op_timeout_ms,
-			   HSM_WAIT_UNKILLABLE, &st);
+	err = hsm_session_simple(s, opcode, arg, has_arg, hsm_op_timeout_ms,
+				 HSM_WAIT_UNKILLABLE, &st);
 	if (s->abandoned.call) {
 		dev_warn(&s->board->dev,
 			 "session 0x%08x: no answer to clean-up request %u\n",
 			 s->client, opcode);
 		hsm_call_forget(s->board, s->abandoned.call);
 		hsm_session_settle(s, 0);
+		return false;
 	}
+	/* Not sent: the line is gone or a DETACH's deadline passed. */
+	return err != -ENODEV;
 }
 
 /*
@@ -273,21 +278,24 @@ static void hsm_session_cleanup_call(struct hsm_session *s, u32 opcode,
  * as long as its own timeout, then forgotten), then every key handle, then
  * the login, always ending with LOGOUT. Runs once, from the clean-up work
  * after the last close or from a DETACH, whichever comes first. Caller holds
- * s->lock; it is dropped and retaken to quiesce settle_work.
+ * s->lock; it is dropped and retaken to quiesce settle_work. Returns false
+ * if a clean-up request went unanswered or unsent (the board may keep a key
+ * handle or the login).
  */
-static void hsm_session_release_board(struct hsm_session *s)
+static bool hsm_session_release_board(struct hsm_session *s)
 {
 	struct hsm_board *b = s->board;
 	struct hsm_key *k;
 	unsigned long id;
+	bool done = true;
 
 	if (s->board_done)
-		return;
+		return true;
 	s->board_done = true;
 	WRITE_ONCE(s->user, HAL_USER_NONE);
 	hsm_session_quiesce(s);
 	if (!s->used)
-		return;
+		return true;
 	hsm_test_delay(HSM_DELAY_SESSION_CLEANUP);
 	if (s->abandoned.call &&
 	    hsm_session_settle(s, hsm_call_timeout(s->abandoned.call))) {
@@ -299,12 +307,13 @@ static void hsm_session_release_board(struct hsm_session *s)
 	}
 
 	xa_for_each(&s->keys, id, k) {
-		hsm_session_cleanup_call(s, RPC_FUNC_PKEY_CLOSE,
-					 k->board_handle, true);
+		done &= hsm_session_cleanup_call(s, RPC_FUNC_PKEY_CLOSE,
+						 k->board_handle, true);
 		xa_erase(&s->keys, id);
 		kfree(k);
 	}
-	hsm_session_cleanup_call(s, RPC_FUNC_LOGOUT, 0, false);
+	done &= hsm_session_cleanup_call(s, RPC_FUNC_LOGOUT, 0, false);
+	return done;
 }
 
 static void hsm_session_cleanup(struct work_struct *work)
@@ -342,7 +351,8 @@ static void hsm_session_cleanup(struct work_struct *work)
  * handles are closed and its login ended on the board, each request bounded
  * by the same deadline (hsm_rpc() caps it). If they do not, nothing is sent:
  * teardown fails them with -ENODEV, and the board's state stays until its
- * next attach (whose LOGOUT_ALL ends the logins).
+ * next attach (whose LOGOUT_ALL ends the logins). Either way a warning says
+ * when something may have stayed on the board.
  *
  * Lock order: board->sessions_mutex, then session->lock.
  */
@@ -350,18 +360,19 @@ void hsm_board_close_sessions(struct hsm_board *b)
 {
 	struct hsm_session *s;
 	unsigned long flags;
-	long left;
+	unsigned int left = 0;
+	long wait_left;
 
 	spin_lock_irqsave(&b->lock, flags);
 	b->close_deadline = jiffies + msecs_to_jiffies(hsm_detach_timeout_ms);
 	b->closing = true;
 	spin_unlock_irqrestore(&b->lock, flags);
 
-	left = wait_event_idle_timeout(b->wq,
-				       !atomic_read(&b->stats.in_flight) ||
-				       READ_ONCE(b->state) == HSM_BOARD_GONE,
-				       msecs_to_jiffies(hsm_detach_timeout_ms));
-	if (!left || READ_ONCE(b->state) == HSM_BOARD_GONE) {
+	wait_left = wait_event_idle_timeout(b->wq,
+					    !atomic_read(&b->stats.in_flight) ||
+					    READ_ONCE(b->state) == HSM_BOARD_GONE,
+					    msecs_to_jiffies(hsm_detach_timeout_ms));
+	if (!wait_left || READ_ONCE(b->state) == HSM_BOARD_GONE) {
 		dev_warn(&b->dev,
 			 "detach: requests still in flight; open sessions are not closed on the board\n");
 		return;
@@ -370,10 +381,14 @@ void hsm_board_close_sessions(struct hsm_board *b)
 	mutex_lock(&b->sessions_mutex);
 	list_for_each_entry(s, &b->sessions, node) {
 		mutex_lock(&s->lock);
-		hsm_session_release_board(s);
+		left += !hsm_session_release_board(s);
 		mutex_unlock(&s->lock);
 	}
 	mutex_unlock(&b->sessions_mutex);
+	if (left)
+		dev_warn(&b->dev,
+			 "detach: detach_timeout_ms ran out while closing the sessions; %u left keys or a login on the board\n",
+			 left);
 }
 
 /**

@@ -208,7 +208,8 @@ static inline void fz_print_driver_log(void)
 {
 	char out[8192];
 
-	if (hsm_test_run("dmesg | grep -c 'open sessions are not closed on the board'; "
+	if (hsm_test_run("dmesg | grep -c -e 'open sessions are not closed on the board' "
+			 "-e 'ran out while closing the sessions'; "
 			 "dmesg | grep -E 'cryptech|hsm[0-9]' | "
 			 "grep -v -E 'CrypTech board on|detached from|test hooks' | tail -n 25",
 			 out, sizeof(out)) < 0)

@@ -44,6 +44,7 @@ FIXTURE_TEARDOWN(teardown)
 		hsm_hook_set("publish", 0);
 		hsm_hook_set("attach_set_ldisc", 0);
 		hsm_hook_set("ioctl", 0);
+		hsm_hook_set("session_cleanup", 0);
 		hsm_hook_release();
 	}
 	hsm_param_set("op_timeout_ms", 30000);
@@ -337,6 +338,46 @@ TEST_F_TIMEOUT(teardown, detach_bounds_its_wait_for_requests_in_flight, 180)
 	close(sg.fd);
 	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", 5000));
 	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 0));
+}
+
+/*
+ * A DETACH whose clean-up runs past detach_timeout_ms (the session_cleanup
+ * delay point holds it there) sends nothing more: the session's key handle
+ * stays on the board, and the kernel log says so, not silence.
+ */
+TEST_F_TIMEOUT(teardown, detach_past_its_deadline_says_what_it_left, 180)
+{
+	struct hsm_emu_stats st;
+	struct hsm_t_key k;
+	unsigned int client;
+	long hits, before;
+	const char *why = hsm_hooks_missing();
+	char msg[256];
+	int fd;
+
+	ASSERT_EQ(NULL, why) TH_LOG("%s", why);
+	ASSERT_EQ(0, hsm_t_attach(0, &self->d));
+	ASSERT_EQ(0, bring_up(&self->d));
+	fd = user_session(_metadata, &self->d, &client);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, hsm_t_gen_ec(fd, CRYPTECH_HSM_CURVE_P256, F_SIGN, &k, NULL));
+	before = hsm_test_dmesg_count("detach_timeout_ms ran out while closing the sessions");
+	ASSERT_LE(0, before);
+
+	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", 1000));
+	hits = hsm_hook_hits("session_cleanup");
+	ASSERT_EQ(0, hsm_hook_set("session_cleanup", 3000));
+	ASSERT_EQ(0, hsm_detach(self->d.index, msg, sizeof(msg))) TH_LOG("%s", msg);
+	ASSERT_LT(hits, hsm_hook_hits("session_cleanup"));
+	ASSERT_EQ(0, hsm_hook_set("session_cleanup", 0));
+	EXPECT_EQ(before + 1,
+		  hsm_test_dmesg_count("detach_timeout_ms ran out while closing the sessions"));
+	ASSERT_EQ(0, hsm_test_emu_stats(0, &st));
+	ASSERT_NE(NULL, hsm_emu_client(&st, client));
+	EXPECT_EQ(1, hsm_emu_client(&st, client)->pkey_handles);
+	close(fd);
+	/* What stayed on the emulator: its next attach ends the login only. */
+	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", 5000));
 }
 
 /*
