@@ -19,7 +19,9 @@ stalls in between, --rate frames a second on average.
 Control socket (one command per line, one answer line):
   stats              the emulator's stats JSON (forwarded)
   hostile            this relay's counters: {"seed":..,"hostile_frames":..,...}
-  set hostile 0|1    stop or start the attack (starts on)
+  set hostile 0|1    start or stop the attack (it starts off: a flood while
+                     the guest boots, before the driver attaches, would
+                     only queue noise ahead of the test's set-up)
   set rate N         flood frames per second
   anything else      forwarded to the emulator's control socket
 
@@ -61,7 +63,7 @@ class Relay:
             random.SystemRandom().randrange(1 << 63)
         self.rng = random.Random(self.seed)
         self.rng_lock = threading.Lock()
-        self.hostile = True
+        self.hostile = False            # until "set hostile 1"
         self.rate = args.rate
         self.peer = None                # the driver's side (the runner link)
         self.peer_lock = threading.Lock()
