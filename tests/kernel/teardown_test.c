@@ -27,6 +27,8 @@
 
 FIXTURE(teardown) {
 	struct hsm_board_desc d;
+	/* the parameters some tests lower, put back as the VM had them */
+	long op_timeout_ms, detach_timeout_ms;
 };
 
 FIXTURE_SETUP(teardown)
@@ -36,6 +38,10 @@ FIXTURE_SETUP(teardown)
 	if (!hsm_path_exists("/dev/ttyUSB0"))
 		hsm_test_run("tests/vm/vmctl plug 0", NULL, 0);
 	ASSERT_TRUE(hsm_wait_until(hsm_path_exists("/dev/ttyUSB0"), 20000));
+	self->op_timeout_ms = hsm_param_get("op_timeout_ms");
+	self->detach_timeout_ms = hsm_param_get("detach_timeout_ms");
+	ASSERT_LT(0, self->op_timeout_ms);
+	ASSERT_LT(0, self->detach_timeout_ms);
 }
 
 FIXTURE_TEARDOWN(teardown)
@@ -47,8 +53,8 @@ FIXTURE_TEARDOWN(teardown)
 		hsm_hook_set("session_cleanup", 0);
 		hsm_hook_release();
 	}
-	hsm_param_set("op_timeout_ms", 30000);
-	hsm_param_set("detach_timeout_ms", 5000);
+	hsm_param_set("op_timeout_ms", self->op_timeout_ms);
+	hsm_param_set("detach_timeout_ms", self->detach_timeout_ms);
 	hsm_test_board_set(0, "service_ms.PKEY_SIGN", 0);
 	hsm_test_board_set(0, "drop_next", 0);
 	hsm_t_detach_all();
@@ -217,7 +223,7 @@ TEST_F_TIMEOUT(teardown, cleanup_close_timeout_still_logs_out, 180)
 	close(fd);
 	ASSERT_TRUE(hsm_test_emu_client_gone(0, client, 15000))
 		TH_LOG("client 0x%08x still on the board after clean-up", client);
-	ASSERT_EQ(0, hsm_param_set("op_timeout_ms", 30000));
+	ASSERT_EQ(0, hsm_param_set("op_timeout_ms", self->op_timeout_ms));
 }
 
 /*
@@ -336,7 +342,7 @@ TEST_F_TIMEOUT(teardown, detach_bounds_its_wait_for_requests_in_flight, 180)
 	ASSERT_EQ(0, pthread_join(sg.t, NULL));
 	ASSERT_EQ(-ENODEV, sg.err);
 	close(sg.fd);
-	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", 5000));
+	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", self->detach_timeout_ms));
 	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 0));
 }
 
@@ -377,7 +383,7 @@ TEST_F_TIMEOUT(teardown, detach_past_its_deadline_says_what_it_left, 180)
 	EXPECT_EQ(1, hsm_emu_client(&st, client)->pkey_handles);
 	close(fd);
 	/* What stayed on the emulator: its next attach ends the login only. */
-	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", 5000));
+	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", self->detach_timeout_ms));
 }
 
 /*
