@@ -258,8 +258,9 @@ static inline const char *fz_no_leaks(int boards)
 /*
  * For a board whose replies or cable were taken away mid-request: handles
  * it opened for a request whose reply the driver never saw are beyond the
- * driver's reach (the emulator's LOGOUT keeps a client's handles, where
- * the firmware frees them), so count them, and check what the driver does
+ * driver's reach (it never learned them, and LOGOUT frees no pkey handle,
+ * on the firmware as on the emulator: cryptech-rpc.md section 9), so count
+ * them, and check what the driver does
  * control: no login is left, and a new session that ends with keys still
  * open leaves nothing behind. NULL or what is wrong.
  */

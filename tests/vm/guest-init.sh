@@ -16,6 +16,7 @@
 #   @@CRYPTECH-VM-PARAMS <nonce>@@                 secret nonce known
 #   @@CRYPTECH-VM-ERROR <nonce> <text>@@          setup failed, test not run
 #   @@CRYPTECH-VM-INSMOD-FAILED <nonce> <text>@@  the module did not load
+#   @@CRYPTECH-VM-RUN <nonce>@@                    the test command starts
 #   @@CRYPTECH-VM-DMESG-BEGIN <nonce>@@ ... @@CRYPTECH-VM-DMESG-END <nonce>@@
 #   @@CRYPTECH-VM-TAINT <nonce> <before-module> <after-test>@@
 #   @@CRYPTECH-VM-EXIT <nonce> <status>@@         always last
@@ -162,6 +163,7 @@ if [ "$BOARDS" -gt 0 ]; then
 	done
 fi
 
+mark RUN
 chroot /mnt /usr/bin/env -i /bin/sh /run/cryptech-vm/job.sh </dev/null
 status=$?
 finish
