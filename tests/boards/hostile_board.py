@@ -18,7 +18,13 @@ stalls in between, --rate frames a second on average.
 
 Control socket (one command per line, one answer line):
   stats              the emulator's stats JSON (forwarded)
-  hostile            this relay's counters: {"seed":..,"hostile_frames":..,...}
+  hostile            this relay's counters: {"seed":..,"hostile_frames":..,...};
+                     "bytes_out" is every byte written towards the driver,
+                     "pending" the writes in progress and held-back replies
+                     not yet written: calm, with "pending" 0, the line is
+                     drained once the driver's bytes_in has grown by as
+                     much as "bytes_out" (noise queued in the socket
+                     buffers reaches the driver long after "set hostile 0")
   set hostile 0|1    start or stop the attack (it starts off: a flood while
                      the guest boots, before the driver attaches, would
                      only queue noise ahead of the test's set-up)
@@ -74,7 +80,8 @@ class Relay:
                        "hostile_frames": 0, "duplicated": 0, "mutated": 0,
                        "wrong_client": 0, "stalled": 0, "replaced": 0,
                        "flood_random": 0, "flood_mutated": 0,
-                       "flood_stale": 0, "stall_pauses": 0}
+                       "flood_stale": 0, "stall_pauses": 0, "bytes_out": 0}
+        self.pending = 0                # under count_lock: see "hostile"
         self.count_lock = threading.Lock()
         self.stop = threading.Event()
 
@@ -98,13 +105,28 @@ class Relay:
                 self.counts["hostile_frames"] += n
 
     def send(self, data):
-        with self.peer_lock:
-            if self.peer is None:
-                return
-            try:
-                self.peer.sendall(data)
-            except OSError:
-                pass
+        with self.count_lock:
+            self.pending += 1
+        try:
+            with self.peer_lock:
+                if self.peer is None:
+                    return
+                try:
+                    self.peer.sendall(data)
+                except OSError:
+                    return
+                self.count("bytes_out", len(data), hostile=False)
+        finally:
+            with self.count_lock:
+                self.pending -= 1
+
+    def send_held(self, data):
+        """A held-back reply's timer: it was pending since it was held."""
+        try:
+            self.send(data)
+        finally:
+            with self.count_lock:
+                self.pending -= 1
 
     def mutate(self, frame):
         f = bytearray(frame)
@@ -141,11 +163,22 @@ class Relay:
                 self.recent_clients = (self.recent_clients + [client])[-32:]
 
     def on_reply(self, frame):
+        # pending from the decision on: once "set hostile 0" has returned,
+        # "pending" 0 means no attack is on its way
         with self.count_lock:
             self.counts["replies"] += 1
+            hostile = self.hostile
+            self.pending += 1
+        try:
+            self.relay_reply(frame, hostile)
+        finally:
+            with self.count_lock:
+                self.pending -= 1
+
+    def relay_reply(self, frame, hostile):
         with self.rng_lock:
             self.recent_replies = (self.recent_replies + [frame])[-32:]
-        if not self.hostile:
+        if not hostile:
             self.count("passed", hostile=False)
             self.send(sb.slip_encode(frame))
             return
@@ -170,7 +203,9 @@ class Relay:
             # held back: later replies overtake it
             delay = self.r() * 1.5
             self.count("stalled")
-            t = threading.Timer(delay, self.send, [sb.slip_encode(frame)])
+            with self.count_lock:
+                self.pending += 1
+            t = threading.Timer(delay, self.send_held, [sb.slip_encode(frame)])
             t.daemon = True
             t.start()
         else:
@@ -181,36 +216,49 @@ class Relay:
 
     def flood(self):
         while not self.stop.is_set():
-            if not self.hostile or self.peer is None or self.rate <= 0:
+            with self.count_lock:       # as in on_reply
+                go = self.hostile and self.peer is not None and self.rate > 0
+                if go:
+                    self.pending += 1
+            if not go:
                 self.stop.wait(0.05)
                 continue
-            burst = self.randint(1, 200)
-            out = bytearray()
-            for _ in range(burst):
-                x = self.r()
-                with self.rng_lock:
-                    recent = list(self.recent_replies)
-                    clients = list(self.recent_clients)
-                if x < 0.4 or not recent:
-                    body = self.randbytes(self.randint(1, 96))
-                    self.count("flood_random")
-                elif x < 0.75:
-                    body = self.mutate(recent[self.randint(0, len(recent) - 1)])
-                    self.count("flood_mutated")
-                else:
-                    base = recent[self.randint(0, len(recent) - 1)]
-                    c = clients[self.randint(0, len(clients) - 1)] if clients else 0
-                    body = base[:4] + struct.pack(">I", c) + base[8:]
-                    self.count("flood_stale")
-                # raw random bytes may hold END/ESC: unframed noise too
-                out += sb.slip_encode(body) if self.r() < 0.9 else body
-            self.send(bytes(out))
+            try:
+                burst = self.flood_burst()
+            finally:
+                with self.count_lock:
+                    self.pending -= 1
             # a stall between bursts: the line goes quiet
             pause = burst / self.rate
             if self.r() < 0.05:
                 pause += self.r() * 2
                 self.count("stall_pauses", hostile=False)
             self.stop.wait(pause)
+
+    def flood_burst(self):
+        """Send one burst of noise; return its length in frames."""
+        burst = self.randint(1, 200)
+        out = bytearray()
+        for _ in range(burst):
+            x = self.r()
+            with self.rng_lock:
+                recent = list(self.recent_replies)
+                clients = list(self.recent_clients)
+            if x < 0.4 or not recent:
+                body = self.randbytes(self.randint(1, 96))
+                self.count("flood_random")
+            elif x < 0.75:
+                body = self.mutate(recent[self.randint(0, len(recent) - 1)])
+                self.count("flood_mutated")
+            else:
+                base = recent[self.randint(0, len(recent) - 1)]
+                c = clients[self.randint(0, len(clients) - 1)] if clients else 0
+                body = base[:4] + struct.pack(">I", c) + base[8:]
+                self.count("flood_stale")
+            # raw random bytes may hold END/ESC: unframed noise too
+            out += sb.slip_encode(body) if self.r() < 0.9 else body
+        self.send(bytes(out))
+        return burst
 
     def pump_requests(self, peer):
         dec = sb.SlipDecoder()
@@ -266,10 +314,12 @@ class Relay:
         if words == ["hostile"]:
             with self.count_lock:
                 c = dict(self.counts)
+                c["pending"] = self.pending
             c.update(seed=self.seed, hostile=int(self.hostile), rate=self.rate)
             return "ok " + json.dumps(c, separators=(",", ":"))
         if len(words) == 3 and words[:2] == ["set", "hostile"]:
-            self.hostile = words[2] == "1"
+            with self.count_lock:       # see on_reply
+                self.hostile = words[2] == "1"
             return "ok"
         if len(words) == 3 and words[:2] == ["set", "rate"]:
             self.rate = int(words[2])

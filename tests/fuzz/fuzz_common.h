@@ -159,47 +159,6 @@ static inline const char *fz_reattach(int i)
 }
 
 /*
- * A new session on board @board: login, random, an EC key, sign, verify,
- * close. NULL or what went wrong.
- */
-static inline const char *fz_fresh_session(int board, struct hsm_board_desc *d)
-{
-	uint8_t rnd[32] = { 0 }, sig[512];
-	uint32_t bs, siglen = sizeof(sig);
-	struct hsm_t_key k;
-	const char *why;
-	int fd, err;
-
-	why = fz_attach(board, d);
-	if (why)
-		return why;
-	fd = hsm_t_open_dev(d);
-	if (fd < 0)
-		return "cannot open the board";
-	err = hsm_t_login(fd, CRYPTECH_HSM_USER_NORMAL, HSM_USER_PIN, &bs);
-	if (!err)
-		err = hsm_t_random(fd, rnd, sizeof(rnd), &bs);
-	if (!err && hsm_all_zero(rnd, sizeof(rnd)))
-		err = -EIO;
-	if (!err)
-		err = hsm_t_gen_ec(fd, CRYPTECH_HSM_CURVE_P256,
-				   CRYPTECH_HSM_KEY_F_SIGN, &k, &bs);
-	if (!err)
-		err = hsm_t_sign(fd, k.handle, hsm_sha256_abc, 32, sig, &siglen, &bs);
-	if (!err)
-		err = hsm_t_verify(fd, k.handle, hsm_sha256_abc, 32, sig, siglen, &bs);
-	if (!err)
-		err = hsm_t_close(fd, k.handle, &bs);
-	close(fd);
-	if (err) {
-		snprintf(fz_why, sizeof(fz_why), "%s (board status %u)",
-			 strerror(-err), bs);
-		return fz_why;
-	}
-	return NULL;
-}
-
-/*
  * After a leak: what the driver logged that may explain it, such as a
  * DETACH whose clean-up ran out of detach_timeout_ms. The console shows
  * only errors, so the run's log would not have it otherwise.
@@ -217,6 +176,70 @@ static inline void fz_print_driver_log(void)
 	printf("# driver log: detaches that left sessions open, then its last lines:\n");
 	for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
 		printf("#   %s\n", l);
+}
+
+/*
+ * A new session on board @board: login, random, an EC key, sign, verify,
+ * close. NULL or what went wrong.
+ */
+static inline const char *fz_fresh_session(int board, struct hsm_board_desc *d)
+{
+	uint8_t rnd[32] = { 0 }, sig[512];
+	uint32_t bs = 0, siglen = sizeof(sig);
+	struct hsm_t_key k;
+	const char *why, *step;
+	int fd, err;
+
+	why = fz_attach(board, d);
+	if (why)
+		return why;
+	fd = hsm_t_open_dev(d);
+	if (fd < 0)
+		return "cannot open the board";
+	step = "login";
+	err = hsm_t_login(fd, CRYPTECH_HSM_USER_NORMAL, HSM_USER_PIN, &bs);
+	if (!err) {
+		step = "random";
+		err = hsm_t_random(fd, rnd, sizeof(rnd), &bs);
+	}
+	if (!err && hsm_all_zero(rnd, sizeof(rnd))) {
+		step = "random (all zero bytes)";
+		err = -EIO;
+	}
+	if (!err) {
+		step = "generate";
+		err = hsm_t_gen_ec(fd, CRYPTECH_HSM_CURVE_P256,
+				   CRYPTECH_HSM_KEY_F_SIGN, &k, &bs);
+	}
+	if (!err) {
+		step = "sign";
+		err = hsm_t_sign(fd, k.handle, hsm_sha256_abc, 32, sig, &siglen, &bs);
+	}
+	if (!err) {
+		step = "verify";
+		err = hsm_t_verify(fd, k.handle, hsm_sha256_abc, 32, sig, siglen, &bs);
+	}
+	if (!err) {
+		step = "close the key";
+		err = hsm_t_close(fd, k.handle, &bs);
+	}
+	close(fd);
+	if (err) {
+		snprintf(fz_why, sizeof(fz_why), "%s: %s (board status %u)",
+			 step, strerror(-err), bs);
+		fz_print_driver_log();
+		return fz_why;
+	}
+	return NULL;
+}
+
+/* What board @board's emulator holds, client by client. */
+static inline void fz_print_clients(int board, const struct hsm_emu_stats *st)
+{
+	for (unsigned int c = 0; c < st->nclients; c++)
+		printf("# board %d client %u: user %u, %u key handles, %u hash handles, %u volatile keys\n",
+		       board, st->c[c].client, st->c[c].user, st->c[c].pkey_handles,
+		       st->c[c].hash_handles, st->c[c].volatile_keys);
 }
 
 /*
@@ -241,10 +264,7 @@ static inline const char *fz_no_leaks(int boards)
 			snprintf(fz_why, sizeof(fz_why), "board %d: no stats", i);
 			return fz_why;
 		}
-		for (unsigned int c = 0; c < st.nclients; c++)
-			printf("# board %d client %u: user %u, %u key handles, %u hash handles, %u volatile keys\n",
-			       i, st.c[c].client, st.c[c].user, st.c[c].pkey_handles,
-			       st.c[c].hash_handles, st.c[c].volatile_keys);
+		fz_print_clients(i, &st);
 		snprintf(fz_why, sizeof(fz_why),
 			 "board %d: %u logged in, %lu key handles, %lu hash handles open",
 			 i, hsm_emu_logged_in(&st), st.pkey_handles_open,
@@ -278,6 +298,8 @@ static inline const char *fz_no_leaks_after_loss(int board)
 			    hsm_emu_logged_in(&st0) == 0, FZ_WAIT_MS)) {
 		snprintf(fz_why, sizeof(fz_why), "board %d: %u still logged in",
 			 board, hsm_emu_logged_in(&st0));
+		fz_print_clients(board, &st0);
+		fz_print_driver_log();
 		return fz_why;
 	}
 	printf("# board %d: no login; %lu key handles orphaned by lost replies or unplugs\n",

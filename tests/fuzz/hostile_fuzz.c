@@ -86,6 +86,70 @@ static long hostile_num(const char *key)
 	return hsm_json_num(js, key);
 }
 
+/*
+ * The bytes the relay has written towards the driver, once nothing more is
+ * on its way from it (see "hostile" in hostile_board.py); -1 while
+ * something is, or without an answer.
+ */
+static long relay_bytes_out_settled(void)
+{
+	static char js[4096];
+
+	if (hsm_test_board_ctl(0, "hostile", js, sizeof(js)) ||
+	    hsm_json_num(js, "pending") != 0)
+		return -1;
+	return hsm_json_num(js, "bytes_out");
+}
+
+/* The bytes board 0's line discipline has received; -1 if not attached. */
+static long driver_bytes_in(void)
+{
+	struct hsm_board_desc d;
+
+	if (hsm_test_find_board("ttyUSB0", &d))
+		return -1;
+	return (long)d.stats.bytes_in;
+}
+
+/*
+ * Where the relay's and the driver's byte counts agree: the relay settled
+ * and the driver has every byte it wrote (read in that order). NULL or why.
+ */
+static const char *line_mark(long *relay_out, long *driver_in)
+{
+	long out, in;
+
+	if (!hsm_wait_until((out = relay_bytes_out_settled()) >= 0 &&
+			    (in = driver_bytes_in()) >= 0 &&
+			    relay_bytes_out_settled() == out, FZ_WAIT_MS))
+		return "the relay never settled, or board 0 is not attached";
+	*relay_out = out;
+	*driver_in = in;
+	return NULL;
+}
+
+/*
+ * After "set hostile 0", the noise already written sits in socket buffers
+ * and reaches the driver for seconds more, the longer the slower the guest:
+ * a fresh session started before it has drained can be answered by a
+ * mutated reply whose bit flips made its client handle the new session's.
+ * Wait until the driver has received all that the relay wrote since
+ * set-up (out0, in0). NULL or why.
+ */
+static const char *wait_line_drained(long out0, long in0)
+{
+	long out = -1, in = -1;
+
+	if (hsm_wait_until((out = relay_bytes_out_settled()) >= 0 &&
+			   (in = driver_bytes_in()) >= 0 &&
+			   in - in0 == out - out0, 5 * FZ_WAIT_MS))
+		return NULL;
+	snprintf(fz_why, sizeof(fz_why),
+		 "the line did not drain in %d s: the relay wrote %ld bytes since set-up, the driver received %ld",
+		 5 * FZ_WAIT_MS / 1000, out - out0, in - in0);
+	return fz_why;
+}
+
 int main(int argc, char **argv)
 {
 	long frames = fz_full() ? 1000000 : 20000, t0, t1, sent = 0;
@@ -93,7 +157,7 @@ int main(int argc, char **argv)
 	pid_t pids[32];
 	struct hsm_board_desc d;
 	const char *why;
-	long old_timeout;
+	long old_timeout, relay_out0 = 0, driver_in0 = 0;
 	static char js[4096];
 	static const struct option lo[] = {
 		{ "frames", required_argument, NULL, 'f' },
@@ -124,6 +188,8 @@ int main(int argc, char **argv)
 		why = fz_attach(0, &d);
 	if (!why && hsm_test_board_ctl(0, "hostile", js, sizeof(js)))
 		why = "no counters from the hostile board";
+	if (!why)
+		why = line_mark(&relay_out0, &driver_in0);
 	fz_tap(1, !why, "set-up: hostile board attached, PINs set%s%s",
 	       why ? ": " : "", why ? why : "");
 	if (why)
@@ -169,7 +235,13 @@ int main(int argc, char **argv)
 	       "%ld hostile frames while %d processes worked", sent, procs);
 	hsm_param_set("op_timeout_ms", old_timeout > 0 ? old_timeout : 30000);
 
-	why = fz_fresh_session(0, &d);
+	t0 = hsm_test_now_ms();
+	why = wait_line_drained(relay_out0, driver_in0);
+	if (!why)
+		printf("# the line drained %.1f s after the workers stopped\n",
+		       (hsm_test_now_ms() - t0) / 1000.0);
+	if (!why)
+		why = fz_fresh_session(0, &d);
 	fz_tap(3, !why, "a fresh session works once the board is calm%s%s",
 	       why ? ": " : "", why ? why : "");
 	why = fz_no_leaks_after_loss(0);
