@@ -36,6 +36,8 @@ static void hsm_board_probe(struct work_struct *work);
 static void hsm_board_set_gone(struct hsm_board *b);
 static void hsm_board_tx(struct work_struct *work)
 {
+	/* tests only: hold the line's transmit side (a slow line) */
+	hsm_test_delay(HSM_DELAY_TX);
 	hsm_line_kick_tx(container_of(work, struct hsm_board, tx_work));
 }
 

@@ -88,22 +88,33 @@ enum hsm_delay_point {
 	HSM_DELAY_IOCTL,		/* ioctl: board alive, operation not begun */
 	HSM_DELAY_AKC_SELFTEST,		/* akcipher self-test request, before the board */
 	HSM_DELAY_AKC_SIGN,		/* akcipher sign: key loaded, before PKEY_SIGN */
+	HSM_DELAY_TX,			/* transmit work, before it writes; all go through it */
 	HSM_DELAY_NR,
 };
 
 #ifdef CRYPTECH_HSM_TEST_HOOKS
 void hsm_test_delay(enum hsm_delay_point point);
+bool hsm_test_delay_armed(enum hsm_delay_point point);
 void hsm_test_hooks_init(void);
 void hsm_test_hooks_exit(void);
 #else
 static inline void hsm_test_delay(enum hsm_delay_point point) { }
+
+static inline bool hsm_test_delay_armed(enum hsm_delay_point point)
+{
+	return false;
+}
+
 static inline void hsm_test_hooks_init(void) { }
 static inline void hsm_test_hooks_exit(void) { }
 #endif
 
 /* Work that may wait for the board: probe, clean-up, tty release. */
 extern struct workqueue_struct *hsm_wq;
-/* The transmit work only: it never waits, and the rest waits on it. */
+/*
+ * The transmit work only: it never waits (but at the test-only "tx" delay
+ * point), and the rest waits on it.
+ */
 extern struct workqueue_struct *hsm_tx_wq;
 
 enum hsm_board_state {

@@ -48,6 +48,7 @@ static const char *const hsm_delay_names[HSM_DELAY_NR] = {
 	[HSM_DELAY_IOCTL]		= "ioctl",
 	[HSM_DELAY_AKC_SELFTEST]	= "akcipher_selftest",
 	[HSM_DELAY_AKC_SIGN]		= "akcipher_sign",
+	[HSM_DELAY_TX]			= "tx",
 };
 
 static u32 hsm_delay_ms[HSM_DELAY_NR];
@@ -124,6 +125,20 @@ static const struct file_operations hsm_release_fops = {
 	.write	= hsm_release_write,
 	.llseek	= noop_llseek,
 };
+
+/**
+ * hsm_test_delay_armed() - whether a test set a delay at a point
+ * @point: the point
+ *
+ * For a point whose path must change while it is set (the transmit path
+ * then goes through the work that can sleep). Any context.
+ *
+ * Return: true if the point's delay is non-zero.
+ */
+bool hsm_test_delay_armed(enum hsm_delay_point point)
+{
+	return point < HSM_DELAY_NR && READ_ONCE(hsm_delay_ms[point]);
+}
 
 /**
  * hsm_test_delay() - sleep at a named delay point if a test asked for it
