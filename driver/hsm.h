@@ -339,7 +339,8 @@ struct hsm_reply {
 
 enum hsm_wait {
 	HSM_WAIT_KILLABLE,
-	HSM_WAIT_UNKILLABLE,	/* clean-up that must reach the board */
+	/* clean-up that must reach the board, even after its timeout */
+	HSM_WAIT_UNKILLABLE,
 };
 
 int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,

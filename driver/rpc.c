@@ -253,7 +253,17 @@ int hsm_rpc(struct hsm_board *b, const u8 *req, size_t req_len,
 	spin_lock_irqsave(&b->lock, flags);
 	if (!c->finished) {
 		c->abandoned = true;
-		if (c->tx_off == 0) {
+		if (c->tx_off == 0 && wait == HSM_WAIT_UNKILLABLE) {
+			/*
+			 * Clean-up still waiting for a slow line: it must
+			 * reach the board, or the board keeps a key handle or
+			 * a login; only its reply is no longer awaited (it is
+			 * dropped). Rule 4 of §2.8 bends here as after a
+			 * forgotten request: the session's next clean-up
+			 * request may reach the board before this one's reply.
+			 */
+			hsm_call_finish_locked(b, c, -ETIMEDOUT);
+		} else if (c->tx_off == 0) {
 			/* Never reached the line: no reply can come. */
 			hsm_call_unqueue_locked(c);
 			hsm_call_finish_locked(b, c, -ECANCELED);

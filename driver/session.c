@@ -249,8 +249,10 @@ static void hsm_session_quiesce(struct hsm_session *s)
  * One clean-up request. If the board does not answer it in time, it is
  * forgotten at once (its late reply, if any, is dropped as it names another
  * opcode than the next request's, §2.8 item 12) so the client handle stays
- * usable and the clean-up still ends with its LOGOUT. Caller holds s->lock.
- * Returns false if the board may still hold what the request was to free.
+ * usable and the clean-up still ends with its LOGOUT. A request that a slow
+ * line had not carried yet still goes out (hsm_rpc()). Caller holds
+ * s->lock. Returns false if the board may still hold what the request was
+ * to free.
  */
 static bool hsm_session_cleanup_call(struct hsm_session *s, u32 opcode,
 				     u32 arg, bool has_arg)
@@ -260,12 +262,19 @@ static bool hsm_session_cleanup_call(struct hsm_session *s, u32 opcode,
 
 	err = hsm_session_simple(s, opcode, arg, has_arg, hsm_op_timeout_ms,
 				 HSM_WAIT_UNKILLABLE, &st);
-	if (s->abandoned.call) {
+	/*
+	 * No answer in time: the request was sent and is abandoned, or is
+	 * still queued for a slow line, or never got a slot under
+	 * max_in_flight; or there was no memory, here or on the board.
+	 */
+	if (s->abandoned.call || err == -ETIMEDOUT || err == -ENOMEM) {
 		dev_warn(&s->board->dev,
-			 "session 0x%08x: no answer to clean-up request %u\n",
-			 s->client, opcode);
-		hsm_call_forget(s->board, s->abandoned.call);
-		hsm_session_settle(s, 0);
+			 "session 0x%08x: no answer to clean-up request %u (%d)\n",
+			 s->client, opcode, err);
+		if (s->abandoned.call) {
+			hsm_call_forget(s->board, s->abandoned.call);
+			hsm_session_settle(s, 0);
+		}
 		return false;
 	}
 	/* Not sent: the line is gone or a DETACH's deadline passed. */

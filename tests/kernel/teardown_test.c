@@ -51,6 +51,7 @@ FIXTURE_TEARDOWN(teardown)
 		hsm_hook_set("attach_set_ldisc", 0);
 		hsm_hook_set("ioctl", 0);
 		hsm_hook_set("session_cleanup", 0);
+		hsm_hook_set("tx", 0);
 		hsm_hook_release();
 	}
 	hsm_param_set("op_timeout_ms", self->op_timeout_ms);
@@ -224,6 +225,42 @@ TEST_F_TIMEOUT(teardown, cleanup_close_timeout_still_logs_out, 180)
 	ASSERT_TRUE(hsm_test_emu_client_gone(0, client, 15000))
 		TH_LOG("client 0x%08x still on the board after clean-up", client);
 	ASSERT_EQ(0, hsm_param_set("op_timeout_ms", self->op_timeout_ms));
+}
+
+/*
+ * A slow line: the clean-up's PKEY_CLOSE and LOGOUT wait in the transmit
+ * queue past op_timeout_ms (the "tx" delay point holds the line). The
+ * driver stops waiting for their replies, but still sends them once the
+ * line moves: the board ends with neither the key handle nor the login.
+ */
+TEST_F_TIMEOUT(teardown, cleanup_behind_a_slow_line_still_reaches_the_board, 180)
+{
+	static const char no_answer[] = "no answer to clean-up request";
+	struct hsm_t_key k;
+	unsigned int client;
+	long before;
+	int fd;
+
+	ASSERT_HOOKS();
+	ASSERT_EQ(0, hsm_t_attach(0, &self->d));
+	ASSERT_EQ(0, bring_up(&self->d));
+	fd = user_session(_metadata, &self->d, &client);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, hsm_t_gen_ec(fd, CRYPTECH_HSM_CURVE_P256, F_SIGN, &k, NULL));
+	before = hsm_test_dmesg_count(no_answer);
+	ASSERT_LE(0, before);
+
+	ASSERT_EQ(0, hsm_param_set("op_timeout_ms", 1000));
+	ASSERT_EQ(0, hsm_hook_set("tx", 60000));
+	close(fd);
+	/* PKEY_CLOSE, then LOGOUT, each given up after 1 s, unsent */
+	EXPECT_TRUE(hsm_wait_until(hsm_test_dmesg_count(no_answer) >= before + 2,
+				   30000));
+	ASSERT_EQ(0, hsm_hook_set("tx", 0));
+	ASSERT_EQ(0, hsm_hook_release());
+	ASSERT_TRUE(hsm_test_emu_client_gone(0, client, 15000))
+		TH_LOG("client 0x%08x still on the board: its clean-up never left the queue",
+		       client);
 }
 
 /*
