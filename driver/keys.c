@@ -274,7 +274,13 @@ int hsm_key_open(struct hsm_session *s, const u8 *uuid, u32 *handle,
 	return err;
 }
 
-/* CLOSE and DELETE: the handle is gone once the board says so (§5.5). */
+/*
+ * CLOSE and DELETE: the handle is gone once the board says so (§5.5). Not
+ * on -ENODEV: while a DETACH closes the sessions it refuses this request
+ * before it has reached this session, and its clean-up must still find
+ * the key to close it on the board; after the clean-up, or once the board
+ * is gone, the table is emptied there.
+ */
 static int hsm_key_release(struct hsm_session *s, u32 handle, u32 opcode,
 			   u32 *board_status)
 {
@@ -297,7 +303,7 @@ static int hsm_key_release(struct hsm_session *s, u32 handle, u32 opcode,
 	err = hsm_session_call(s, &w, hsm_op_timeout_ms, &r, board_status);
 	if (!err)
 		hsm_reply_free(&r);
-	if (!err || *board_status == HAL_ERROR_KEY_NOT_FOUND || err == -ENODEV) {
+	if (!err || *board_status == HAL_ERROR_KEY_NOT_FOUND) {
 		xa_erase(&s->keys, handle);
 		kfree(k);
 	}

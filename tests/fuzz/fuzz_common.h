@@ -168,12 +168,14 @@ static inline void fz_print_driver_log(void)
 	char out[8192];
 
 	if (hsm_test_run("dmesg | grep -c -e 'open sessions are not closed on the board' "
-			 "-e 'ran out while closing the sessions'; "
-			 "dmesg | grep -E 'cryptech|hsm[0-9]' | "
+			 "-e 'ran out while closing the sessions' "
+			 "-e 'no answer to clean-up request' "
+			 "-e 'never answered its last request'; "
+			 "dmesg | grep -E 'cryptech_hsm|hsm[0-9]+:' | "
 			 "grep -v -E 'CrypTech board on|detached from|test hooks' | tail -n 25",
 			 out, sizeof(out)) < 0)
 		return;
-	printf("# driver log: detaches that left sessions open, then its last lines:\n");
+	printf("# driver log: clean-up that may have left something on a board (count), then its last lines:\n");
 	for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
 		printf("#   %s\n", l);
 }

@@ -383,6 +383,103 @@ TEST_F_TIMEOUT(teardown, detach_bounds_its_wait_for_requests_in_flight, 180)
 	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 0));
 }
 
+struct closer {
+	pthread_t t;
+	int fd;
+	uint32_t handle;
+	int err;
+};
+
+static void *closer_main(void *arg)
+{
+	struct closer *c = arg;
+
+	c->err = hsm_t_close(c->fd, c->handle, NULL);
+	return NULL;
+}
+
+struct detacher {
+	pthread_t t;
+	uint32_t index;
+	int err;
+	char msg[256];
+};
+
+static void *detacher_main(void *arg)
+{
+	struct detacher *d = arg;
+
+	d->err = hsm_detach(d->index, d->msg, sizeof(d->msg));
+	return NULL;
+}
+
+/*
+ * A CLOSE that a DETACH refuses (ENODEV: the sessions are being closed)
+ * before the DETACH has reached its session must not drop the key from the
+ * session's table: the DETACH's clean-up is what closes it on the board.
+ * A slow SIGN of another session holds the DETACH in its wait for requests
+ * in flight; the "ioctl" delay point holds the CLOSE until the DETACH has
+ * begun (a new request then fails with ENODEV).
+ */
+TEST_F_TIMEOUT(teardown, close_refused_by_detach_leaves_the_key_to_it, 180)
+{
+	uint8_t rnd[8];
+	struct hsm_t_key k, k2;
+	struct signer sg;
+	struct closer cl;
+	struct detacher dt;
+	unsigned int client, client2, client3;
+	long hits;
+	int fd3;
+
+	ASSERT_HOOKS();
+	ASSERT_EQ(0, hsm_t_attach(0, &self->d));
+	ASSERT_EQ(0, bring_up(&self->d));
+	cl.fd = user_session(_metadata, &self->d, &client);
+	ASSERT_GE(cl.fd, 0);
+	ASSERT_EQ(0, hsm_t_gen_ec(cl.fd, CRYPTECH_HSM_CURVE_P256, F_SIGN, &k, NULL));
+	cl.handle = k.handle;
+	sg.fd = user_session(_metadata, &self->d, &client2);
+	ASSERT_GE(sg.fd, 0);
+	ASSERT_EQ(0, hsm_t_gen_ec(sg.fd, CRYPTECH_HSM_CURVE_P256, F_SIGN, &k2, NULL));
+	sg.handle = k2.handle;
+	fd3 = user_session(_metadata, &self->d, &client3);
+	ASSERT_GE(fd3, 0);
+
+	/* the SIGN in flight, 6 s on the board */
+	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", 30000));
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 6000));
+	ASSERT_EQ(0, pthread_create(&sg.t, NULL, signer_main, &sg));
+	ASSERT_TRUE(hsm_wait_until(board_busy(self->d.index), 10000));
+	/* the CLOSE held before it takes the session's lock */
+	hits = hsm_hook_hits("ioctl");
+	ASSERT_EQ(0, hsm_hook_set("ioctl", 60000));
+	ASSERT_EQ(0, pthread_create(&cl.t, NULL, closer_main, &cl));
+	ASSERT_TRUE(hsm_wait_until(hsm_hook_hits("ioctl") > hits, 10000));
+	ASSERT_EQ(0, hsm_hook_set("ioctl", 0));
+	/* the DETACH, until it refuses new requests */
+	dt.index = self->d.index;
+	ASSERT_EQ(0, pthread_create(&dt.t, NULL, detacher_main, &dt));
+	EXPECT_TRUE(hsm_wait_until(hsm_t_random(fd3, rnd, sizeof(rnd), NULL) == -ENODEV,
+				   10000));
+	/* the CLOSE goes on and is refused; the DETACH still waits for the SIGN */
+	ASSERT_EQ(0, hsm_hook_release());
+	ASSERT_EQ(0, pthread_join(cl.t, NULL));
+	EXPECT_EQ(-ENODEV, cl.err);
+	ASSERT_EQ(0, pthread_join(dt.t, NULL));
+	EXPECT_EQ(0, dt.err) TH_LOG("%s", dt.msg);
+	ASSERT_EQ(0, pthread_join(sg.t, NULL));
+	close(cl.fd);
+	close(sg.fd);
+	close(fd3);
+	/* the DETACH closed the key on the board and logged the session out */
+	ASSERT_TRUE(hsm_test_emu_client_gone(0, client, 15000))
+		TH_LOG("client 0x%08x still on the board: the refused CLOSE dropped its key",
+		       client);
+	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", self->detach_timeout_ms));
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 0));
+}
+
 /*
  * A DETACH whose clean-up runs past detach_timeout_ms (the session_cleanup
  * delay point holds it there) sends nothing more: the session's key handle
