@@ -297,7 +297,8 @@ TEST_F_TIMEOUT(teardown, detach_closes_open_sessions, 180)
 	close(fd2);
 }
 
-struct signer {
+/* A thread that runs one operation on a key: signer_main(), closer_main(). */
+struct key_thread {
 	pthread_t t;
 	int fd;
 	uint32_t handle;
@@ -306,7 +307,7 @@ struct signer {
 
 static void *signer_main(void *arg)
 {
-	struct signer *s = arg;
+	struct key_thread *s = arg;
 	uint8_t dig[32] = { 1 }, sig[160];
 	uint32_t sl = sizeof(sig);
 
@@ -325,7 +326,7 @@ static bool board_busy(uint32_t index)
 TEST_F_TIMEOUT(teardown, detach_lets_request_in_flight_finish, 180)
 {
 	struct hsm_t_key k;
-	struct signer sg;
+	struct key_thread sg;
 	unsigned int client;
 	char msg[256];
 	long t0;
@@ -356,7 +357,7 @@ TEST_F_TIMEOUT(teardown, detach_lets_request_in_flight_finish, 180)
 TEST_F_TIMEOUT(teardown, detach_bounds_its_wait_for_requests_in_flight, 180)
 {
 	struct hsm_t_key k;
-	struct signer sg;
+	struct key_thread sg;
 	unsigned int client;
 	char msg[256];
 	long t0, took;
@@ -383,16 +384,9 @@ TEST_F_TIMEOUT(teardown, detach_bounds_its_wait_for_requests_in_flight, 180)
 	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 0));
 }
 
-struct closer {
-	pthread_t t;
-	int fd;
-	uint32_t handle;
-	int err;
-};
-
 static void *closer_main(void *arg)
 {
-	struct closer *c = arg;
+	struct key_thread *c = arg;
 
 	c->err = hsm_t_close(c->fd, c->handle, NULL);
 	return NULL;
@@ -425,8 +419,8 @@ TEST_F_TIMEOUT(teardown, close_refused_by_detach_leaves_the_key_to_it, 180)
 {
 	uint8_t rnd[8];
 	struct hsm_t_key k, k2;
-	struct signer sg;
-	struct closer cl;
+	struct key_thread sg;
+	struct key_thread cl;
 	struct detacher dt;
 	unsigned int client, client2, client3;
 	long hits;
@@ -528,7 +522,7 @@ TEST_F_TIMEOUT(teardown, detach_past_its_deadline_says_what_it_left, 180)
 TEST_F_TIMEOUT(teardown, key_handle_after_detach_is_enodev, 180)
 {
 	struct hsm_t_key k;
-	struct signer sg;
+	struct key_thread sg;
 	unsigned int client;
 	char msg[256];
 	long hits;
