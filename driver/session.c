@@ -394,9 +394,10 @@ void hsm_board_close_sessions(struct hsm_board *b)
 		mutex_unlock(&s->lock);
 	}
 	mutex_unlock(&b->sessions_mutex);
+	/* A clean-up request unanswered in op_timeout_ms counts here too. */
 	if (left)
 		dev_warn(&b->dev,
-			 "detach: detach_timeout_ms ran out while closing the sessions; %u left keys or a login on the board\n",
+			 "detach: detach_timeout_ms ran out while closing the sessions, or the board left a clean-up request unanswered; %u may have left keys or a login on the board\n",
 			 left);
 }
 
