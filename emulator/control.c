@@ -200,7 +200,7 @@ void control_execute(struct server *s, const char *line, char *out, size_t outle
 			 "set KNOB VALUE; knobs: firmware (2018|2019), bad_pin_ms, "
 			 "service_ms, service_ms.FUNC, stall_ms, disconnect_after, pin_iterations, "
 			 "rsa_keygen_stalls (0|1), baud, "
-			 "masterkey (erase|random|HEX64), {drop,corrupt,split,noise,wrong_handle}_next N, "
+			 "masterkey (erase|random|HEX64), {drop,corrupt,split,noise,wrong_handle,truncate}_next N, "
 			 "{...}_rate P");
 	} else {
 		snprintf(out, outlen, "error unknown command (try help)");

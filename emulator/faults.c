@@ -12,6 +12,7 @@ static const char *const names[FAULT_COUNT] = {
 	[FAULT_SPLIT] = "split",
 	[FAULT_NOISE] = "noise",
 	[FAULT_WRONG_HANDLE] = "wrong_handle",
+	[FAULT_TRUNCATE] = "truncate",
 };
 
 void faults_init(struct faults *f)

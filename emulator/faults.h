@@ -14,6 +14,7 @@ enum fault_kind {
 	FAULT_SPLIT,		/* frame written in several pieces at random points */
 	FAULT_NOISE,		/* random bytes sent before the frame */
 	FAULT_WRONG_HANDLE,	/* client handle of the reply altered */
+	FAULT_TRUNCATE,		/* last 4 bytes of a reply with results cut off */
 	FAULT_COUNT,
 };
 

@@ -24,6 +24,8 @@ struct request {
 };
 
 #define NOISE_MAX 16
+/* opcode, client handle, status (protocol §4.2) */
+#define REPLY_HEADER_LEN 12
 
 /* Sleep up to ms, returning early when the server stops. */
 static void server_sleep(struct server *s, int64_t ms)
@@ -94,6 +96,9 @@ static void send_reply(struct server *s, uint8_t *reply, size_t len, uint64_t ge
 		atomic_fetch_add(&s->replies_dropped, 1);
 		return;
 	}
+	/* opcode, client and status stay whole: the results lose their tail */
+	if (len >= REPLY_HEADER_LEN + 4 && fault_hit(f, FAULT_TRUNCATE))
+		len -= 4;
 	if (fault_hit(f, FAULT_WRONG_HANDLE))
 		put_be32(reply + 4, ~get_be32(reply + 4));
 	if (fault_hit(f, FAULT_CORRUPT))

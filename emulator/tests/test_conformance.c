@@ -1551,6 +1551,14 @@ TEST_F(board, fault_injection)
 	ASSERT_EQ(0, emu_recv(&self->e, buf, &len, 5000));
 	EXPECT_EQ(16u, len);
 	EXPECT_NE(0, memcmp(buf, "\0\0\0\0\0\0\0\x06\0\0\0\0\x01\x01\x01\0", 16));
+	/* truncated reply: the header whole, the results 4 bytes short */
+	ASSERT_EQ(0, strcmp("ok", emu_control(&self->e, "set truncate_next 1")));
+	req_init(&r, RPC_FUNC_GET_VERSION, 9);
+	ASSERT_EQ(0, emu_send(&self->e, r.buf, r.len));
+	ASSERT_EQ(0, emu_recv(&self->e, buf, &len, 5000));
+	EXPECT_EQ(12u, len);
+	EXPECT_EQ(9u, get_be32(buf + 4));
+	EXPECT_EQ(0u, get_be32(buf + 8));
 	/* split writes and noise still decode */
 	ASSERT_EQ(0, strcmp("ok", emu_control(&self->e, "set split_rate 1")));
 	ASSERT_EQ(0, strcmp("ok", emu_control(&self->e, "set noise_next 1")));
@@ -1587,6 +1595,7 @@ TEST_F(board, fault_injection)
 	const char *st = emu_control(&self->e, "stats");
 	EXPECT_EQ(1, json_num(st, "drop"));
 	EXPECT_EQ(1, json_num(st, "corrupt"));
+	EXPECT_EQ(1, json_num(st, "truncate"));
 }
 
 TEST_F(board, uart_pacing_and_keygen_stall)
