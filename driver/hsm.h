@@ -366,10 +366,15 @@ int hsm_status_to_errno(u32 status);
  * struct hsm_key - one entry of a session's key table
  * @board_handle:	the board's pkey handle
  * @uuid:		the key's name, as the board reported it
+ * @orphan:		no caller got this handle: the board opened the key
+ *			but its reply did not parse, and closing the handle
+ *			at once failed. Lookups do not find it; the session's
+ *			clean-up closes it on the board.
  */
 struct hsm_key {
 	u32 board_handle;
 	u8 uuid[HAL_UUID_LEN];
+	bool orphan;
 };
 
 /**

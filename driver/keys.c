@@ -36,7 +36,7 @@ static struct hsm_key *hsm_key_lookup(struct hsm_session *s, u32 handle)
 	if (s->board_done)
 		return ERR_PTR(-ENODEV);
 	k = handle ? xa_load(&s->keys, handle) : NULL;
-	return k ? k : ERR_PTR(-ENOENT);
+	return k && !k->orphan ? k : ERR_PTR(-ENOENT);
 }
 
 static bool hsm_blob_len_ok(u32 len)
@@ -49,8 +49,12 @@ static int hsm_lock(struct hsm_session *s)
 	return mutex_lock_killable(&s->lock) ? -EINTR : 0;
 }
 
-/* Close a board handle the session will not keep. */
-static void hsm_board_key_close(struct hsm_session *s, u32 board_handle)
+/*
+ * Close a board handle the session will not keep. Returns false if the
+ * board may still hold it: refused (a DETACH closing the sessions, the
+ * line gone), interrupted or unanswered.
+ */
+static bool hsm_board_key_close(struct hsm_session *s, u32 board_handle)
 {
 	struct xdr_writer w;
 	struct hsm_reply r;
@@ -58,8 +62,11 @@ static void hsm_board_key_close(struct hsm_session *s, u32 board_handle)
 
 	hsm_req_begin(s, &w, RPC_FUNC_PKEY_CLOSE);
 	xdr_put_u32(&w, board_handle);
-	if (!hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &st))
+	if (!hsm_session_call(s, &w, hsm_op_timeout_ms, &r, &st)) {
 		hsm_reply_free(&r);
+		return true;
+	}
+	return st == HAL_ERROR_KEY_NOT_FOUND;
 }
 
 /*
@@ -125,8 +132,11 @@ static int hsm_key_create(struct hsm_session *s, struct xdr_writer *w,
 		if (!xdr_get_opaque(&rd, &name, &len, HAL_UUID_LEN) ||
 		    len != HAL_UUID_LEN) {
 			hsm_reply_free(&r);
-			hsm_board_key_close(s, k->board_handle);
-			hsm_key_unreserve(s, k, id);
+			/* If the board may keep it, the clean-up closes it. */
+			if (hsm_board_key_close(s, k->board_handle))
+				hsm_key_unreserve(s, k, id);
+			else
+				k->orphan = true;
 			return hsm_reply_malformed(s->board);
 		}
 		uuid = name;

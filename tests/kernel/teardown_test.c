@@ -3,8 +3,8 @@
  * Attach and teardown (issue 7 point 1): the race windows of attach, each
  * widened with the module's test-only delay points and hit 100 times; a
  * session whose clean-up request times out still logs out; a netlink DETACH
- * closes the open sessions' keys and logins first, and what it does to
- * requests in flight. Group "teardown"; one emulator board.
+ * closes the open sessions' keys and logins first (also a key whose
+ * handle no caller got), and what it does to requests in flight. Group "teardown"; one emulator board.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -57,7 +57,9 @@ FIXTURE_TEARDOWN(teardown)
 	hsm_param_set("op_timeout_ms", self->op_timeout_ms);
 	hsm_param_set("detach_timeout_ms", self->detach_timeout_ms);
 	hsm_test_board_set(0, "service_ms.PKEY_SIGN", 0);
+	hsm_test_board_set(0, "service_ms.PKEY_GENERATE_EC", 0);
 	hsm_test_board_set(0, "drop_next", 0);
+	hsm_test_board_set(0, "truncate_next", 0);
 	hsm_t_detach_all();
 }
 
@@ -472,6 +474,72 @@ TEST_F_TIMEOUT(teardown, close_refused_by_detach_leaves_the_key_to_it, 180)
 		       client);
 	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", self->detach_timeout_ms));
 	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 0));
+}
+
+struct generator {
+	pthread_t t;
+	int fd;
+	int err;
+	atomic_int done;
+};
+
+static void *generator_main(void *arg)
+{
+	struct generator *g = arg;
+	struct hsm_t_key k;
+
+	g->err = hsm_t_gen_ec(g->fd, CRYPTECH_HSM_CURVE_P256, F_SIGN, &k, NULL);
+	atomic_store(&g->done, 1);
+	return NULL;
+}
+
+/*
+ * A GENERATE whose reply names the new key's handle but not its name
+ * (emulator fault "truncate") fails with EPROTO, and the driver closes the
+ * handle nobody got. When that close is refused because a DETACH is closing
+ * the sessions, the DETACH's clean-up must close it: the key must not be
+ * forgotten. The board takes 8 s over the GENERATE, which holds the DETACH
+ * in its wait for requests in flight; the fault is set once the DETACH
+ * refuses new requests, so only the GENERATE's reply is cut.
+ */
+TEST_F_TIMEOUT(teardown, unparsed_key_reply_during_detach_leaves_the_key_to_it, 180)
+{
+	uint8_t rnd[8];
+	struct generator g = { 0 };
+	struct detacher dt;
+	unsigned int client, client2;
+	int fd2;
+
+	ASSERT_EQ(0, hsm_t_attach(0, &self->d));
+	ASSERT_EQ(0, bring_up(&self->d));
+	g.fd = user_session(_metadata, &self->d, &client);
+	ASSERT_GE(g.fd, 0);
+	fd2 = user_session(_metadata, &self->d, &client2);
+	ASSERT_GE(fd2, 0);
+
+	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", 30000));
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_EC", 8000));
+	ASSERT_EQ(0, pthread_create(&g.t, NULL, generator_main, &g));
+	ASSERT_TRUE(hsm_wait_until(board_busy(self->d.index), 10000));
+	dt.index = self->d.index;
+	ASSERT_EQ(0, pthread_create(&dt.t, NULL, detacher_main, &dt));
+	EXPECT_TRUE(hsm_wait_until(hsm_t_random(fd2, rnd, sizeof(rnd), NULL) == -ENODEV,
+				   10000));
+	ASSERT_EQ(0, hsm_test_board_set(0, "truncate_next", 1));
+	/* Else the board answered before the DETACH began: nothing tested. */
+	ASSERT_EQ(0, atomic_load(&g.done))
+		TH_LOG("the GENERATE ended before the DETACH refused requests");
+	ASSERT_EQ(0, pthread_join(g.t, NULL));
+	EXPECT_EQ(-EPROTO, g.err);
+	ASSERT_EQ(0, pthread_join(dt.t, NULL));
+	EXPECT_EQ(0, dt.err) TH_LOG("%s", dt.msg);
+	close(g.fd);
+	close(fd2);
+	ASSERT_TRUE(hsm_test_emu_client_gone(0, client, 15000))
+		TH_LOG("client 0x%08x still on the board: the key its GENERATE made was forgotten",
+		       client);
+	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", self->detach_timeout_ms));
+	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_EC", 0));
 }
 
 /*
