@@ -299,12 +299,16 @@ TEST_F_TIMEOUT(teardown, detach_closes_open_sessions, 180)
 	close(fd2);
 }
 
-/* A thread that runs one operation on a key: signer_main(), closer_main(). */
+/*
+ * A thread that runs one key operation: signer_main(), closer_main(),
+ * generator_main().
+ */
 struct key_thread {
 	pthread_t t;
 	int fd;
 	uint32_t handle;
 	int err;
+	atomic_int done;	/* the operation returned */
 };
 
 static void *signer_main(void *arg)
@@ -322,6 +326,23 @@ static bool board_busy(uint32_t index)
 	struct hsm_board_desc now;
 
 	return hsm_get_board(index, &now, NULL, 0) == 0 && now.stats.in_flight > 0;
+}
+
+/*
+ * Run @fn in @kt's thread with the board taking @ms over @function and
+ * DETACH allowed 30 s: wait until the request is in flight.
+ */
+static bool start_slow_request(uint32_t index, const char *function, long ms,
+			       void *(*fn)(void *), struct key_thread *kt)
+{
+	char knob[64];
+
+	snprintf(knob, sizeof(knob), "service_ms.%s", function);
+	if (hsm_param_set("detach_timeout_ms", 30000) ||
+	    hsm_test_board_set(0, knob, ms) ||
+	    pthread_create(&kt->t, NULL, fn, kt))
+		return false;
+	return hsm_wait_until(board_busy(index), 10000);
 }
 
 /* A request in flight when DETACH comes is answered, then the session closed. */
@@ -410,6 +431,24 @@ static void *detacher_main(void *arg)
 }
 
 /*
+ * Start a DETACH of board @index in its own thread and wait until it
+ * refuses new requests (another session's GET_RANDOM on @probe_fd fails
+ * with ENODEV): it is then closing the sessions or waiting for requests in
+ * flight. Returns false if it did not get there in 10 s.
+ */
+static bool detach_until_it_refuses(struct detacher *dt, uint32_t index,
+				    int probe_fd)
+{
+	uint8_t rnd[8];
+
+	dt->index = index;
+	if (pthread_create(&dt->t, NULL, detacher_main, dt))
+		return false;
+	return hsm_wait_until(hsm_t_random(probe_fd, rnd, sizeof(rnd), NULL) == -ENODEV,
+			      10000);
+}
+
+/*
  * A CLOSE that a DETACH refuses (ENODEV: the sessions are being closed)
  * before the DETACH has reached its session must not drop the key from the
  * session's table: the DETACH's clean-up is what closes it on the board.
@@ -419,7 +458,6 @@ static void *detacher_main(void *arg)
  */
 TEST_F_TIMEOUT(teardown, close_refused_by_detach_leaves_the_key_to_it, 180)
 {
-	uint8_t rnd[8];
 	struct hsm_t_key k, k2;
 	struct key_thread sg;
 	struct key_thread cl;
@@ -443,10 +481,7 @@ TEST_F_TIMEOUT(teardown, close_refused_by_detach_leaves_the_key_to_it, 180)
 	ASSERT_GE(fd3, 0);
 
 	/* the SIGN in flight, 6 s on the board */
-	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", 30000));
-	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 6000));
-	ASSERT_EQ(0, pthread_create(&sg.t, NULL, signer_main, &sg));
-	ASSERT_TRUE(hsm_wait_until(board_busy(self->d.index), 10000));
+	ASSERT_TRUE(start_slow_request(self->d.index, "PKEY_SIGN", 6000, signer_main, &sg));
 	/* the CLOSE held before it takes the session's lock */
 	hits = hsm_hook_hits("ioctl");
 	ASSERT_EQ(0, hsm_hook_set("ioctl", 60000));
@@ -454,10 +489,7 @@ TEST_F_TIMEOUT(teardown, close_refused_by_detach_leaves_the_key_to_it, 180)
 	ASSERT_TRUE(hsm_wait_until(hsm_hook_hits("ioctl") > hits, 10000));
 	ASSERT_EQ(0, hsm_hook_set("ioctl", 0));
 	/* the DETACH, until it refuses new requests */
-	dt.index = self->d.index;
-	ASSERT_EQ(0, pthread_create(&dt.t, NULL, detacher_main, &dt));
-	EXPECT_TRUE(hsm_wait_until(hsm_t_random(fd3, rnd, sizeof(rnd), NULL) == -ENODEV,
-				   10000));
+	ASSERT_TRUE(detach_until_it_refuses(&dt, self->d.index, fd3));
 	/* the CLOSE goes on and is refused; the DETACH still waits for the SIGN */
 	ASSERT_EQ(0, hsm_hook_release());
 	ASSERT_EQ(0, pthread_join(cl.t, NULL));
@@ -476,19 +508,14 @@ TEST_F_TIMEOUT(teardown, close_refused_by_detach_leaves_the_key_to_it, 180)
 	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_SIGN", 0));
 }
 
-struct generator {
-	pthread_t t;
-	int fd;
-	int err;
-	atomic_int done;
-};
-
 static void *generator_main(void *arg)
 {
-	struct generator *g = arg;
+	struct key_thread *g = arg;
 	struct hsm_t_key k;
 
 	g->err = hsm_t_gen_ec(g->fd, CRYPTECH_HSM_CURVE_P256, F_SIGN, &k, NULL);
+	if (!g->err)
+		g->handle = k.handle;
 	atomic_store(&g->done, 1);
 	return NULL;
 }
@@ -504,8 +531,7 @@ static void *generator_main(void *arg)
  */
 TEST_F_TIMEOUT(teardown, unparsed_key_reply_during_detach_leaves_the_key_to_it, 180)
 {
-	uint8_t rnd[8];
-	struct generator g = { 0 };
+	struct key_thread g = { 0 };
 	struct detacher dt;
 	unsigned int client, client2;
 	int fd2;
@@ -517,14 +543,9 @@ TEST_F_TIMEOUT(teardown, unparsed_key_reply_during_detach_leaves_the_key_to_it, 
 	fd2 = user_session(_metadata, &self->d, &client2);
 	ASSERT_GE(fd2, 0);
 
-	ASSERT_EQ(0, hsm_param_set("detach_timeout_ms", 30000));
-	ASSERT_EQ(0, hsm_test_board_set(0, "service_ms.PKEY_GENERATE_EC", 8000));
-	ASSERT_EQ(0, pthread_create(&g.t, NULL, generator_main, &g));
-	ASSERT_TRUE(hsm_wait_until(board_busy(self->d.index), 10000));
-	dt.index = self->d.index;
-	ASSERT_EQ(0, pthread_create(&dt.t, NULL, detacher_main, &dt));
-	EXPECT_TRUE(hsm_wait_until(hsm_t_random(fd2, rnd, sizeof(rnd), NULL) == -ENODEV,
-				   10000));
+	ASSERT_TRUE(start_slow_request(self->d.index, "PKEY_GENERATE_EC", 8000,
+				       generator_main, &g));
+	ASSERT_TRUE(detach_until_it_refuses(&dt, self->d.index, fd2));
 	ASSERT_EQ(0, hsm_test_board_set(0, "truncate_next", 1));
 	/* Else the board answered before the DETACH began: nothing tested. */
 	ASSERT_EQ(0, atomic_load(&g.done))
